@@ -1,0 +1,1 @@
+"""Everything users touch: the command line now; Slack listeners and the terminal chat later."""

@@ -1,0 +1,251 @@
+"""The `timescales` command (SPEC section 5).
+
+Bad input exits non-zero with one line on stderr saying what to fix; nothing
+here ever lets a traceback reach the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import NoReturn
+
+from rules.calendar import LONDON
+from rules.config import Config, load_config
+from rules.engine import child_deadlines
+from rules.model import Deadline, DetailValue, Event, Rule
+from rules.pack import RulePack
+
+DEFAULT_DB = "sqlite:///timescales.db"
+DEFAULT_CONFIG = "timescales.toml"
+
+
+class UsageError(ValueError):
+    """Something the user typed that we cannot act on."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# -- reading what the user typed ------------------------------------------------
+@dataclass(frozen=True)
+class Instant:
+    day: date
+    clock: time | None  # None when only a date was given
+    moment: datetime  # with zone; midnight London for a date alone
+
+
+def parse_instant(text: str, option: str) -> Instant:
+    """ISO 8601 date or date-time; without an offset it is London local time."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return Instant(day, None, datetime.combine(day, time(0), tzinfo=LONDON))
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} '{text}' is not an ISO 8601 date or date-time, e.g. 2026-11-23 or 2026-11-23T10:00") from None
+    moment = moment.replace(tzinfo=LONDON) if moment.tzinfo is None else moment.astimezone(LONDON)
+    return Instant(moment.date(), moment.time().replace(tzinfo=None), moment)
+
+
+def parse_detail(text: str) -> tuple[str, DetailValue]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise UsageError(f"--detail '{text}' should look like KEY=VALUE, e.g. s47=true or rag=red")
+    value: DetailValue
+    if raw.lower() in ("true", "yes"):
+        value = True
+    elif raw.lower() in ("false", "no"):
+        value = False
+    elif raw.isdigit():
+        value = int(raw)
+    else:
+        value = raw.lower()
+    return key, value
+
+
+def check_child(child: str) -> str:
+    number = child.lstrip("#")
+    if not number.isdigit():
+        raise UsageError(f"--child '{child}' should be the child's number (digits only, no names)")
+    return number
+
+
+def check_event(pack: RulePack, name: str) -> str:
+    if name in pack.vocabulary.events:
+        return name
+    close = difflib.get_close_matches(name, list(pack.vocabulary.events), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else "; 'timescales rules' lists the events rules listen to"
+    raise UsageError(f"unknown event '{name}'{hint}")
+
+
+# -- output --------------------------------------------------------------------
+def for_people(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def deadline_line(d: Deadline) -> str:
+    due = for_people(d.due) + (f" {d.due_at:%H:%M}" if d.hours_based else "")
+    state = d.state + (" (late)" if d.late else "")
+    line = f"{due:<22} {d.standard:<12} {d.title} [{', '.join(d.responsible)}] {state}"
+    if d.override:
+        line += f" (moved from {d.override['was']} by {d.override['by']}: {d.override['reason']})"
+    return line
+
+
+def describe_timescale(pack: RulePack, rule: Rule) -> str:
+    text = ", then ".join(step.within.describe() for step in rule.steps)
+    if rule.recurs:
+        text += ", repeating"
+    if rule.active_for:
+        text += f" (for the first {rule.active_for.describe()})"
+    return text
+
+
+def rule_row(pack: RulePack, rule: Rule) -> dict[str, object]:
+    return {
+        "id": rule.id,
+        "standard": rule.standard,
+        "also_cites": rule.also_cites,
+        "source": pack.source_name(rule),
+        "title": rule.title,
+        "trigger": [m.describe() for m in pack.triggers(rule)],
+        "timescale": describe_timescale(pack, rule),
+        "met_by": [m.describe() for m in rule.met_by],
+        "responsible": rule.responsible,
+        "in_force": pack.in_force(rule),
+        "note": rule.note,
+    }
+
+
+# -- commands --------------------------------------------------------------------
+@dataclass
+class Context:
+    args: argparse.Namespace
+    config: Config
+    config_found: bool
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+
+def cmd_rules(ctx: Context) -> int:
+    pack = ctx.config.rule_pack()
+    rows = [rule_row(pack, rule) for rule in pack.rules]
+    if ctx.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    for row in rows:
+        flag = "" if row["in_force"] else "  (off by default: enabled_rules turns it on)"
+        print(f"{row['standard']:<12} {row['title']}{flag}")
+        print(f"{'':<12} when: {' or '.join(row['trigger'])}")  # type: ignore[arg-type]
+        print(f"{'':<12} within: {row['timescale']}; done by: {' or '.join(row['met_by'])}")  # type: ignore[arg-type]
+        print(f"{'':<12} responsible: {', '.join(row['responsible'])}; source: {row['source']}")  # type: ignore[arg-type]
+    print(f"{len(rows)} rules from {', '.join(pack.vocabulary.sources.values())}")
+    return 0
+
+
+def cmd_deadlines(ctx: Context) -> int:
+    args = ctx.args
+    pack = ctx.config.rule_pack()
+    name = check_event(pack, args.event)
+    at = parse_instant(args.at, "--at")
+    now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
+    details = dict(parse_detail(d) for d in args.detail)
+    child = check_child(args.child) if args.child else "0"
+    event = Event(id="event-1", child=child, event=name, date=at.day, status=args.status,
+                  time=at.clock, details=details, posted_at=now)
+    timeline = child_deadlines([event], pack, ctx.config.calendar(), now)
+    if ctx.json:
+        print(json.dumps([d.as_json() for d in timeline.deadlines], indent=1))
+        return 0
+    if not timeline.deadlines:
+        print(f"No timescale starts from {name} ({args.status}) with those details.")
+        return 0
+    if event.id in timeline.assumed_times and any(d.hours_based for d in timeline.deadlines):
+        print(f"No time given: assumed {timeline.assumed_times[event.id]} for the hour-based timescales.")
+    for deadline in sorted(timeline.deadlines, key=lambda d: d.due_at):
+        print(deadline_line(deadline))
+    return 0
+
+
+def cmd_run(ctx: Context) -> int:
+    if os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_APP_TOKEN"):
+        raise UsageError("Slack Socket Mode is not built yet (issue 5); unset the tokens to use the local mode")
+    print("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set: running locally. Create the Slack app from "
+          "app_manifest.yml to get them (see README).")
+    if not ctx.config_found:
+        print(f"No {ctx.args.config} found: using the built-in rules and calendar with no units.")
+    print("Until the terminal chat arrives, here are the timescales the bot keeps:\n")
+    return cmd_rules(ctx)
+
+
+# -- wiring --------------------------------------------------------------------
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=os.environ.get("DATABASE_URL", DEFAULT_DB),
+                        help="database URL (default: env DATABASE_URL, else sqlite:///timescales.db)")
+    parser.add_argument("--config", default=os.environ.get("TIMESCALES_CONFIG", DEFAULT_CONFIG),
+                        help="config file (default: env TIMESCALES_CONFIG, else timescales.toml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="timescales", description="Statutory and local timescales for social work units.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands: dict[str, Callable[[Context], int]] = {}
+
+    run = sub.add_parser("run", help="run the bot (Slack Socket Mode, or locally without tokens)")
+    _common(run)
+    commands["run"] = cmd_run
+
+    rules = sub.add_parser("rules", help="every rule in force, with its citation")
+    _common(rules)
+    rules.add_argument("--json", action="store_true")
+    commands["rules"] = cmd_rules
+
+    deadlines = sub.add_parser("deadlines", help="the deadlines one event creates (stores nothing)")
+    _common(deadlines)
+    deadlines.add_argument("--event", required=True, help="event name, e.g. strategy_discussion")
+    deadlines.add_argument("--at", required=True, help="when it happened or is booked (ISO 8601)")
+    deadlines.add_argument("--status", choices=["done", "planned", "not_done"], default="done")
+    deadlines.add_argument("--detail", action="append", default=[], metavar="KEY=VALUE")
+    deadlines.add_argument("--child", help="the child's number")
+    deadlines.add_argument("--now", help="the time to judge open/overdue at (default: now)")
+    deadlines.add_argument("--json", action="store_true")
+    commands["deadlines"] = cmd_deadlines
+
+    parser.set_defaults(_commands=commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        config_path = Path(args.config)
+        found = config_path.exists()
+        config = load_config(config_path) if found else Config()
+        return args._commands[args.command](Context(args, config, found))
+    except ValueError as exc:  # our own errors, each a sentence for the user
+        print(f"timescales: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        print(f"timescales: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""`timescales.toml` (SPEC section 6): units, people, calendar and rule choices.
+
+It lives beside the rules because the calendar and the rule pack are built
+from it, and every other package may import rules/.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rules.calendar import DEFAULT_YEARS, WorkingCalendar
+from rules.pack import RulePack, load_pack
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UnitConfig(_Strict):
+    id: str = Field(min_length=1)
+    name: str
+    channel: str = Field(min_length=1)
+    team_manager: str
+    service_manager: str
+    head_of_service: str
+    coordinator: str
+    practitioners: list[str] = []
+    child_protection_lead: str | None = None
+    flexible_assessment: bool = False  # the 2013 direction's scheme
+
+    def members(self) -> set[str]:
+        """Everyone who may see this unit's children."""
+        people = {self.team_manager, self.service_manager, self.head_of_service, self.coordinator,
+                  *self.practitioners}
+        if self.child_protection_lead:
+            people.add(self.child_protection_lead)
+        return people
+
+
+class Config(_Strict):
+    timezone: str = "Europe/London"
+    working_hours: tuple[str, str] = ("08:30", "17:00")
+    extra_bank_holidays: list[date] = []
+    removed_bank_holidays: list[date] = []
+    calendar_years: tuple[int, int] = DEFAULT_YEARS
+    enabled_rules: list[str] = []  # rules that are off by default (recording standards)
+    disabled_rules: list[str] = []
+    units: list[UnitConfig] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _london_only(cls, value: str) -> str:
+        if value != "Europe/London":
+            raise ValueError("the standards are set in England: only Europe/London is supported")
+        return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _clock_times(cls, value: tuple[str, str]) -> tuple[str, str]:
+        if not all(_CLOCK.match(v) for v in value) or value[0] >= value[1]:
+            raise ValueError('expected two times like ["08:30", "17:00"], start before end')
+        return value
+
+    @field_validator("units")
+    @classmethod
+    def _unique_units(cls, units: list[UnitConfig]) -> list[UnitConfig]:
+        for attribute in ("id", "channel"):
+            values = [getattr(u, attribute) for u in units]
+            repeated = {v for v in values if values.count(v) > 1}
+            if repeated:
+                raise ValueError(f"unit {attribute} used twice: {', '.join(sorted(repeated))}")
+        return units
+
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(self.calendar_years, self.extra_bank_holidays, self.removed_bank_holidays)
+
+    def rule_pack(self) -> RulePack:
+        return load_pack(enabled=frozenset(self.enabled_rules), disabled=frozenset(self.disabled_rules))
+
+
+def load_config(path: Path) -> Config:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        raise ConfigError(f"{path}: field '{where}': {error['msg']}") from None

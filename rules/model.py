@@ -1,0 +1,221 @@
+"""What a rule, an event and a deadline are.
+
+Rules are pydantic models (validated once, when the pack loads). Events and
+deadlines are slotted dataclasses: the engine makes hundreds of thousands of
+them in a full recompute, and they are validated at the edges instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Status = Literal["done", "planned", "not_done"]
+Unit = Literal["hours", "days", "working_days", "weeks", "months"]
+DetailValue = bool | str | int
+
+
+class Strict(BaseModel):
+    # A misspelt field in a rule file must fail loudly, not be ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_TIMESCALE = re.compile(r"^(\d+) (working day|day|week|month|hour)s?( before)?$")
+
+
+class Timescale(Strict):
+    amount: int = Field(ge=0)
+    unit: Unit
+    before: bool = False  # "at least N ... before" a planned meeting
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_words(cls, value: object) -> object:
+        # Rule files say "15 working days" or "2 working days before".
+        if not isinstance(value, str):
+            return value
+        found = _TIMESCALE.match(value.strip())
+        if not found:
+            raise ValueError(f"'{value}' is not a timescale like '15 working days' or '2 working days before'")
+        unit = found[2].replace(" ", "_") + "s"
+        return {"amount": int(found[1]), "unit": unit, "before": bool(found[3])}
+
+    def describe(self) -> str:
+        word = {"working_days": "working day", "days": "day", "weeks": "week",
+                "months": "month", "hours": "hour"}[self.unit]
+        if self.amount == 0 and self.unit == "days":
+            return "the same day"
+        plural = "" if self.amount == 1 else "s"
+        return f"{self.amount} {word}{plural}" + (" before" if self.before else "")
+
+
+class Match(Strict):
+    """Which events a rule listens to."""
+
+    event: str
+    status: Status = "done"
+    details: dict[str, DetailValue] = {}
+    during: list[str] = []  # the child has one of these statuses at the time
+    not_during: list[str] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: object) -> object:
+        return {"event": value} if isinstance(value, str) else value
+
+    def describe(self) -> str:
+        text = self.event if self.status == "done" else f"{self.event} ({self.status})"
+        if self.details:
+            text += " with " + ", ".join(f"{k}={v}" for k, v in self.details.items())
+        if self.during:
+            text += " while " + " or ".join(self.during)
+        if self.not_during:
+            text += " unless " + " or ".join(self.not_during)
+        return text
+
+
+class Step(Strict):
+    """One deadline in a chain: a review "within 3 months, then every 6 months"
+    is two steps; the last repeats when the rule recurs."""
+
+    within: Timescale
+    standard: str | None = None  # when a later step cites a different point
+    title: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_words(cls, value: object) -> object:
+        return {"within": value} if isinstance(value, str) else value
+
+
+class Rule(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    standard: str = Field(min_length=1)
+    also_cites: list[str] = []
+    source: str
+    title: str = Field(min_length=3)
+    responsible: list[str] = Field(min_length=1)
+    trigger: list[Match] = []
+    while_status: str | None = Field(default=None, alias="while")
+    steps: list[Step] = Field(min_length=1)
+    recurs: bool = False
+    met_by: list[Match] = Field(min_length=1)
+    ends: list[Match] = []
+    active_for: Timescale | None = None
+    group: str | None = None  # rules that set the same task (visits) at different frequencies
+    priority: int = 0  # within a group, the lower number is the stricter regime
+    flexible: Literal["assessment", "icpc", "first_core_group"] | None = None
+    default_on: bool = True
+    note: str | None = None  # why we read an ambiguous standard this way
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Rule:
+        if not self.trigger and not self.while_status:
+            raise ValueError("a rule needs a trigger or a 'while' status")
+        before = [s.within.before for s in self.steps]
+        if any(before) and (len(self.steps) > 1 or self.recurs):
+            raise ValueError("a 'before the meeting' rule has one step and does not recur")
+        if any(before) and any(m.status != "planned" for m in self.trigger):
+            raise ValueError("a 'before the meeting' rule is triggered by a planned meeting")
+        if self.group and self.priority <= 0:
+            raise ValueError("a rule in a group needs a priority of 1 or more")
+        return self
+
+    @property
+    def before_meeting(self) -> bool:
+        return self.steps[0].within.before
+
+    @property
+    def hours_based(self) -> bool:
+        return self.steps[0].within.unit == "hours"
+
+
+class StatusDef(Strict):
+    """A state of the child's work (on a Child Protection Plan, missing...)."""
+
+    title: str
+    starts: list[Match]
+    ends: list[Match]
+
+
+class EventDef(Strict):
+    title: str
+    defaults: dict[str, DetailValue] = {}  # how an update that says nothing is read
+    note: str | None = None
+
+
+# -- what the engine reads and writes ----------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class Event:
+    id: str
+    child: str
+    event: str
+    date: date
+    status: Status = "done"
+    time: time | None = None
+    details: dict[str, DetailValue] = field(default_factory=dict)
+    posted_at: datetime | None = None  # with zone
+    supersedes: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Override:
+    """A decision that moves a deadline: the 2013 scheme's lead social worker
+    setting a date, or an agreed extension. `target` is a rule id, a deadline
+    id, or a flexible-scheme key (assessment, icpc, first_core_group)."""
+
+    target: str
+    due: date
+    by: str
+    at: datetime  # with zone
+    reason: str
+
+
+@dataclass(slots=True)
+class Deadline:
+    id: str
+    child: str
+    rule: str
+    standard: str
+    source: str
+    title: str
+    due: date
+    due_at: datetime
+    responsible: list[str]
+    event_id: str
+    timescale: str
+    hours_based: bool
+    state: Literal["open", "met", "overdue", "cancelled"] = "open"
+    met_event_id: str | None = None
+    closed_on: date | None = None  # when it was met or cancelled
+    late: bool = False  # met, or cancelled, after its due date
+    override: dict[str, str] | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "child": self.child,
+            "rule": self.rule,
+            "standard": self.standard,
+            "source": self.source,
+            "title": self.title,
+            "due": self.due.isoformat(),
+            "due_at": self.due_at.isoformat(),
+            "state": self.state,
+            "responsible": list(self.responsible),
+            "event_id": self.event_id,
+            "override": self.override,
+            "timescale": self.timescale,
+            "met_event_id": self.met_event_id,
+            "closed_on": self.closed_on.isoformat() if self.closed_on else None,
+            "late": self.late,
+        }

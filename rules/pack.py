@@ -1,0 +1,164 @@
+"""Loading the rule pack: the timescales as data, checked before the bot starts."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from rules.model import EventDef, Match, Rule, StatusDef
+
+RULE_FILES = ("practice_standards.toml", "working_together.toml")
+VOCABULARY_FILE = "vocabulary.toml"
+
+# The generic "mark done" event: meets the deadline of the rule named in its
+# details, for tasks with no meeting of their own (a report shared, a record made).
+TASK_DONE = "task_done"
+# An undo: supersedes an event without putting anything in its place.
+RETRACTION = "retraction"
+CASE_CLOSED = "case_closed"
+
+
+class RulePackError(ValueError):
+    """A rule file that cannot be used: names the file, the rule and the field."""
+
+
+class Vocabulary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sources: dict[str, str]
+    roles: list[str]
+    events: dict[str, EventDef]
+    statuses: dict[str, StatusDef]
+
+
+@dataclass
+class RulePack:
+    vocabulary: Vocabulary
+    rules: list[Rule]  # every rule in the files, in force or not
+    enabled: frozenset[str] = frozenset()  # rules a deployment turned on that are off by default
+    disabled: frozenset[str] = frozenset()
+    by_id: dict[str, Rule] = field(default_factory=dict)  # rules in force
+    # event name -> rules in force listening to it, so the engine touches only those
+    triggered_by: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+    held_by: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+    met_by: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+    ended_by: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+    groups: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+
+    def __post_init__(self) -> None:
+        known = {rule.id for rule in self.rules}
+        unknown = sorted((self.enabled | self.disabled) - known)
+        if unknown:
+            raise RulePackError(f"timescales.toml names rules that do not exist: {', '.join(unknown)}")
+        # Within a group the stricter regime is started first, so it sets the clock.
+        for rule in sorted(self.rules, key=lambda r: r.priority):
+            if not self.in_force(rule):
+                continue
+            self.by_id[rule.id] = rule
+            for match in self.triggers(rule):
+                self.triggered_by[match.event].append(rule)
+                if rule.before_meeting:
+                    self.held_by[match.event].append(rule)
+            for match in rule.met_by:
+                if rule not in self.met_by[match.event]:
+                    self.met_by[match.event].append(rule)
+            for match in self.ends(rule):
+                if rule not in self.ended_by[match.event]:
+                    self.ended_by[match.event].append(rule)
+            if rule.group:
+                self.groups[rule.group].append(rule)
+        for members in self.groups.values():
+            members.sort(key=lambda r: r.priority)
+
+    def in_force(self, rule: Rule) -> bool:
+        if rule.id in self.disabled:
+            return False
+        return rule.default_on or rule.id in self.enabled
+
+    def triggers(self, rule: Rule) -> list[Match]:
+        if rule.trigger:
+            return rule.trigger
+        return self.vocabulary.statuses[rule.while_status].starts  # type: ignore[index]
+
+    def ends(self, rule: Rule) -> list[Match]:
+        ends = list(rule.ends)
+        if rule.while_status:
+            ends += self.vocabulary.statuses[rule.while_status].ends
+        if rule.before_meeting:  # the booking was cancelled
+            ends += [Match(event=m.event, status="not_done") for m in rule.trigger]
+        return ends
+
+    def source_name(self, rule: Rule) -> str:
+        return self.vocabulary.sources[rule.source]
+
+    def detail_default(self, event: str, key: str) -> object:
+        definition = self.vocabulary.events.get(event)
+        return definition.defaults.get(key) if definition else None
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RulePackError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "(rule)"
+    return f"field '{where}': {error['msg']}"
+
+
+def load_pack(
+    folder: Path | None = None,
+    files: tuple[str, ...] = RULE_FILES,
+    enabled: frozenset[str] = frozenset(),
+    disabled: frozenset[str] = frozenset(),
+) -> RulePack:
+    """Read and check the vocabulary and rule files (the packaged ones by default)."""
+    base = Path(folder) if folder else Path(str(resources.files("rules") / "data"))
+    try:
+        vocabulary = Vocabulary.model_validate(_read_toml(base / VOCABULARY_FILE))
+    except ValidationError as exc:
+        raise RulePackError(f"{VOCABULARY_FILE}: {_first_error(exc)}") from None
+
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for name in files:
+        raw = _read_toml(base / name)
+        for position, entry in enumerate(raw.get("rule", []), start=1):  # type: ignore[union-attr]
+            label = entry.get("id", f"#{position}") if isinstance(entry, dict) else f"#{position}"
+            try:
+                rule = Rule.model_validate(entry)
+            except ValidationError as exc:
+                raise RulePackError(f"{name}: rule '{label}': {_first_error(exc)}") from None
+            if rule.id in seen:
+                raise RulePackError(f"{name}: rule '{rule.id}': id already used in {seen[rule.id]}")
+            seen[rule.id] = name
+            problem = _check_references(rule, vocabulary)
+            if problem:
+                raise RulePackError(f"{name}: rule '{rule.id}': {problem}")
+            rules.append(rule)
+    return RulePack(vocabulary=vocabulary, rules=rules, enabled=enabled, disabled=disabled)
+
+
+def _check_references(rule: Rule, vocabulary: Vocabulary) -> str | None:
+    if rule.source not in vocabulary.sources:
+        return f"field 'source': unknown source '{rule.source}' (known: {', '.join(vocabulary.sources)})"
+    for role in rule.responsible:
+        if role not in vocabulary.roles:
+            return f"field 'responsible': unknown role '{role}'"
+    if rule.while_status and rule.while_status not in vocabulary.statuses:
+        return f"field 'while': unknown status '{rule.while_status}'"
+    for field_name in ("trigger", "met_by", "ends"):
+        for match in getattr(rule, field_name):
+            if match.event not in vocabulary.events:
+                return f"field '{field_name}': unknown event '{match.event}'"
+            for status in (*match.during, *match.not_during):
+                if status not in vocabulary.statuses:
+                    return f"field '{field_name}': unknown status '{status}'"
+    return None

@@ -1,0 +1,1 @@
+"""Reminders, escalations and digests (issue 6)."""

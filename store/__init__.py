@@ -1,0 +1,1 @@
+"""SQLAlchemy models and queries: the system of record (issue 3)."""
