@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar as _stdlib_calendar
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -84,8 +85,12 @@ class WorkingCalendar:
             return self.working_days_before(day, -n)
         if n == 0:
             return day
-        on_or_before = self._count_to[self._index(day)]
-        return self._working_day_at(on_or_before + n - 1, day)
+        i = day.toordinal() - self._base
+        position = self._count_to[i] + n - 1 if 0 <= i < len(self._count_to) else -1
+        if 0 <= position < len(self._working):  # the common case, without the checks' calls
+            return date.fromordinal(self._working[position])
+        self._index(day)
+        return self._working_day_at(position, day)
 
     def working_days_before(self, day: date, n: int) -> date:
         """The n-th working day before `day` ("at least n working days before the meeting")."""
@@ -122,6 +127,7 @@ def london(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=LONDON)
 
 
+@lru_cache(maxsize=4096)
 def end_of_day(day: date) -> datetime:
     """A date-only deadline is overdue from the start of the next day."""
     return london(day, time(23, 59, 59))

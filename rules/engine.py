@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from rules.calendar import LONDON, WorkingCalendar, add_hours, add_months, end_of_day, london
-from rules.model import Deadline, Event, Match, Override, Rule, Timescale
-from rules.pack import CASE_CLOSED, RETRACTION, TASK_DONE, RulePack
+from rules.model import Deadline, Event, Override, Rule, Timescale
+from rules.pack import CASE_CLOSED, RETRACTION, TASK_DONE, Matcher, RulePack
 
 ASSUMED_END_OF_DAY = time(17, 0)
 
@@ -32,19 +32,23 @@ def event_moment(event: Event) -> tuple[datetime, str | None]:
 
 def due_after(calendar: WorkingCalendar, within: Timescale, day: date, moment: datetime) -> tuple[date, datetime]:
     """Apply a timescale to an event: returns the due date and the due instant."""
-    n = within.amount
-    if within.unit == "hours":
-        due_at = add_hours(moment, -n if within.before else n)
+    return due_by(calendar, within.amount, within.unit, within.before, day, moment)
+
+
+def due_by(
+    calendar: WorkingCalendar, n: int, unit: str, before: bool, day: date, moment: datetime
+) -> tuple[date, datetime]:
+    if unit == "hours":
+        due_at = add_hours(moment, -n if before else n)
         return due_at.date(), due_at
-    sign = -1 if within.before else 1
-    if within.unit == "working_days":
-        due = calendar.working_days_before(day, n) if within.before else calendar.add_working_days(day, n)
-    elif within.unit == "days":
-        due = day + timedelta(days=sign * n)
-    elif within.unit == "weeks":
-        due = day + timedelta(weeks=sign * n)
+    if unit == "working_days":
+        due = calendar.working_days_before(day, n) if before else calendar.add_working_days(day, n)
+    elif unit == "days":
+        due = day - timedelta(days=n) if before else day + timedelta(days=n)
+    elif unit == "weeks":
+        due = day - timedelta(weeks=n) if before else day + timedelta(weeks=n)
     else:
-        due = add_months(day, sign * n)
+        due = add_months(day, -n if before else n)
     return due, end_of_day(due)
 
 
@@ -87,41 +91,46 @@ class _Replay:
         self.statuses: set[str] = set()
         self.deadlines: list[Deadline] = []
         self.last_group_meeting: dict[str, tuple[Event, datetime]] = {}
+        self.ids: set[str] = set()
+        self.moments: dict[str, datetime] = {}  # event id -> when it happened (or is booked for)
+
+    def new_id(self, rule: Rule, event: Event) -> str:
+        """Rule and creating event; a suffix when a regime re-arms from the same
+        event after a stricter one gave way, so ids stay unique and repeatable."""
+        base = candidate = f"{self.child}:{rule.id}:{event.id}"
+        n = 1
+        while candidate in self.ids:
+            n += 1
+            candidate = f"{base}:{n}"
+        self.ids.add(candidate)
+        return candidate
 
     # -- matching ---------------------------------------------------------
-    def matches(self, match: Match, event: Event, statuses: set[str]) -> bool:
-        if match.event != event.event or match.status != event.status:
-            return False
-        for key, wanted in match.details.items():
-            value = event.details.get(key, self.pack.detail_default(event.event, key))
-            if value != wanted:
-                return False
-        if match.during and statuses.isdisjoint(match.during):
-            return False
-        return not (match.not_during and not statuses.isdisjoint(match.not_during))
-
-    def any_match(self, matches: Iterable[Match], event: Event, statuses: set[str]) -> bool:
-        return any(self.matches(m, event, statuses) for m in matches)
+    @staticmethod
+    def any_match(matchers: tuple[Matcher, ...], event: Event, statuses: set[str]) -> bool:
+        details = event.details
+        for m in matchers:
+            if m.status != event.status:
+                continue
+            if m.details and any(details.get(key, default) != wanted for key, wanted, default in m.details):
+                continue
+            if m.during and statuses.isdisjoint(m.during):
+                continue
+            if m.not_during and not statuses.isdisjoint(m.not_during):
+                continue
+            return True
+        return False
 
     # -- deadlines --------------------------------------------------------
     def arm(self, run: _Run, event: Event, moment: datetime, step_index: int) -> None:
         rule = run.rule
-        step = rule.steps[min(step_index, len(rule.steps) - 1)]
-        due, due_at = due_after(self.calendar, step.within, event.date, event_moment(event)[0])
-        deadline = Deadline(
-            id=f"{self.child}:{rule.id}:{event.id}",
-            child=self.child,
-            rule=rule.id,
-            standard=step.standard or rule.standard,
-            source=self.pack.source_name(rule),
-            title=step.title or rule.title,
-            due=due,
-            due_at=due_at,
-            responsible=rule.responsible,
-            event_id=event.id,
-            timescale=step.within.describe(),
-            hours_based=step.within.unit == "hours",
-        )
+        steps = self.pack.steps[rule.id]
+        step = steps[min(step_index, len(steps) - 1)]
+        due, due_at = due_by(self.calendar, step.amount, step.unit, step.before, event.date,
+                             self.moments[event.id])
+        # positional, in Deadline's field order: this runs once per deadline
+        deadline = Deadline(self.new_id(rule, event), self.child, rule.id, step.standard, step.source,
+                            step.title, due, due_at, rule.responsible, event.id, step.text, step.hours_based)
         run.open = deadline
         self.deadlines.append(deadline)
 
@@ -136,11 +145,13 @@ class _Replay:
         else:
             deadline.late = moment.date() > deadline.due
 
-    def next_step(self, run: _Run) -> int | None:
+    @staticmethod
+    def next_step(run: _Run) -> int | None:
         """Which step the run arms next, or None when it has no more."""
-        if run.meetings < len(run.rule.steps) or run.rule.recurs:
-            return min(run.meetings, len(run.rule.steps) - 1)
-        return None
+        steps = len(run.rule.steps)
+        if run.meetings < steps:
+            return run.meetings
+        return steps - 1 if run.rule.recurs else None
 
     def strongest(self, group: str, at: datetime) -> _Run | None:
         for rule in self.pack.groups[group]:
@@ -156,9 +167,26 @@ class _Replay:
             if step is not None:
                 self.arm(run, event, moment, step)
 
+    def hand_over(self, group: str, moment: datetime) -> None:
+        """The stricter regime ended: the next one in force counts from the last
+        time the task was done, or from its own start if that is later."""
+        run = self.strongest(group, moment)
+        if run is None or run.open is not None:
+            return
+        step = self.next_step(run)
+        if step is None:
+            return
+        last = self.last_group_meeting.get(group)
+        if last is not None and last[1] > run.started_at:
+            self.arm(run, last[0], last[1], step)
+        else:
+            self.arm(run, run.started_by, run.started_at, step)
+
     # -- one event --------------------------------------------------------
     def apply(self, event: Event, moment: datetime) -> None:
-        before = set(self.statuses)
+        # Conditions read the statuses as they were before this event; they
+        # change only in the last step below.
+        before = self.statuses
         if event.event == CASE_CLOSED and event.status == "done":
             for run in self.runs.values():
                 if run.open is not None:
@@ -169,31 +197,37 @@ class _Replay:
             return
 
         met = self.meet(event, moment, before)
-        groups_to_rearm = self.end(event, moment, before)
+        regime_ended = self.end(event, moment, before)
+        visited: set[str] = set()
         for run in met:
-            if run.rule.group:
-                groups_to_rearm.add(run.rule.group)
-            elif run.active(moment) and run.open is None:
+            group = run.rule.group
+            if group:
+                visited.add(group)
+            elif run.open is None and run.active(moment):
                 step = self.next_step(run)
                 if step is not None:
                     self.arm(run, event, moment, step)
-        for group in groups_to_rearm:
+        for group in visited:
             self.rearm_group(group, event, moment)
+        if regime_ended:
+            for group in regime_ended - visited:
+                self.hand_over(group, moment)
         self.trigger(event, moment, before)
-        self.update_statuses(event, before)
+        self.update_statuses(event)
 
     def meet(self, event: Event, moment: datetime, statuses: set[str]) -> list[_Run]:
         if event.event == TASK_DONE:
             rule = self.pack.by_id.get(str(event.details.get("rule", "")))
-            candidates = [rule] if rule else []
+            candidates = [(rule, event.status, ())] if rule else []
         else:
-            candidates = self.pack.met_by.get(event.event, [])
+            candidates = self.pack.met_by.get(event.event, ())
         met: list[_Run] = []
-        for rule in candidates:
-            run = self.runs.get(rule.id)
+        runs = self.runs
+        for rule, status, matches in candidates:
+            run = runs.get(rule.id)
             if run is None or run.ended:
                 continue
-            if event.event != TASK_DONE and not self.any_match(rule.met_by, event, statuses):
+            if not (event.status == status if status is not None else self.any_match(matches, event, statuses)):
                 continue
             run.meetings += 1
             if rule.group:
@@ -207,9 +241,11 @@ class _Replay:
     def end(self, event: Event, moment: datetime, statuses: set[str]) -> set[str]:
         """Plans that end with this event; returns groups whose regime changed."""
         changed: set[str] = set()
-        for rule in self.pack.ended_by.get(event.event, []):
+        for rule, status, matches in self.pack.ended_by.get(event.event, ()):
             run = self.runs.get(rule.id)
-            if run is None or run.ended or not self.any_match(self.pack.ends(rule), event, statuses):
+            if run is None or run.ended:
+                continue
+            if not (event.status == status if status is not None else self.any_match(matches, event, statuses)):
                 continue
             run.ended = True
             if run.open is not None:
@@ -220,10 +256,10 @@ class _Replay:
         return changed
 
     def trigger(self, event: Event, moment: datetime, statuses: set[str]) -> None:
-        if event.status == "done":
+        if event.status == "done" and event.event in self.pack.held_by:
             self.meeting_held(event)
-        for rule in self.pack.triggered_by.get(event.event, []):
-            if not self.any_match(self.pack.triggers(rule), event, statuses):
+        for rule, status, matches in self.pack.triggered_by.get(event.event, ()):
+            if not (event.status == status if status is not None else self.any_match(matches, event, statuses)):
                 continue
             run = self.runs.get(rule.id)
             if rule.before_meeting and run is not None and run.open is not None and not run.held and not run.ended:
@@ -270,16 +306,20 @@ class _Replay:
         """A meeting re-booked: its 'before' deadline follows it."""
         deadline = run.open
         assert deadline is not None
-        due, due_at = due_after(self.calendar, run.rule.steps[0].within, event.date, event_moment(event)[0])
+        due, due_at = due_after(self.calendar, run.rule.steps[0].within, event.date, self.moments[event.id])
         deadline.due, deadline.due_at = due, due_at
         deadline.event_id = event.id
-        deadline.id = f"{self.child}:{run.rule.id}:{event.id}"
+        deadline.id = self.new_id(run.rule, event)
 
-    def update_statuses(self, event: Event, before: set[str]) -> None:
-        for name, definition in self.pack.vocabulary.statuses.items():
-            if self.any_match(definition.ends, event, before):
+    def update_statuses(self, event: Event) -> None:
+        changes = self.pack.status_changes.get(event.event)
+        if not changes:
+            return
+        before = set(self.statuses)
+        for name, starts, ends in changes:
+            if self.any_match(ends, event, before):
                 self.statuses.discard(name)
-            if self.any_match(definition.starts, event, before):
+            if self.any_match(starts, event, before):
                 self.statuses.add(name)
 
     # -- decisions --------------------------------------------------------
@@ -315,8 +355,10 @@ def child_deadlines(
     replay = _Replay(child_id, pack, calendar)
     timeline: list[tuple[datetime, int, Event | Override]] = []
     assumed: dict[str, str] = {}
+    moments: dict[str, datetime] = {}
     for position, event in enumerate(in_force):
         moment, assumption = event_moment(event)
+        moments[event.id] = moment
         if assumption:
             assumed[event.id] = assumption
         # A booking, or its cancellation, is acted on when it is posted, not on
@@ -329,6 +371,7 @@ def child_deadlines(
         timeline.append((decision.at, position, decision))
     timeline.sort(key=lambda item: (item[0], item[1]))
 
+    replay.moments = moments
     unapplied: list[Override] = []
     for when, _, item in timeline:
         if isinstance(item, Override):
@@ -338,9 +381,10 @@ def child_deadlines(
             replay.apply(item, when)
 
     now_local = now.astimezone(LONDON)
+    today = now_local.date()
     for deadline in replay.deadlines:
-        if deadline.state == "open":
-            overdue = now_local > deadline.due_at if deadline.hours_based else now_local.date() > deadline.due
-            if overdue:
-                deadline.state = "overdue"
+        if deadline.state == "open" and (
+            now_local > deadline.due_at if deadline.hours_based else today > deadline.due
+        ):
+            deadline.state = "overdue"
     return ChildTimeline(replay.deadlines, set(replay.statuses), unapplied, assumed)

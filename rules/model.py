@@ -8,6 +8,7 @@ them in a full recompute, and they are validated at the edges instead.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -46,12 +47,17 @@ class Timescale(Strict):
         return {"amount": int(found[1]), "unit": unit, "before": bool(found[3])}
 
     def describe(self) -> str:
-        word = {"working_days": "working day", "days": "day", "weeks": "week",
-                "months": "month", "hours": "hour"}[self.unit]
-        if self.amount == 0 and self.unit == "days":
-            return "the same day"
-        plural = "" if self.amount == 1 else "s"
-        return f"{self.amount} {word}{plural}" + (" before" if self.before else "")
+        return _describe(self.amount, self.unit, self.before)
+
+
+@lru_cache(maxsize=None)
+def _describe(amount: int, unit: str, before: bool) -> str:
+    # Cached: every deadline carries this text and the engine makes many.
+    if amount == 0 and unit == "days":
+        return "the same day"
+    word = {"working_days": "working day", "days": "day", "weeks": "week", "months": "month", "hours": "hour"}[unit]
+    plural = "" if amount == 1 else "s"
+    return f"{amount} {word}{plural}" + (" before" if before else "")
 
 
 class Match(Strict):

@@ -35,6 +35,35 @@ class Vocabulary(BaseModel):
     statuses: dict[str, StatusDef]
 
 
+@dataclass(slots=True, frozen=True)
+class Matcher:
+    """A Match made ready for the engine's inner loop: the event's default
+    details already looked up, the statuses as sets."""
+
+    status: str
+    details: tuple[tuple[str, object, object], ...]  # (key, wanted, default when the update says nothing)
+    during: frozenset[str]
+    not_during: frozenset[str]
+
+
+@dataclass(slots=True, frozen=True)
+class CompiledStep:
+    """A rule's step with everything a deadline copies from it worked out once."""
+
+    amount: int
+    unit: str
+    before: bool
+    standard: str
+    source: str  # the document's name
+    title: str
+    text: str  # "15 working days", for people
+    hours_based: bool
+
+
+# event name -> (rule, the status that alone decides a match or None, the matchers)
+Listeners = dict[str, list[tuple[Rule, str | None, tuple[Matcher, ...]]]]
+
+
 @dataclass
 class RulePack:
     vocabulary: Vocabulary
@@ -42,12 +71,17 @@ class RulePack:
     enabled: frozenset[str] = frozenset()  # rules a deployment turned on that are off by default
     disabled: frozenset[str] = frozenset()
     by_id: dict[str, Rule] = field(default_factory=dict)  # rules in force
-    # event name -> rules in force listening to it, so the engine touches only those
-    triggered_by: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+    # event name -> (rule in force, its matches on that event): the engine
+    # touches only the rules listening to the event in hand
+    triggered_by: Listeners = field(default_factory=lambda: defaultdict(list))
     held_by: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
-    met_by: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
-    ended_by: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+    met_by: Listeners = field(default_factory=lambda: defaultdict(list))
+    ended_by: Listeners = field(default_factory=lambda: defaultdict(list))
+    # event name -> (status, matches that start it, matches that end it)
+    status_changes: dict[str, list[tuple[str, tuple[Matcher, ...], tuple[Matcher, ...]]]] = field(
+        default_factory=lambda: defaultdict(list))
     groups: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+    steps: dict[str, tuple[CompiledStep, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         known = {rule.id for rule in self.rules}
@@ -59,20 +93,38 @@ class RulePack:
             if not self.in_force(rule):
                 continue
             self.by_id[rule.id] = rule
-            for match in self.triggers(rule):
-                self.triggered_by[match.event].append(rule)
-                if rule.before_meeting:
-                    self.held_by[match.event].append(rule)
-            for match in rule.met_by:
-                if rule not in self.met_by[match.event]:
-                    self.met_by[match.event].append(rule)
-            for match in self.ends(rule):
-                if rule not in self.ended_by[match.event]:
-                    self.ended_by[match.event].append(rule)
+            self.steps[rule.id] = tuple(
+                CompiledStep(step.within.amount, step.within.unit, step.within.before,
+                             step.standard or rule.standard, self.vocabulary.sources[rule.source],
+                             step.title or rule.title, step.within.describe(), step.within.unit == "hours")
+                for step in rule.steps)
+            self._index(rule, self.triggers(rule), self.triggered_by)
+            self._index(rule, rule.met_by, self.met_by)
+            self._index(rule, self.ends(rule), self.ended_by)
+            if rule.before_meeting:
+                for name in {m.event for m in rule.trigger}:
+                    self.held_by[name].append(rule)
             if rule.group:
                 self.groups[rule.group].append(rule)
-        for members in self.groups.values():
-            members.sort(key=lambda r: r.priority)
+        for name, status in self.vocabulary.statuses.items():
+            for event in {m.event for m in status.starts} | {m.event for m in status.ends}:
+                self.status_changes[event].append((
+                    name,
+                    tuple(self.matcher(m) for m in status.starts if m.event == event),
+                    tuple(self.matcher(m) for m in status.ends if m.event == event),
+                ))
+
+    def matcher(self, match: Match) -> Matcher:
+        details = tuple((key, wanted, self.detail_default(match.event, key)) for key, wanted in match.details.items())
+        return Matcher(match.status, details, frozenset(match.during), frozenset(match.not_during))
+
+    def _index(self, rule: Rule, matches: list[Match], index: Listeners) -> None:
+        events: dict[str, list[Matcher]] = defaultdict(list)
+        for match in matches:
+            events[match.event].append(self.matcher(match))
+        for event, found in events.items():
+            plain = len(found) == 1 and not (found[0].details or found[0].during or found[0].not_during)
+            index[event].append((rule, found[0].status if plain else None, tuple(found)))
 
     def in_force(self, rule: Rule) -> bool:
         if rule.id in self.disabled:
@@ -108,8 +160,13 @@ def _read_toml(path: Path) -> dict[str, object]:
 
 
 def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
+    # A misspelt field shows up twice (unknown name, required name missing):
+    # the unknown name is the one that points at the typo.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    error = errors[0]
     where = ".".join(str(part) for part in error["loc"]) or "(rule)"
+    if error["type"] == "extra_forbidden":
+        return f"field '{where}': Extra inputs are not permitted (a misspelt field name?)"
     return f"field '{where}': {error['msg']}"
 
 

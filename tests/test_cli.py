@@ -1,0 +1,87 @@
+"""The command line: SPEC section 5 shapes, and one clear line for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timescales(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=60)
+
+
+def test_deadlines_json_for_the_spec_example(tmp_path):
+    out = timescales("deadlines", "--event", "strategy_discussion", "--at", "2026-11-23T10:00",
+                     "--detail", "s47=true", "--child", "123", "--now", "2026-11-23T11:00", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    deadlines = json.loads(out.stdout)
+    icpc = next(d for d in deadlines if d["standard"] == "6.1")
+    assert icpc["due"] == "2026-12-14" and icpc["child"] == "123" and icpc["state"] == "open"
+    assert icpc["source"] == "Hackney Practice Standards 2026" and icpc["responsible"] == ["SW", "CPL"]
+    visit = next(d for d in deadlines if d["standard"] == "5.1")
+    assert visit["due_at"] == "2026-11-24T10:00:00+00:00"
+
+
+def test_deadlines_for_a_planned_meeting(tmp_path):
+    out = timescales("deadlines", "--event", "icpc", "--status", "planned", "--at", "2026-12-14",
+                     "--now", "2026-12-01", "--json", cwd=tmp_path)
+    assert {d["standard"]: d["due"] for d in json.loads(out.stdout)} == {"6.6": "2026-12-10", "6.7": "2026-12-09"}
+
+
+def test_rules_json_lists_every_rule_with_its_citation(tmp_path):
+    rows = json.loads(timescales("rules", "--json", cwd=tmp_path).stdout)
+    assert len(rows) > 80
+    row = next(r for r in rows if r["id"] == "core-group")
+    assert row["standard"] == "7.2" and row["timescale"] == "10 working days, then 30 working days, repeating"
+    assert row["responsible"] == ["SW"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["deadlines", "--event", "strategy_meeting", "--at", "2026-11-23"], "unknown event 'strategy_meeting'"),
+        (["deadlines", "--event", "visit", "--at", "23/11/2026"], "--at '23/11/2026' is not an ISO 8601"),
+        (["deadlines", "--at", "2026-11-23"], "required: --event"),
+        (["deadlines", "--event", "visit", "--at", "2026-11-23", "--detail", "s47"], "KEY=VALUE"),
+        (["deadlines", "--event", "visit", "--at", "2026-11-23", "--child", "Jane"], "digits only"),
+        (["deadlines", "--event", "icpc", "--at", "2040-01-02"], "outside the years the calendar knows"),
+        (["nonsense"], "invalid choice"),
+    ],
+)
+def test_bad_input_gets_one_line_and_no_traceback(tmp_path, args, says):
+    out = timescales(*args, cwd=tmp_path)
+    assert out.returncode != 0
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_a_broken_config_file_is_named_in_one_line(tmp_path):
+    (tmp_path / "timescales.toml").write_text('working_hours = ["17:00", "08:30"]\n')
+    out = timescales("rules", cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip() == ("timescales: timescales.toml: field 'working_hours': Value error, expected two "
+                                  'times like ["08:30", "17:00"], start before end')
+
+
+def test_extra_bank_holidays_from_the_config_move_deadlines(tmp_path):
+    (tmp_path / "timescales.toml").write_text('extra_bank_holidays = ["2026-12-01"]\n')
+    out = timescales("deadlines", "--event", "strategy_discussion", "--at", "2026-11-23", "--detail", "s47=true",
+                     "--json", "--now", "2026-11-23T12:00", cwd=tmp_path)
+    assert {d["standard"]: d["due"] for d in json.loads(out.stdout)}["6.1"] == "2026-12-15"
+
+
+def test_run_without_tokens_says_so_in_one_line_and_keeps_going(tmp_path):
+    env = {"SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": ""}
+    out = timescales("run", cwd=tmp_path, env=env)
+    assert out.returncode == 0
+    assert out.stdout.splitlines()[0].startswith("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set")

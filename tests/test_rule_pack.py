@@ -1,0 +1,94 @@
+"""The rule pack is data a manager can check against the standards."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rules.pack import RulePackError, load_pack
+
+DATA = Path(__file__).resolve().parents[1] / "rules" / "data"
+
+
+def test_every_rule_has_a_citation_and_a_responsible_role(pack):
+    for rule in pack.rules:
+        assert rule.standard.strip(), rule.id
+        assert rule.source in pack.vocabulary.sources, rule.id
+        assert rule.responsible and all(role.strip() for role in rule.responsible), rule.id
+
+
+def test_practice_standard_citations_are_point_numbers_or_named_sections(pack):
+    for rule in pack.rules:
+        if rule.source == "PS2026":
+            assert re.fullmatch(r"(\d+\.\d+|[MR]\.\d+|CCP-\d|At a Glance \(.+\))", rule.standard), rule.id
+        else:
+            assert rule.standard.startswith(rule.source + "-"), rule.id
+
+
+def test_the_working_together_statutory_timescales_are_all_there(pack):
+    standards = {rule.standard for rule in pack.rules}
+    assert {"WT2015-58", "WT2015-60", "WT2015-ICPC", "WT2013-CG", "WT2013-RCPC"} <= standards
+
+
+def test_every_at_a_glance_point_we_rely_on_is_covered(pack):
+    standards = {rule.standard for rule in pack.rules} | {c for rule in pack.rules for c in rule.also_cites}
+    expected = {"1.2", "1.3", "2.1", "2.2", "2.3", "2.5", "3.1", "3.6", "4.3", "4.4", "4.7", "5.1", "5.3", "6.1",
+                "6.6", "7.2", "7.3", "7.5", "7.9", "7.12", "7.13", "8.1", "8.2", "8.6", "8.8", "8.9", "8.10",
+                "9.2", "9.4", "9.7", "9.8", "9.11", "9.13", "9.14", "10.1", "10.2", "10.3", "10.4", "10.7",
+                "10.9", "15.1", "16.1", "16.3"}
+    assert expected <= standards, expected - standards
+
+
+def test_recording_standards_are_off_unless_turned_on():
+    default = load_pack()
+    assert "visit-recorded" not in default.by_id and "icpc" in default.by_id
+    turned_on = load_pack(enabled=frozenset({"visit-recorded"}), disabled=frozenset({"icpc"}))
+    assert "visit-recorded" in turned_on.by_id and "icpc" not in turned_on.by_id
+
+
+def test_naming_a_rule_that_does_not_exist_in_the_config_is_an_error():
+    with pytest.raises(RulePackError, match="do not exist: no-such-rule"):
+        load_pack(enabled=frozenset({"no-such-rule"}))
+
+
+@pytest.fixture
+def copy_of_rules(tmp_path: Path) -> Path:
+    for name in DATA.glob("*.toml"):
+        shutil.copy(name, tmp_path / name.name)
+    return tmp_path
+
+
+def _edit(folder: Path, old: str, new: str) -> None:
+    path = folder / "practice_standards.toml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('met_by = ["icpc"]\nflexible', 'meet_by = ["icpc"]\nflexible', "rule 'icpc': field 'meet_by': Extra inputs"),
+        ('steps = ["15 working days"]\nmet_by = ["icpc"]', 'steps = ["15 workin days"]\nmet_by = ["icpc"]',
+         "rule 'icpc': field 'steps.0"),
+        ('met_by = ["icpc"]\nflexible', 'met_by = ["icpcc"]\nflexible', "rule 'icpc': field 'met_by': unknown event 'icpcc'"),
+        ('responsible = ["SW", "CPL"]\ntrigger = ["s47_started"', 'responsible = []\ntrigger = ["s47_started"',
+         "rule 'icpc': field 'responsible'"),
+        ('id = "icpc"\nstandard = "6.1"', 'id = "icpc"\nstandard = ""', "rule 'icpc': field 'standard'"),
+    ],
+)
+def test_a_typo_in_a_rule_file_names_the_file_the_rule_and_the_field(copy_of_rules, old, new, message):
+    _edit(copy_of_rules, old, new)
+    with pytest.raises(RulePackError) as caught:
+        load_pack(copy_of_rules)
+    assert str(caught.value).startswith("practice_standards.toml: ")
+    assert message in str(caught.value)
+
+
+def test_a_duplicate_rule_id_is_refused(copy_of_rules):
+    _edit(copy_of_rules, 'id = "icpc-report-shared"', 'id = "icpc"')
+    with pytest.raises(RulePackError, match="'icpc': id already used"):
+        load_pack(copy_of_rules)
