@@ -22,6 +22,8 @@ from rules.config import Config, load_config
 from rules.engine import child_deadlines
 from rules.model import Deadline, DetailValue, Event, Rule
 from rules.pack import RulePack
+from store.db import SchemaError, make_engine, upgrade
+from store.records import Store
 
 DEFAULT_DB = "sqlite:///timescales.db"
 DEFAULT_CONFIG = "timescales.toml"
@@ -179,6 +181,58 @@ def cmd_deadlines(ctx: Context) -> int:
     return 0
 
 
+def open_store(ctx: Context) -> Store:
+    store = Store.open(ctx.args.db, ctx.config)
+    store.sync_config(ctx.config)
+    store.recompute_stale()
+    return store
+
+
+def cmd_db_upgrade(ctx: Context) -> int:
+    engine = make_engine(ctx.args.db)
+    before, after = upgrade(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    print(f"{where}: schema already at {after}" if before == after else f"{where}: schema {before or 'none'} -> {after}")
+    store = Store(engine, ctx.config.rule_pack(), ctx.config.calendar())
+    for change in store.sync_config(ctx.config):
+        print(f"config: {change}")
+    return 0
+
+
+def cmd_due(ctx: Context) -> int:
+    args = ctx.args
+    store = open_store(ctx)
+    now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
+    known = [u.id for u in ctx.config.units]
+    if args.unit and args.unit not in known:
+        raise UsageError(f"--unit '{args.unit}' is not in {args.config} (units: {', '.join(known) or 'none'})")
+    start = parse_instant(args.start, "--from").day if args.start else None
+    end = parse_instant(args.end, "--to").day if args.end else None
+    if start and end and end < start:
+        raise UsageError("--to is before --from")
+    items = store.due([args.unit] if args.unit else known, now, start, end, overdue_only=args.overdue)
+    if ctx.json:
+        print(json.dumps([i.as_json() for i in items], indent=1))
+        return 0
+    if not items:
+        print("Nothing overdue or due in that window.")
+    for item in items:
+        r = item.record
+        due = for_people(r.due) + (f" {r.due_at.astimezone(LONDON):%H:%M}" if r.hours_based else "")
+        print(f"{item.state.upper() if item.overdue else '':<8}{due:<22} child {r.child:<8} {r.standard:<12} "
+              f"{r.title} [{', '.join(r.responsible)}]")
+    return 0
+
+
+def cmd_export(ctx: Context) -> int:
+    args = ctx.args
+    if bool(args.child) == bool(args.unit):
+        raise UsageError("give one of --child ID or --unit ID")
+    store = open_store(ctx)
+    sys.stdout.write(store.export_csv(child=check_child(args.child) if args.child else None, unit=args.unit))
+    return 0
+
+
 def cmd_run(ctx: Context) -> int:
     if os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_APP_TOKEN"):
         raise UsageError("Slack Socket Mode is not built yet (issue 5); unset the tokens to use the local mode")
@@ -223,6 +277,28 @@ def build_parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--json", action="store_true")
     commands["deadlines"] = cmd_deadlines
 
+    due = sub.add_parser("due", help="deadlines from the store: overdue plus the next 7 days by default")
+    _common(due)
+    due.add_argument("--unit", help="one unit's id (default: every unit in the config)")
+    due.add_argument("--from", dest="start", help="first due date to list (ISO date)")
+    due.add_argument("--to", dest="end", help="last due date to list (ISO date)")
+    due.add_argument("--overdue", action="store_true", help="only what is overdue")
+    due.add_argument("--now", help="the time to judge overdue at (default: now)")
+    due.add_argument("--json", action="store_true")
+    commands["due"] = cmd_due
+
+    export = sub.add_parser("export", help="CSV of events, deadlines and decisions with their authors")
+    _common(export)
+    export.add_argument("--child")
+    export.add_argument("--unit")
+    commands["export"] = cmd_export
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_upgrade = db_sub.add_parser("upgrade", help="create or migrate the schema")
+    _common(db_upgrade)
+    commands["db"] = cmd_db_upgrade
+
     parser.set_defaults(_commands=commands)
     return parser
 
@@ -234,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         found = config_path.exists()
         config = load_config(config_path) if found else Config()
         return args._commands[args.command](Context(args, config, found))
-    except ValueError as exc:  # our own errors, each a sentence for the user
+    except (ValueError, SchemaError) as exc:  # our own errors, each a sentence for the user
         print(f"timescales: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

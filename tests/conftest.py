@@ -66,3 +66,57 @@ def only(timeline: ChildTimeline, rule: str) -> Deadline:
     found = by_rule(timeline, rule)
     assert len(found) == 1, f"expected one {rule} deadline, got {[(d.due, d.state) for d in found]}"
     return found[0]
+
+
+# -- the store, on SQLite and on a real PostgreSQL server ------------------------
+import uuid  # noqa: E402
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from rules.config import Config, UnitConfig  # noqa: E402
+from store.db import make_engine, upgrade  # noqa: E402
+from store.records import Store  # noqa: E402
+from tests.postgres import throwaway_cluster  # noqa: E402
+
+UNIT_A = UnitConfig(id="unit-a", name="Unit A", channel="C0UNITA", team_manager="U0TM", service_manager="U0SM",
+                    head_of_service="U0HOS", coordinator="U0UC", practitioners=["U0SW1", "U0SW2"],
+                    child_protection_lead="U0CPL")
+UNIT_B = UnitConfig(id="unit-b", name="Unit B", channel="C0UNITB", team_manager="U0TMB", service_manager="U0SM",
+                    head_of_service="U0HOS", coordinator="U0UCB", practitioners=["U0SW3"], flexible_assessment=True)
+TEST_CONFIG = Config(units=[UNIT_A, UNIT_B])
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    with throwaway_cluster() as url:
+        yield url
+
+
+def new_database(kind: str, tmp_path, request) -> str:
+    """A fresh, empty database of the kind asked for; its URL."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'timescales.db'}"
+    server = request.getfixturevalue("postgres_server")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    url = new_database(request.param, tmp_path, request)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def store(db_url) -> Store:
+    opened = Store.open(db_url, TEST_CONFIG)
+    opened.sync_config(TEST_CONFIG)
+    yield opened
+    opened.engine.dispose()

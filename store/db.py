@@ -1,0 +1,88 @@
+"""Connecting to the database, creating and checking the schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class SchemaError(RuntimeError):
+    """The database is not on the schema this version of Timescales knows."""
+
+
+class DatabaseUrlError(ValueError):
+    pass
+
+
+def make_engine(url: str) -> Engine:
+    """SQLite (the default) gets WAL, foreign keys and a busy timeout so several
+    processes can share it; PostgreSQL goes through psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(f"'{url}' is not a database URL, e.g. sqlite:///timescales.db") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseUrlError(f"'{url}': only sqlite:/// and postgresql+psycopg:// databases are supported")
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # Let SQLAlchemy's BEGIN reach SQLite, so a write transaction can take
+        # the lock up front (pysqlite's own transaction handling would defer it).
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy issues BEGIN itself (see make_engine)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _alembic() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Create or migrate the schema; returns (revision before, revision after)."""
+    config = _alembic()
+    with engine.begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return before, head_revision()
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    assert head is not None
+    return head
+
+
+def check_schema(engine: Engine) -> None:
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current is None:
+        raise SchemaError(f"{engine.url.render_as_string(hide_password=True)} has no Timescales schema yet: "
+                          "run 'timescales db upgrade'")
+    if current != head_revision():
+        raise SchemaError(f"the database schema is at revision {current}, this version needs {head_revision()}: "
+                          "run 'timescales db upgrade'")

@@ -1,0 +1,172 @@
+"""The system of record: SQLAlchemy 2 typed models.
+
+Events are append-only (a correction is a new row that supersedes an old
+one); deadlines are derived from events by the rules engine and rewritten per
+child; every decision and outgoing message is kept with who and when.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored in UTC and always read back with its zone: SQLite
+    would otherwise hand back naive times and lose the offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("store instants with their zone")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: UtcDateTime()}
+
+
+class Unit(Base):
+    """A social work unit with one Slack channel (from timescales.toml)."""
+
+    __tablename__ = "units"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(64), unique=True)
+    flexible_assessment: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UnitMember(Base):
+    """Who may see a unit's children, and in what role (team_manager, practitioner...)."""
+
+    __tablename__ = "unit_members"
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    __table_args__ = (Index("ix_unit_members_user", "user_id"),)
+
+
+class Child(Base):
+    """A child, by the case number the service already uses. No names, ever."""
+
+    __tablename__ = "children"
+    number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    lead_practitioner: Mapped[str | None] = mapped_column(String(64))
+    flexible_assessment: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped with every event; deadlines are current when the two are equal. A
+    # crash between storing an event and recomputing leaves them apart, and the
+    # next start recomputes.
+    events_version: Mapped[int] = mapped_column(Integer, default=0)
+    deadlines_version: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_children_unit", "unit_id"),)
+
+
+class InboundMessage(Base):
+    """Each Slack message (or chat line) is handled once, whoever receives it first."""
+
+    __tablename__ = "inbound_messages"
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ts: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime]
+    user_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class EventRecord(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    child: Mapped[str] = mapped_column(ForeignKey("children.number"))
+    event: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    date: Mapped[date] = mapped_column(Date)
+    time: Mapped[time | None] = mapped_column(Time)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    posted_by: Mapped[str] = mapped_column(String(64))
+    posted_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(64))
+    message_ts: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer, default=0)  # several updates in one message
+    text: Mapped[str] = mapped_column(Text, default="")  # what was posted, for audit
+    supersedes: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    __table_args__ = (
+        # The same message stored twice is one event, even from two processes at once.
+        UniqueConstraint("channel", "message_ts", "seq", name="uq_events_message"),
+        Index("ix_events_child", "child"),
+    )
+
+
+class Decision(Base):
+    """An override: the 2013 scheme's lead social worker setting a date, or an extension."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    child: Mapped[str] = mapped_column(ForeignKey("children.number"))
+    kind: Mapped[str] = mapped_column(String(16))  # flexible_scheme | extension
+    target: Mapped[str] = mapped_column(String(120))  # rule id, deadline id or scheme key
+    due: Mapped[date] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (Index("ix_decisions_child", "child"),)
+
+
+class DeadlineRecord(Base):
+    """A deadline as the engine last computed it. `state` is open, met or
+    cancelled; overdue is worked out when read, so it is never stale."""
+
+    __tablename__ = "deadlines"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    child: Mapped[str] = mapped_column(ForeignKey("children.number"))
+    unit_id: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(64))
+    standard: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(300))
+    timescale: Mapped[str] = mapped_column(String(64))
+    due: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime]
+    hours_based: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16))
+    responsible: Mapped[list[str]]
+    event_id: Mapped[str] = mapped_column(String(64))
+    met_event_id: Mapped[str | None] = mapped_column(String(64))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    __table_args__ = (
+        Index("ix_deadlines_unit_state_due", "unit_id", "state", "due"),
+        Index("ix_deadlines_child", "child"),
+    )
+
+
+class OutgoingMessage(Base):
+    """The ledger that makes every reminder and escalation go out exactly once."""
+
+    __tablename__ = "outgoing_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # deadline, step, due date, recipient
+    recipient: Mapped[str] = mapped_column(String(64))  # channel or user id
+    deadline_id: Mapped[str | None] = mapped_column(String(200))
+    step: Mapped[str] = mapped_column(String(32))  # reminder, due_today, overdue, sm, hos, agenda...
+    state: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    slack_ts: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    __table_args__ = (Index("ix_outgoing_state", "state"),)

@@ -1,0 +1,373 @@
+"""All the SQL: recording updates, recomputing deadlines, answering questions.
+
+Writes are idempotent where the world repeats itself (Slack retries, two bot
+processes, a restart): uniqueness is enforced by the database, never by a
+read-then-write.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, literal_column, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from rules.calendar import LONDON, WorkingCalendar
+from rules.config import Config
+from rules.engine import child_deadlines
+from rules.model import Deadline, Event, Override
+from rules.pack import RulePack
+from store.db import check_schema, make_engine
+from store.models import (
+    Child,
+    Decision,
+    DeadlineRecord,
+    EventRecord,
+    InboundMessage,
+    Unit,
+    UnitMember,
+)
+
+UNIT_ROLES = ("team_manager", "service_manager", "head_of_service", "coordinator", "child_protection_lead")
+
+
+class DecisionNotAllowed(ValueError):
+    """A decision the standards do not let this person or unit make."""
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One update to record, as the parser or a button produced it."""
+
+    child: str
+    event: str
+    date: date
+    status: str = "done"
+    time: time | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    supersedes: int | None = None
+
+
+@dataclass(frozen=True)
+class Posting:
+    """Where and by whom an update was posted (a Slack message or a chat line)."""
+
+    unit_id: str
+    channel: str
+    message_ts: str
+    posted_by: str
+    posted_at: datetime
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """A deadline as people are shown it, with overdue worked out at `now`."""
+
+    record: DeadlineRecord
+    overdue: bool
+
+    @property
+    def state(self) -> str:
+        return "overdue" if self.overdue else self.record.state
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "id": r.id, "child": r.child, "rule": r.rule, "standard": r.standard, "source": r.source,
+            "title": r.title, "due": r.due.isoformat(), "due_at": r.due_at.astimezone(LONDON).isoformat(),
+            "state": self.state, "responsible": list(r.responsible), "event_id": r.event_id,
+            "override": r.override, "timescale": r.timescale, "met_event_id": r.met_event_id,
+            "closed_on": r.closed_on.isoformat() if r.closed_on else None, "late": r.late, "unit": r.unit_id,
+        }
+
+
+@dataclass
+class AgendaChild:
+    number: str
+    overdue: list[DeadlineRecord] = field(default_factory=list)
+    due_this_week: list[DeadlineRecord] = field(default_factory=list)
+    events_since: list[EventRecord] = field(default_factory=list)
+    decisions_since: list[Decision] = field(default_factory=list)
+    last_update: datetime | None = None
+
+
+def is_overdue(record: DeadlineRecord, now: datetime) -> bool:
+    if record.state != "open":
+        return False
+    if record.hours_based:
+        return now > record.due_at
+    return now.astimezone(LONDON).date() > record.due
+
+
+def _insert_ignoring_duplicates(session: Session, model: type, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when this call made the row."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # RETURNING, not rowcount: the drivers do not agree on rowcount here.
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(literal_column("1"))
+    return session.execute(statement).first() is not None
+
+
+class Store:
+    def __init__(self, engine: Engine, pack: RulePack, calendar: WorkingCalendar) -> None:
+        self.engine, self.pack, self.calendar = engine, pack, calendar
+        self.session = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, config: Config) -> Store:
+        """Connect and check the schema: refuses to run on one it does not know."""
+        engine = make_engine(url)
+        check_schema(engine)
+        return cls(engine, config.rule_pack(), config.calendar())
+
+    # -- units and people ---------------------------------------------------------
+    def sync_config(self, config: Config) -> list[str]:
+        """Make the units and members match timescales.toml; says what changed."""
+        changes: list[str] = []
+        with self.session.begin() as s:
+            existing = {u.id: u for u in s.scalars(select(Unit))}
+            members_before = {(m.unit_id, m.user_id, m.role) for m in s.scalars(select(UnitMember))}
+            for unit in config.units:
+                row = existing.get(unit.id)
+                if row is None:
+                    s.add(Unit(id=unit.id, name=unit.name, channel=unit.channel,
+                               flexible_assessment=unit.flexible_assessment))
+                    changes.append(f"added unit {unit.id} ({unit.name})")
+                else:
+                    for attribute in ("name", "channel", "flexible_assessment"):
+                        if getattr(row, attribute) != getattr(unit, attribute):
+                            changes.append(f"unit {unit.id}: {attribute} {getattr(row, attribute)!r} -> "
+                                           f"{getattr(unit, attribute)!r}")
+                            setattr(row, attribute, getattr(unit, attribute))
+            s.flush()
+            wanted = set()
+            for unit in config.units:
+                for role in UNIT_ROLES:
+                    person = getattr(unit, role)
+                    if person:
+                        wanted.add((unit.id, person, role))
+                wanted |= {(unit.id, person, "practitioner") for person in unit.practitioners}
+            for unit_id, user, role in sorted(wanted - members_before):
+                s.add(UnitMember(unit_id=unit_id, user_id=user, role=role))
+                changes.append(f"{user} joined {unit_id} as {role}")
+            for unit_id, user, role in sorted(members_before - wanted):
+                s.execute(delete(UnitMember).where(UnitMember.unit_id == unit_id, UnitMember.user_id == user,
+                                                   UnitMember.role == role))
+                changes.append(f"{user} left {unit_id} ({role})")
+            # A unit taken out of the config keeps its children's records (nothing is
+            # lost) but nobody is a member any more, so nobody sees them until it returns.
+            for unit_id in sorted(set(existing) - {u.id for u in config.units}):
+                changes.append(f"unit {unit_id} is no longer in the config; its records are kept")
+        return changes
+
+    def units_for(self, user: str) -> list[str]:
+        """The units whose children this person may see."""
+        with self.session() as s:
+            return sorted(set(s.scalars(select(UnitMember.unit_id).where(UnitMember.user_id == user))))
+
+    def unit_for_channel(self, channel: str) -> Unit | None:
+        with self.session() as s:
+            return s.scalars(select(Unit).where(Unit.channel == channel)).first()
+
+    # -- inbound messages and events -----------------------------------------------
+    def claim_message(self, channel: str, ts: str, user: str | None, at: datetime) -> bool:
+        """True for the first receiver of a message; False for a retry or a twin delivery."""
+        with self.session.begin() as s:
+            return _insert_ignoring_duplicates(s, InboundMessage,
+                                               {"channel": channel, "ts": ts, "received_at": at, "user_id": user})
+
+    def record(self, posting: Posting, updates: Sequence[NewEvent]) -> list[EventRecord]:
+        """Store a message's updates (once, however often it is delivered), then
+        recompute the children it touched. Returns the events as stored."""
+        stored = self.store_events(posting, updates)
+        for child in sorted({e.child for e in stored}):
+            self.recompute_child(child)
+        return stored
+
+    def store_events(self, posting: Posting, updates: Sequence[NewEvent]) -> list[EventRecord]:
+        with self.session.begin() as s:
+            for seq, update_ in enumerate(updates):
+                _insert_ignoring_duplicates(s, Child, {
+                    "number": update_.child, "unit_id": posting.unit_id, "lead_practitioner": posting.posted_by,
+                    "flexible_assessment": False, "events_version": 0, "deadlines_version": 0})
+                inserted = _insert_ignoring_duplicates(s, EventRecord, {
+                    "child": update_.child, "event": update_.event, "status": update_.status,
+                    "date": update_.date, "time": update_.time, "details": dict(update_.details),
+                    "posted_by": posting.posted_by, "posted_at": posting.posted_at, "channel": posting.channel,
+                    "message_ts": posting.message_ts, "seq": seq, "text": posting.text,
+                    "supersedes": update_.supersedes})
+                if inserted:
+                    s.execute(update(Child).where(Child.number == update_.child)
+                              .values(events_version=Child.events_version + 1))
+            return list(s.scalars(select(EventRecord).where(EventRecord.channel == posting.channel,
+                                                            EventRecord.message_ts == posting.message_ts)
+                                  .order_by(EventRecord.seq)))
+
+    def record_decision(self, child: str, kind: str, target: str, due: date, by: str, at: datetime, reason: str,
+                        channel: str | None = None, message_ts: str | None = None) -> Decision:
+        """An override with its author and reason; the child's deadlines follow it."""
+        if not reason.strip():
+            raise DecisionNotAllowed("a decision that moves a deadline needs a reason")
+        with self.session.begin() as s:
+            row = s.get(Child, child)
+            if row is None:
+                raise DecisionNotAllowed(f"no updates recorded for child {child} yet")
+            if kind == "flexible_scheme":
+                unit = s.get(Unit, row.unit_id)
+                if not (row.flexible_assessment or (unit and unit.flexible_assessment)):
+                    raise DecisionNotAllowed(f"child {child}'s unit is not on the flexible assessment scheme; "
+                                             "record an extension with a reason instead")
+            decision = Decision(child=child, kind=kind, target=target, due=due, by=by, at=at, reason=reason,
+                                channel=channel, message_ts=message_ts)
+            s.add(decision)
+            s.execute(update(Child).where(Child.number == child).values(events_version=Child.events_version + 1))
+        self.recompute_child(child)
+        return decision
+
+    # -- deadlines -------------------------------------------------------------------
+    def recompute_child(self, child: str) -> list[Deadline]:
+        """Rewrite one child's deadlines from their events and decisions."""
+        with self.session.begin() as s:
+            row = s.get(Child, child, with_for_update=True)  # serialises recomputes of one child
+            if row is None:
+                return []
+            version = row.events_version
+            events = [_to_engine(e) for e in s.scalars(select(EventRecord).where(EventRecord.child == child))]
+            decisions = [Override(target=d.target, due=d.due, by=d.by, at=d.at, reason=d.reason)
+                         for d in s.scalars(select(Decision).where(Decision.child == child))]
+            timeline = child_deadlines(events, self.pack, self.calendar, datetime.now(LONDON), decisions, child)
+            s.execute(delete(DeadlineRecord).where(DeadlineRecord.child == child))
+            s.add_all(_to_record(d, row.unit_id) for d in timeline.deadlines)
+            row.deadlines_version = version
+        return timeline.deadlines
+
+    def recompute_stale(self) -> int:
+        """Children whose deadlines missed their last event (a crash between the
+        two steps): recompute them. Run at every start."""
+        with self.session() as s:
+            stale = list(s.scalars(select(Child.number).where(Child.deadlines_version != Child.events_version)))
+        for child in stale:
+            self.recompute_child(child)
+        return len(stale)
+
+    def due(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
+            overdue_only: bool = False, child: str | None = None) -> list[DueItem]:
+        """Open deadlines for these units: everything overdue plus what falls due
+        between start and end (default: the next 7 days), earliest first."""
+        today = now.astimezone(LONDON).date()
+        end = end or today + timedelta(days=7)
+        units = list(units)
+        if not units:
+            return []
+        query = select(DeadlineRecord).where(DeadlineRecord.unit_id.in_(units), DeadlineRecord.state == "open",
+                                             DeadlineRecord.due <= (today if overdue_only else end))
+        if child:
+            query = query.where(DeadlineRecord.child == child)
+        with self.session() as s:
+            rows = s.scalars(query.order_by(DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child)).all()
+        items = [DueItem(r, is_overdue(r, now)) for r in rows]
+        if overdue_only:
+            return [i for i in items if i.overdue]
+        return [i for i in items if i.overdue or start is None or i.record.due >= start]
+
+    def timeline(self, child: str) -> tuple[list[EventRecord], list[Decision], list[DeadlineRecord]]:
+        """A child's whole record, oldest first: events (superseded ones included), decisions, deadlines."""
+        with self.session() as s:
+            events = list(s.scalars(select(EventRecord).where(EventRecord.child == child)
+                                    .order_by(EventRecord.date, EventRecord.id)))
+            decisions = list(s.scalars(select(Decision).where(Decision.child == child).order_by(Decision.at)))
+        return events, decisions, self.child_deadlines(child)
+
+    def agenda(self, unit: str, since: datetime, now: datetime) -> list[AgendaChild]:
+        """The weekly unit meeting discusses every child: for each, what is overdue,
+        due in the coming week, and what happened and was decided since `since`."""
+        week_end = now.astimezone(LONDON).date() + timedelta(days=7)
+        with self.session() as s:
+            numbers = list(s.scalars(select(Child.number).where(Child.unit_id == unit).order_by(Child.number)))
+            events = s.scalars(select(EventRecord).where(EventRecord.child.in_(numbers))
+                               .order_by(EventRecord.date, EventRecord.id)).all()
+            decisions = s.scalars(select(Decision).where(Decision.child.in_(numbers), Decision.at >= since)
+                                  .order_by(Decision.at)).all()
+            open_rows = s.scalars(select(DeadlineRecord).where(DeadlineRecord.unit_id == unit,
+                                                               DeadlineRecord.state == "open",
+                                                               DeadlineRecord.due <= week_end)
+                                  .order_by(DeadlineRecord.due)).all()
+        children = {n: AgendaChild(n) for n in numbers}
+        for e in events:
+            entry = children[e.child]
+            entry.last_update = max(entry.last_update or e.posted_at, e.posted_at)
+            if e.posted_at >= since:
+                entry.events_since.append(e)
+        for d in decisions:
+            children[d.child].decisions_since.append(d)
+        for r in open_rows:
+            (children[r.child].overdue if is_overdue(r, now) else children[r.child].due_this_week).append(r)
+        return list(children.values())
+
+    def child_deadlines(self, child: str) -> list[DeadlineRecord]:
+        with self.session() as s:
+            return list(s.scalars(select(DeadlineRecord).where(DeadlineRecord.child == child)
+                                  .order_by(DeadlineRecord.due)))
+
+    def child_unit(self, child: str) -> str | None:
+        with self.session() as s:
+            row = s.get(Child, child)
+            return row.unit_id if row else None
+
+    # -- audit -----------------------------------------------------------------------
+    def export_csv(self, child: str | None = None, unit: str | None = None) -> str:
+        """Events, deadlines and decisions with their authors, for audit and inspection."""
+        with self.session() as s:
+            children_q = select(Child.number)
+            if child:
+                children_q = children_q.where(Child.number == child)
+            if unit:
+                children_q = children_q.where(Child.unit_id == unit)
+            numbers = list(s.scalars(children_q))
+            events = s.scalars(select(EventRecord).where(EventRecord.child.in_(numbers))
+                               .order_by(EventRecord.child, EventRecord.id)).all()
+            decisions = s.scalars(select(Decision).where(Decision.child.in_(numbers))
+                                  .order_by(Decision.child, Decision.id)).all()
+            deadlines = s.scalars(select(DeadlineRecord).where(DeadlineRecord.child.in_(numbers))
+                                  .order_by(DeadlineRecord.child, DeadlineRecord.due)).all()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["record", "child", "id", "what", "status", "date", "by", "recorded_at", "standard",
+                         "source", "reason_or_text", "supersedes"])
+        for e in events:
+            when = e.date.isoformat() + (f"T{e.time.isoformat('minutes')}" if e.time else "")
+            writer.writerow(["event", e.child, e.id, e.event, e.status, when, e.posted_by,
+                             e.posted_at.astimezone(LONDON).isoformat(), "", "", e.text, e.supersedes or ""])
+        for d in decisions:
+            writer.writerow(["decision", d.child, d.id, f"{d.kind}: {d.target}", "", d.due.isoformat(), d.by,
+                             d.at.astimezone(LONDON).isoformat(), "", "", d.reason, ""])
+        now = datetime.now(LONDON)
+        for r in deadlines:
+            state = "overdue" if is_overdue(r, now) else r.state + (" (late)" if r.late else "")
+            writer.writerow(["deadline", r.child, r.id, r.title, state, r.due.isoformat(),
+                             (r.override or {}).get("by", ""), "", r.standard, r.source,
+                             (r.override or {}).get("reason", ""), ""])
+        return out.getvalue()
+
+
+def _to_engine(record: EventRecord) -> Event:
+    return Event(id=str(record.id), child=record.child, event=record.event, date=record.date,
+                 status=record.status, time=record.time, details=dict(record.details),  # type: ignore[arg-type]
+                 posted_at=record.posted_at, supersedes=str(record.supersedes) if record.supersedes else None)
+
+
+def _to_record(d: Deadline, unit_id: str) -> DeadlineRecord:
+    return DeadlineRecord(
+        id=d.id, child=d.child, unit_id=unit_id, rule=d.rule, standard=d.standard, source=d.source, title=d.title,
+        timescale=d.timescale, due=d.due, due_at=d.due_at, hours_based=d.hours_based,
+        # overdue is a reading at a moment, not a fact to store
+        state="open" if d.state == "overdue" else d.state, responsible=list(d.responsible), event_id=d.event_id,
+        met_event_id=d.met_event_id, closed_on=d.closed_on, late=d.late, override=d.override)
+
