@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rules.calendar import DEFAULT_YEARS, WorkingCalendar
-from rules.pack import RulePack, load_pack
+from rules.pack import RulePack, describe_validation_error, load_pack
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -99,6 +99,4 @@ def load_config(path: Path) -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"])
-        raise ConfigError(f"{path}: field '{where}': {error['msg']}") from None
+        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None

@@ -159,7 +159,7 @@ def _read_toml(path: Path) -> dict[str, object]:
         raise RulePackError(f"{path.name}: not valid TOML: {exc}") from None
 
 
-def _first_error(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError) -> str:
     # A misspelt field shows up twice (unknown name, required name missing):
     # the unknown name is the one that points at the typo.
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
@@ -181,7 +181,7 @@ def load_pack(
     try:
         vocabulary = Vocabulary.model_validate(_read_toml(base / VOCABULARY_FILE))
     except ValidationError as exc:
-        raise RulePackError(f"{VOCABULARY_FILE}: {_first_error(exc)}") from None
+        raise RulePackError(f"{VOCABULARY_FILE}: {describe_validation_error(exc)}") from None
 
     rules: list[Rule] = []
     seen: dict[str, str] = {}
@@ -192,7 +192,7 @@ def load_pack(
             try:
                 rule = Rule.model_validate(entry)
             except ValidationError as exc:
-                raise RulePackError(f"{name}: rule '{label}': {_first_error(exc)}") from None
+                raise RulePackError(f"{name}: rule '{label}': {describe_validation_error(exc)}") from None
             if rule.id in seen:
                 raise RulePackError(f"{name}: rule '{rule.id}': id already used in {seen[rule.id]}")
             seen[rule.id] = name

@@ -85,3 +85,54 @@ def test_run_without_tokens_says_so_in_one_line_and_keeps_going(tmp_path):
     out = timescales("run", cwd=tmp_path, env=env)
     assert out.returncode == 0
     assert out.stdout.splitlines()[0].startswith("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set")
+
+
+UNIT_CONFIG = """
+[[units]]
+id = "unit-a"
+name = "Unit A"
+channel = "C0UNITA"
+team_manager = "U0TM"
+service_manager = "U0SM"
+head_of_service = "U0HOS"
+coordinator = "U0UC"
+practitioners = ["U0SW1"]
+"""
+
+
+def test_due_refuses_a_database_without_the_schema_then_works_after_upgrade(tmp_path):
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    refused = timescales("due", cwd=tmp_path)
+    assert refused.returncode == 2 and "run 'timescales db upgrade'" in refused.stderr
+    upgraded = timescales("db", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0 and "schema none -> 0001" in upgraded.stdout
+    assert "config: added unit unit-a (Unit A)" in upgraded.stdout
+    again = timescales("db", "upgrade", cwd=tmp_path)
+    assert "already at 0001" in again.stdout and "config:" not in again.stdout
+    assert json.loads(timescales("due", "--json", cwd=tmp_path).stdout) == []
+
+
+def test_due_and_export_read_what_the_store_holds(tmp_path):
+    from datetime import date, datetime
+
+    from rules.calendar import LONDON
+    from rules.config import load_config
+    from store.records import NewEvent, Posting, Store
+
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    timescales("db", "upgrade", cwd=tmp_path)
+    config = load_config(tmp_path / "timescales.toml")
+    store = Store.open(f"sqlite:///{tmp_path / 'timescales.db'}", config)
+    store.record(Posting("unit-a", "C0UNITA", "1.0", "U0SW1", datetime(2026, 11, 23, 15, tzinfo=LONDON), "strat"),
+                 [NewEvent("123", "strategy_discussion", date(2026, 11, 23), details={"s47": True})])
+    store.engine.dispose()
+    due = json.loads(timescales("due", "--unit", "unit-a", "--now", "2026-11-25T09:00", "--json", cwd=tmp_path).stdout)
+    # no time given, posted 15:00 the same day: the visit was due Tue 15:00, the record is due Wed 15:00
+    assert {d["standard"]: d["state"] for d in due} == {"5.1": "overdue", "3.5": "open"}
+    window = timescales("due", "--from", "2026-12-01", "--to", "2026-12-31", "--now", "2026-11-23T16:00",
+                        cwd=tmp_path).stdout
+    assert "Mon 14 Dec 2026" in window and "child 123" in window
+    export = timescales("export", "--child", "123", cwd=tmp_path).stdout
+    assert export.splitlines()[1].startswith("event,123,1,strategy_discussion,done,2026-11-23,U0SW1")
+    bad = timescales("due", "--from", "2026-12-31", "--to", "2026-12-01", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.strip() == "timescales: --to is before --from"
