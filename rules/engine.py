@@ -7,7 +7,7 @@ that started it until its plan ends) holding at most one open deadline.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -196,8 +196,10 @@ class _Replay:
             self.statuses.clear()
             return
 
-        met = self.meet(event, moment, before)
-        regime_ended = self.end(event, moment, before)
+        # Most events (a visit) only meet deadlines: skip the steps nothing listens to.
+        name, pack = event.event, self.pack
+        met = self.meet(event, moment, before) if name in pack.met_by or name == TASK_DONE else []
+        regime_ended = self.end(event, moment, before) if name in pack.ended_by else set()
         visited: set[str] = set()
         for run in met:
             group = run.rule.group
@@ -212,10 +214,13 @@ class _Replay:
         if regime_ended:
             for group in regime_ended - visited:
                 self.hand_over(group, moment)
-        self.trigger(event, moment, before)
-        self.update_statuses(event)
+        if name in pack.triggered_by or name in pack.held_by:
+            self.trigger(event, moment, before)
+        if name in pack.status_changes:
+            self.update_statuses(event)
 
     def meet(self, event: Event, moment: datetime, statuses: set[str]) -> list[_Run]:
+        candidates: Sequence[tuple[Rule, str | None, tuple[Matcher, ...]]]
         if event.event == TASK_DONE:
             rule = self.pack.by_id.get(str(event.details.get("rule", "")))
             candidates = [(rule, event.status, ())] if rule else []

@@ -187,7 +187,8 @@ def load_pack(
     seen: dict[str, str] = {}
     for name in files:
         raw = _read_toml(base / name)
-        for position, entry in enumerate(raw.get("rule", []), start=1):  # type: ignore[union-attr]
+        entries: list[object] = raw.get("rule", [])  # type: ignore[assignment]
+        for position, entry in enumerate(entries, start=1):
             label = entry.get("id", f"#{position}") if isinstance(entry, dict) else f"#{position}"
             try:
                 rule = Rule.model_validate(entry)

@@ -111,7 +111,7 @@ def _insert_ignoring_duplicates(session: Session, model: type, values: dict[str,
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # RETURNING, not rowcount: the drivers do not agree on rowcount here.
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(literal_column("1"))
+    statement: Any = insert(model).values(**values).on_conflict_do_nothing().returning(literal_column("1"))
     return session.execute(statement).first() is not None
 
 
