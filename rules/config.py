@@ -39,14 +39,6 @@ class UnitConfig(_Strict):
     child_protection_lead: str | None = None
     flexible_assessment: bool = False  # the 2013 direction's scheme
 
-    def members(self) -> set[str]:
-        """Everyone who may see this unit's children."""
-        people = {self.team_manager, self.service_manager, self.head_of_service, self.coordinator,
-                  *self.practitioners}
-        if self.child_protection_lead:
-            people.add(self.child_protection_lead)
-        return people
-
 
 class Config(_Strict):
     timezone: str = "Europe/London"

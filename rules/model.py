@@ -138,10 +138,6 @@ class Rule(Strict):
     def before_meeting(self) -> bool:
         return self.steps[0].within.before
 
-    @property
-    def hours_based(self) -> bool:
-        return self.steps[0].within.unit == "hours"
-
 
 class StatusDef(Strict):
     """A state of the child's work (on a Child Protection Plan, missing...)."""

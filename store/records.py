@@ -172,10 +172,6 @@ class Store:
         with self.session() as s:
             return sorted(set(s.scalars(select(UnitMember.unit_id).where(UnitMember.user_id == user))))
 
-    def unit_for_channel(self, channel: str) -> Unit | None:
-        with self.session() as s:
-            return s.scalars(select(Unit).where(Unit.channel == channel)).first()
-
     # -- inbound messages and events -----------------------------------------------
     def claim_message(self, channel: str, ts: str, user: str | None, at: datetime) -> bool:
         """True for the first receiver of a message; False for a retry or a twin delivery."""
@@ -315,11 +311,6 @@ class Store:
         with self.session() as s:
             return list(s.scalars(select(DeadlineRecord).where(DeadlineRecord.child == child)
                                   .order_by(DeadlineRecord.due)))
-
-    def child_unit(self, child: str) -> str | None:
-        with self.session() as s:
-            row = s.get(Child, child)
-            return row.unit_id if row else None
 
     # -- audit -----------------------------------------------------------------------
     def export_csv(self, child: str | None = None, unit: str | None = None) -> str:
