@@ -17,6 +17,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import NoReturn
 
+from sqlalchemy.exc import DBAPIError
+
 from rules.calendar import LONDON
 from rules.config import Config, load_config
 from rules.engine import child_deadlines
@@ -204,8 +206,7 @@ def cmd_due(ctx: Context) -> int:
     store = open_store(ctx)
     now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
     known = [u.id for u in ctx.config.units]
-    if args.unit and args.unit not in known:
-        raise UsageError(f"--unit '{args.unit}' is not in {args.config} (units: {', '.join(known) or 'none'})")
+    check_unit(ctx, args.unit)
     start = parse_instant(args.start, "--from").day if args.start else None
     end = parse_instant(args.end, "--to").day if args.end else None
     if start and end and end < start:
@@ -224,10 +225,17 @@ def cmd_due(ctx: Context) -> int:
     return 0
 
 
+def check_unit(ctx: Context, unit: str | None) -> None:
+    known = [u.id for u in ctx.config.units]
+    if unit and unit not in known:
+        raise UsageError(f"--unit '{unit}' is not in {ctx.args.config} (units: {', '.join(known) or 'none'})")
+
+
 def cmd_export(ctx: Context) -> int:
     args = ctx.args
     if bool(args.child) == bool(args.unit):
         raise UsageError("give one of --child ID or --unit ID")
+    check_unit(ctx, args.unit)
     store = open_store(ctx)
     sys.stdout.write(store.export_csv(child=check_child(args.child) if args.child else None, unit=args.unit))
     return 0
@@ -236,8 +244,8 @@ def cmd_export(ctx: Context) -> int:
 def cmd_run(ctx: Context) -> int:
     if os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_APP_TOKEN"):
         raise UsageError("Slack Socket Mode is not built yet (issue 5); unset the tokens to use the local mode")
-    print("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set: running locally. Create the Slack app from "
-          "app_manifest.yml to get them (see README).")
+    print("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set: running locally (a Slack app's bot token xoxb-... "
+          "and Socket Mode app token xapp-... turn on Slack).")
     if not ctx.config_found:
         print(f"No {ctx.args.config} found: using the built-in rules and calendar with no units.")
     print("Until the terminal chat arrives, here are the timescales the bot keeps:\n")
@@ -315,6 +323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except DBAPIError as exc:  # the database is down, unreachable or refused us
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"timescales: cannot use the database: {reason}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0

@@ -136,3 +136,17 @@ def test_due_and_export_read_what_the_store_holds(tmp_path):
     assert export.splitlines()[1].startswith("event,123,1,strategy_discussion,done,2026-11-23,U0SW1")
     bad = timescales("due", "--from", "2026-12-31", "--to", "2026-12-01", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip() == "timescales: --to is before --from"
+
+
+def test_an_unreachable_database_is_one_line(tmp_path):
+    out = timescales("due", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", cwd=tmp_path)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("timescales: cannot use the database: connection"), out.stderr
+
+
+def test_export_refuses_a_unit_not_in_the_config(tmp_path):
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    out = timescales("export", "--unit", "unit-z", cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.strip() == (
+        "timescales: --unit 'unit-z' is not in timescales.toml (units: unit-a)")
