@@ -205,8 +205,7 @@ def cmd_due(ctx: Context) -> int:
     args = ctx.args
     store = open_store(ctx)
     now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
-    known = [u.id for u in ctx.config.units]
-    check_unit(ctx, args.unit)
+    known = check_unit(ctx, args.unit)
     start = parse_instant(args.start, "--from").day if args.start else None
     end = parse_instant(args.end, "--to").day if args.end else None
     if start and end and end < start:
@@ -225,10 +224,12 @@ def cmd_due(ctx: Context) -> int:
     return 0
 
 
-def check_unit(ctx: Context, unit: str | None) -> None:
+def check_unit(ctx: Context, unit: str | None) -> list[str]:
+    """The config's unit ids, having checked that `unit` (if given) is one of them."""
     known = [u.id for u in ctx.config.units]
     if unit and unit not in known:
         raise UsageError(f"--unit '{unit}' is not in {ctx.args.config} (units: {', '.join(known) or 'none'})")
+    return known
 
 
 def cmd_export(ctx: Context) -> int:

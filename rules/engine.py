@@ -85,14 +85,14 @@ def current_events(events: Iterable[Event]) -> list[Event]:
 
 
 class _Replay:
-    def __init__(self, child: str, pack: RulePack, calendar: WorkingCalendar) -> None:
+    def __init__(self, child: str, pack: RulePack, calendar: WorkingCalendar, moments: dict[str, datetime]) -> None:
         self.child, self.pack, self.calendar = child, pack, calendar
+        self.moments = moments  # event id -> when it happened (or is booked for)
         self.runs: dict[str, _Run] = {}
         self.statuses: set[str] = set()
         self.deadlines: list[Deadline] = []
         self.last_group_meeting: dict[str, tuple[Event, datetime]] = {}
         self.ids: set[str] = set()
-        self.moments: dict[str, datetime] = {}  # event id -> when it happened (or is booked for)
 
     def new_id(self, rule: Rule, event: Event) -> str:
         """Rule and creating event; a suffix when a regime re-arms from the same
@@ -106,6 +106,11 @@ class _Replay:
         return candidate
 
     # -- matching ---------------------------------------------------------
+    @classmethod
+    def listens(cls, status: str | None, matches: tuple[Matcher, ...], event: Event, statuses: set[str]) -> bool:
+        """A listener whose only condition is a status (most of them) is checked without the matchers."""
+        return event.status == status if status is not None else cls.any_match(matches, event, statuses)
+
     @staticmethod
     def any_match(matchers: tuple[Matcher, ...], event: Event, statuses: set[str]) -> bool:
         details = event.details
@@ -232,7 +237,7 @@ class _Replay:
             run = runs.get(rule.id)
             if run is None or run.ended:
                 continue
-            if not (event.status == status if status is not None else self.any_match(matches, event, statuses)):
+            if not self.listens(status, matches, event, statuses):
                 continue
             run.meetings += 1
             if rule.group:
@@ -250,7 +255,7 @@ class _Replay:
             run = self.runs.get(rule.id)
             if run is None or run.ended:
                 continue
-            if not (event.status == status if status is not None else self.any_match(matches, event, statuses)):
+            if not self.listens(status, matches, event, statuses):
                 continue
             run.ended = True
             if run.open is not None:
@@ -264,7 +269,7 @@ class _Replay:
         if event.status == "done" and event.event in self.pack.held_by:
             self.meeting_held(event)
         for rule, status, matches in self.pack.triggered_by.get(event.event, ()):
-            if not (event.status == status if status is not None else self.any_match(matches, event, statuses)):
+            if not self.listens(status, matches, event, statuses):
                 continue
             run = self.runs.get(rule.id)
             if rule.before_meeting and run is not None and run.open is not None and not run.held and not run.ended:
@@ -357,7 +362,6 @@ def child_deadlines(
     """Every deadline for one child, each open, met, overdue or cancelled at `now`."""
     in_force = current_events(events)
     child_id = child or (in_force[0].child if in_force else "")
-    replay = _Replay(child_id, pack, calendar)
     timeline: list[tuple[datetime, int, Event | Override]] = []
     assumed: dict[str, str] = {}
     moments: dict[str, datetime] = {}
@@ -376,7 +380,8 @@ def child_deadlines(
         timeline.append((decision.at, position, decision))
     timeline.sort(key=lambda item: (item[0], item[1]))
 
-    replay.moments = moments
+    replay = _Replay(child_id, pack, calendar, moments)
+
     unapplied: list[Override] = []
     for when, _, item in timeline:
         if isinstance(item, Override):
