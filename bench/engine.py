@@ -22,7 +22,7 @@ from rules.pack import load_pack
 NOW = datetime(2027, 6, 1, 9, 0, tzinfo=LONDON)
 
 
-def _count_for_slice(part: tuple[int, int]) -> int:
+def _count_for_slice(part: tuple[int, int]) -> tuple[int, float]:
     pack, calendar = load_pack(), WorkingCalendar()
     everyone = histories(10_000, 30)[part[0]:part[1]]
     t0 = time.perf_counter()

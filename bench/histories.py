@@ -8,14 +8,14 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from rules.calendar import LONDON
-from rules.model import Event
+from rules.model import DetailValue, Event
 
 
 def child_history(child: str, n_events: int, rng: random.Random, start: date = date(2026, 1, 5)) -> list[Event]:
     day = start + timedelta(days=rng.randrange(0, 200))
     events: list[Event] = []
 
-    def add(name: str, gap_days: int, **details: object) -> None:
+    def add(name: str, gap_days: int, **details: DetailValue) -> None:
         nonlocal day
         day += timedelta(days=gap_days)
         posted = datetime.combine(day, time(16, 30), tzinfo=LONDON)

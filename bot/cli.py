@@ -19,6 +19,7 @@ from typing import NoReturn
 
 from sqlalchemy.exc import DBAPIError
 
+from bot.parser import ParseResult, parse
 from rules.calendar import LONDON
 from rules.config import Config, load_config
 from rules.engine import child_deadlines
@@ -183,6 +184,33 @@ def cmd_deadlines(ctx: Context) -> int:
     return 0
 
 
+def describe_parse(result: ParseResult) -> str:
+    """The parse result in a line or two, for people trying the parser out."""
+    lines: list[str] = [result.kind]
+    for u in result.updates:
+        when = for_people(u.date) if u.date else "date unknown"
+        at = f" {u.time:%H:%M}" if u.time else ""
+        details = "".join(f", {k}={v}" for k, v in u.details.items())
+        lines.append(f"  {u.event or 'unknown event'} for child {u.child or '?'}: {u.status or '?'}, {when}{at}{details}")
+    if result.query:
+        lines.append(f"  {json.dumps(result.query.as_json())}")
+    if result.correction:
+        lines.append(f"  {'undo' if result.correction.undo else 'corrects'} {json.dumps(result.correction.corrects)}")
+    lines += [f"  asks: {c.question}" + "".join(f" [{o.label}]" for o in c.options) for c in result.clarify]
+    lines += [f"  note: {n}" for n in result.notes]
+    return "\n".join(lines)
+
+
+def cmd_parse(ctx: Context) -> int:
+    args = ctx.args
+    now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
+    messages = sys.stdin.read().splitlines() if args.text == "-" else [args.text]
+    for message in messages:
+        result = parse(message, now)
+        print(json.dumps(result.as_json()) if ctx.json else describe_parse(result))
+    return 0
+
+
 def open_store(ctx: Context) -> Store:
     store = Store.open(ctx.args.db, ctx.config)
     store.sync_config(ctx.config)
@@ -285,6 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--now", help="the time to judge open/overdue at (default: now)")
     deadlines.add_argument("--json", action="store_true")
     commands["deadlines"] = cmd_deadlines
+
+    parse_cmd = sub.add_parser("parse", help="read one message as the bot would (stores nothing)")
+    _common(parse_cmd)
+    parse_cmd.add_argument("text", help="the message; - reads one message per line from stdin")
+    parse_cmd.add_argument("--now", help="when it was posted (default: now)")
+    parse_cmd.add_argument("--json", action="store_true")
+    commands["parse"] = cmd_parse
 
     due = sub.add_parser("due", help="deadlines from the store: overdue plus the next 7 days by default")
     _common(due)

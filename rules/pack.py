@@ -170,6 +170,17 @@ def describe_validation_error(exc: ValidationError) -> str:
     return f"field '{where}': {error['msg']}"
 
 
+_PACKAGED = Path(str(resources.files("rules") / "data"))
+
+
+def load_vocabulary(folder: Path = _PACKAGED) -> Vocabulary:
+    """The events, statuses, roles and sources the rules are written in."""
+    try:
+        return Vocabulary.model_validate(_read_toml(folder / VOCABULARY_FILE))
+    except ValidationError as exc:
+        raise RulePackError(f"{VOCABULARY_FILE}: {describe_validation_error(exc)}") from None
+
+
 def load_pack(
     folder: Path | None = None,
     files: tuple[str, ...] = RULE_FILES,
@@ -177,11 +188,8 @@ def load_pack(
     disabled: frozenset[str] = frozenset(),
 ) -> RulePack:
     """Read and check the vocabulary and rule files (the packaged ones by default)."""
-    base = Path(folder) if folder else Path(str(resources.files("rules") / "data"))
-    try:
-        vocabulary = Vocabulary.model_validate(_read_toml(base / VOCABULARY_FILE))
-    except ValidationError as exc:
-        raise RulePackError(f"{VOCABULARY_FILE}: {describe_validation_error(exc)}") from None
+    base = Path(folder) if folder else _PACKAGED
+    vocabulary = load_vocabulary(base)
 
     rules: list[Rule] = []
     seen: dict[str, str] = {}

@@ -1,0 +1,96 @@
+"""Parser speed and accuracy on the golden corpus, beside dateparser's search_dates.
+
+    python -m bench.parser
+
+Prints: import plus first parse in a fresh interpreter; warm per-message median
+and 99th percentile; the time `dateparser.search.search_dates` alone takes on
+the same messages; per-field accuracy (event, child, date, status) of our parser
+and, for dates, of search_dates on the whole message (the approach the parser
+avoids).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+
+from bench.corpus import Case, differences, load_corpus
+from bot.parser import parse
+
+ROUNDS = 20
+
+
+def cold_start() -> float:
+    code = (
+        "import time; t = time.perf_counter()\n"
+        "from datetime import datetime; from rules.calendar import LONDON; from bot.parser import parse\n"
+        "parse('strategy discussion held today for child 123, S47 agreed', datetime.now(LONDON))\n"
+        "print(time.perf_counter() - t)"
+    )
+    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+            for _ in range(3)]
+    return statistics.median(runs)
+
+
+def per_message(cases: list[Case], read: object) -> list[float]:
+    timings: list[float] = []
+    for case in cases:  # warm-up
+        read(case)  # type: ignore[operator]
+    for _ in range(ROUNDS):
+        for case in cases:
+            t0 = time.perf_counter()
+            read(case)  # type: ignore[operator]
+            timings.append(time.perf_counter() - t0)
+    return timings
+
+
+def search_dates_reading(case: Case) -> date | None:
+    from dateparser.search import search_dates
+
+    found = search_dates(case.message, languages=["en"],
+                         settings={"DATE_ORDER": "DMY", "RELATIVE_BASE": case.now.replace(tzinfo=None)})
+    return found[0][1].date() if found else None
+
+
+def accuracy(cases: list[Case]) -> dict[str, float]:
+    fields = ("kind", "event", "child", "date", "status")
+    right = dict.fromkeys(fields, 0)
+    for case in cases:
+        wrong = differences(case, parse(case.message, case.now))
+        for f in fields:
+            right[f] += f not in wrong
+    return {f: right[f] / len(cases) for f in fields}
+
+
+def search_dates_accuracy(cases: list[Case]) -> float:
+    dated = [c for c in cases if c.kind == "update" and c.updates and c.updates[0]["date"]]
+    right = sum(str(search_dates_reading(c)) == c.updates[0]["date"] for c in dated)
+    return right / len(dated)
+
+
+def pct(values: list[float], q: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+
+
+def main() -> None:
+    cases = load_corpus()
+    print(f"corpus: {len(cases)} messages, {ROUNDS} rounds after warm-up")
+    print(f"import + first parse (fresh interpreter): {cold_start() * 1000:.0f} ms (target < 1500 ms)")
+    ours = per_message(cases, lambda c: parse(c.message, c.now))
+    print(f"parse, whole job: median {statistics.median(ours) * 1000:.3f} ms, "
+          f"p99 {pct(ours, 0.99) * 1000:.2f} ms, total {sum(ours) / ROUNDS * 1000:.0f} ms per pass "
+          "(targets: median < 1 ms, p99 < 10 ms)")
+    theirs = per_message(cases, search_dates_reading)
+    print(f"search_dates alone:  median {statistics.median(theirs) * 1000:.3f} ms, "
+          f"p99 {pct(theirs, 0.99) * 1000:.2f} ms, total {sum(theirs) / ROUNDS * 1000:.0f} ms per pass")
+    print(f"ours / search_dates (total): {sum(ours) / sum(theirs):.2f} (target < 0.5)")
+    for field, share in accuracy(cases).items():
+        print(f"accuracy {field:<7} {share:6.1%}")
+    print(f"date accuracy of search_dates on the whole message (first date found): {search_dates_accuracy(cases):.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Splitting a Slack message into words, numbers and date-shaped pieces.
+
+Numbers keep their shape (``3/11``, ``9.30``, ``2pm``, ``24th``) so that the date
+grammar, not a guess, decides what they are, and a child number is never taken
+for part of a date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["word", "number", "ordinal", "slash_date", "dot_date", "iso_date", "clock", "hash_number", "punct"]
+
+# Slack's own markup: <@U123>, <#C123|name>, <https://x|label>, &amp; and friends.
+_SLACK_LINK = re.compile(r"<([@#!][^>|]*)(?:\|([^>]*))?>|<(https?://[^>|]*)(?:\|([^>]*))?>")
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+                        "*": " ", "_": " ", "~": " ", "`": " "})
+# Text-speak for days, spelt out before tokenizing ("2moro" would split into 2 + moro).
+_TEXT_SPEAK = re.compile(r"\b(?:2moro+w?|2morrow|2mrw)\b|\b2day\b|\b2nite\b", re.IGNORECASE)
+_SPOKEN = {"2day": "today", "2nite": "tonight"}
+# "s.47", "s 47", "S.20" are one word to everyone who writes them.
+_SECTION = re.compile(r"\b([sS])\s?\.?\s?(47|20)\b")
+
+_TOKEN = re.compile(
+    r"""
+    (?P<iso_date>\b\d{4}-\d{2}-\d{2}\b)
+  | (?P<slash_date>\b\d{1,2}/\d{1,2}(?:/\d{2}(?:\d{2})?)?\b)
+  | (?P<dot_date>\b\d{1,2}\.\d{1,2}\.\d{2}(?:\d{2})?\b)
+  | (?P<clock>\b\d{1,2}(?:[:.]\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)(?![a-z])|\b\d{1,2}:\d{2}\b|\b\d{1,2}\.\d{2}\b|\b\d{4}\s?hrs\b)
+  | (?P<ordinal>\b\d{1,2}(?:st|nd|rd|th)\b)
+  | (?P<hash_number>\#\s?\d+\b)
+  | (?P<number>\b\d+\b)
+  | (?P<word>[a-z][a-z0-9]*(?:['&-][a-z0-9]+)*)
+  | (?P<punct>[,;:!?()+/&.\n-])
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str  # lower case
+    kind: Kind
+    start: int  # offsets into the cleaned text
+    end: int
+    capitals: bool  # written in capitals in the message ("SO", not "so")
+
+
+def clean(message: str) -> str:
+    """Slack markup removed, quotes and dashes made plain; case kept."""
+
+    def link(match: re.Match[str]) -> str:
+        if match.group(1):  # a mention or channel link: its label, or nothing
+            return match.group(2) or " "
+        return match.group(4) or " "
+
+    text = _SLACK_LINK.sub(link, message)
+    for entity, char in _ENTITIES.items():
+        text = text.replace(entity, char)
+    text = _TEXT_SPEAK.sub(lambda m: _SPOKEN.get(m.group().lower(), "tomorrow"), text)
+    return _SECTION.sub(r"\1\2", text.translate(_PLAIN))
+
+
+def tokenize(cleaned: str) -> list[Token]:
+    lower = cleaned.lower()
+    tokens: list[Token] = []
+    for match in _TOKEN.finditer(lower):
+        kind = match.lastgroup
+        assert kind is not None
+        raw = cleaned[match.start() : match.end()]
+        text = match.group()
+        if kind == "hash_number":
+            text = text.lstrip("#").strip()
+        tokens.append(Token(text, kind, match.start(), match.end(), raw.isupper()))  # type: ignore[arg-type]
+    return tokens
+
+
+def phrase_words(phrase: str) -> tuple[str, ...]:
+    """A vocabulary phrase as the words the tokenizer would produce for it."""
+    return tuple(t.text for t in tokenize(clean(phrase)))

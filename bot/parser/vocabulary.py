@@ -1,0 +1,277 @@
+"""The parser's vocabulary (`phrases.toml`), validated at load and indexed for matching."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rapidfuzz import fuzz, process
+
+from .tokens import Token, phrase_words
+
+PHRASES_FILE = Path(__file__).with_name("phrases.toml")
+Status = Literal["done", "planned", "not_done"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EventWords(_Strict):
+    phrases: list[str] = []
+    done_phrases: list[str] = []
+    not_done_phrases: list[str] = []
+    needs_capitals: list[str] = []
+
+
+class TopicWords(_Strict):
+    phrases: list[str]
+    question: str
+    verbs: dict[str, list[str]]
+
+
+class StatusWords(_Strict):
+    done: list[str]
+    planned: list[str]
+    not_done: list[str]
+    weak: list[str]
+    moved: list[str]
+
+
+class MeetingWords(_Strict):
+    events: list[str]
+
+
+class NegationWords(_Strict):
+    words: list[str]
+
+
+class LooseWords(_Strict):
+    words: list[str]
+    followers: list[str]
+    not_near: list[str]
+
+
+class QueryWords(_Strict):
+    starts: list[str]
+    about: list[str]
+    overdue: list[str]
+    mine: list[str]
+
+
+class CorrectionWords(_Strict):
+    explicit: list[str]
+    plain: list[str]
+    undo: list[str]
+    wrong_markers: list[str]
+
+
+class TypoWords(_Strict):
+    not_typos: list[str]
+
+
+class PhrasesFile(_Strict):
+    events: dict[str, EventWords]
+    typos: TypoWords
+    loose: LooseWords
+    queries: QueryWords
+    corrections: CorrectionWords
+    topics: dict[str, TopicWords]
+    plans: dict[str, list[str]]
+    status: StatusWords
+    meetings: MeetingWords
+    negation: NegationWords
+    # details.<name> = {events = [...], outcome = bool, <value> = [phrases]}
+    details: dict[str, dict[str, list[str] | bool]] = Field(default_factory=dict)
+
+
+class VocabularyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Meaning:
+    """What a phrase says: an event, a topic, a status, a topic's verb or a detail."""
+
+    kind: Literal["event", "topic", "status", "verb", "detail", "marker"]
+    name: str  # event or topic name, status, detail key, or the event a verb makes
+    value: str | bool | None = None  # detail value; for an event phrase, the status it implies
+    capitals: bool = False  # counts only when written in capitals
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    meaning: Meaning
+    start: int  # token indexes, end exclusive
+    end: int
+    topic: str | None = None  # for verbs: the topic they belong to
+
+
+class PhraseIndex:
+    """Longest-match lookup of multi-word phrases over a token list."""
+
+    def __init__(self) -> None:
+        self._by_first: dict[str, list[tuple[tuple[str, ...], Meaning]]] = {}
+
+    def add(self, phrase: str, meaning: Meaning) -> None:
+        words = phrase_words(phrase)
+        if not words:
+            raise VocabularyError(f"phrase {phrase!r} has no words")
+        self._by_first.setdefault(words[0], []).append((words, meaning))
+
+    def finish(self) -> None:
+        for entries in self._by_first.values():
+            entries.sort(key=lambda e: -len(e[0]))
+
+    def words(self) -> set[str]:
+        return {w for entries in self._by_first.values() for words, _ in entries for w in words}
+
+    def find(self, words: Sequence[str], tokens: Sequence[Token], free: Sequence[bool]) -> list[Mention]:
+        """Every longest, non-overlapping match over free tokens, left to right."""
+        found: list[Mention] = []
+        i, n = 0, len(words)
+        while i < n:
+            best: Mention | None = None
+            for phrase, meaning in self._by_first.get(words[i], ()):
+                end = i + len(phrase)
+                if end > n or tuple(words[i:end]) != phrase or not all(free[i:end]):
+                    continue
+                if meaning.capitals and not all(t.capitals for t in tokens[i:end]):
+                    continue
+                best = Mention(meaning, i, end)
+                break  # entries are longest first
+            if best is None:
+                i += 1
+                continue
+            found.append(best)
+            i = best.end
+        return found
+
+
+@dataclass
+class Vocabulary:
+    events: PhraseIndex = field(default_factory=PhraseIndex)  # events and topics
+    statuses: PhraseIndex = field(default_factory=PhraseIndex)
+    verbs: dict[str, PhraseIndex] = field(default_factory=dict)  # per topic
+    details: PhraseIndex = field(default_factory=PhraseIndex)
+    detail_events: dict[str, frozenset[str]] = field(default_factory=dict)
+    outcomes: set[str] = field(default_factory=set)  # details that say the meeting happened
+    topic_questions: dict[str, str] = field(default_factory=dict)
+    topic_choices: dict[str, list[str]] = field(default_factory=dict)  # events a topic can become
+    plans: dict[str, list[str]] = field(default_factory=dict)
+    negating_words: frozenset[str] = frozenset()
+    weak_statuses: frozenset[tuple[str, ...]] = frozenset()
+    moved_words: frozenset[tuple[str, ...]] = frozenset()
+    meetings: frozenset[str] = frozenset()
+    loose: frozenset[tuple[str, ...]] = frozenset()  # phrases that need a fitting next word
+    loose_followers: frozenset[str] = frozenset()
+    loose_not_near: frozenset[str] = frozenset()
+    # query_start, query_about, query_overdue, query_mine, correction_explicit,
+    # correction_plain, undo, wrong_marker
+    markers: dict[str, PhraseIndex] = field(default_factory=dict)
+    known_words: frozenset[str] = frozenset()
+    _typo_targets: tuple[str, ...] = ()
+
+    def correct(self, word: str) -> str | None:
+        """The vocabulary word a typo stands for, or None."""
+        return _correct(word, self._typo_targets)
+
+
+@cache
+def _correct(word: str, targets: tuple[str, ...]) -> str | None:
+    # Same first letter and at least 85% alike (88% for four letters): "startegy" ->
+    # "strategy", "confrence" -> "conference", "grop" -> "group"; "morning" stays.
+    candidates = [t for t in targets if t[0] == word[0]]
+    match = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=88 if len(word) == 4 else 85)
+    return match[0] if match else None
+
+
+def _add_all(index: PhraseIndex, phrases: Iterable[str], meaning: Meaning) -> None:
+    for phrase in phrases:
+        index.add(phrase, meaning)
+
+
+def _build(data: PhrasesFile) -> Vocabulary:
+    v = Vocabulary()
+    for event, said in data.events.items():
+        capitals = set(said.needs_capitals)
+        for phrase in said.phrases:
+            v.events.add(phrase, Meaning("event", event, None, phrase in capitals))
+        for phrase in said.done_phrases:
+            v.events.add(phrase, Meaning("event", event, "done", phrase in capitals))
+        for phrase in said.not_done_phrases:
+            v.events.add(phrase, Meaning("event", event, "not_done", phrase in capitals))
+    for topic, t in data.topics.items():
+        _add_all(v.events, t.phrases, Meaning("topic", topic))
+        v.topic_questions[topic] = t.question
+        v.topic_choices[topic] = list(t.verbs)
+        verbs = v.verbs[topic] = PhraseIndex()
+        for made, phrases in t.verbs.items():
+            _add_all(verbs, phrases, Meaning("verb", made))
+        verbs.finish()
+    for status in ("done", "planned", "not_done"):
+        _add_all(v.statuses, getattr(data.status, status), Meaning("status", status))
+    for key, entry in data.details.items():
+        events = entry.get("events")
+        if not isinstance(events, list) or not events:
+            raise VocabularyError(f"details.{key} names no events")
+        v.detail_events[key] = frozenset(events)
+        if entry.get("outcome") is True:
+            v.outcomes.add(key)
+        for value, said_as in entry.items():
+            if value in ("events", "outcome"):
+                continue
+            if not isinstance(said_as, list):
+                raise VocabularyError(f"details.{key}.{value} must be a list of phrases")
+            parsed: str | bool = {"true": True, "false": False}.get(value, value)
+            _add_all(v.details, said_as, Meaning("detail", key, parsed))
+    for index in (v.events, v.statuses, v.details):
+        index.finish()
+    v.plans = data.plans
+    v.loose = frozenset(phrase_words(p) for p in data.loose.words)
+    v.loose_followers = frozenset(data.loose.followers)
+    v.loose_not_near = frozenset(data.loose.not_near)
+    lists = {
+        "query_start": data.queries.starts, "query_about": data.queries.about,
+        "query_overdue": data.queries.overdue, "query_mine": data.queries.mine,
+        "correction_explicit": data.corrections.explicit, "correction_plain": data.corrections.plain,
+        "undo": data.corrections.undo, "wrong_marker": data.corrections.wrong_markers,
+    }
+    for name, phrases in lists.items():
+        index = v.markers[name] = PhraseIndex()
+        _add_all(index, phrases, Meaning("marker", name))
+        index.finish()
+    v.negating_words = frozenset(data.negation.words)
+    v.weak_statuses = frozenset(phrase_words(p) for p in data.status.weak)
+    v.moved_words = frozenset(phrase_words(p) for p in data.status.moved)
+    v.meetings = frozenset(data.meetings.events)
+    listed = v.events.words() | v.statuses.words() | v.details.words()
+    for verb_index in v.verbs.values():
+        listed |= verb_index.words()
+    v.known_words = frozenset(listed | set(data.typos.not_typos))
+    v._typo_targets = tuple(sorted(w for w in listed if len(w) >= 4 and w.isalpha()))
+    return v
+
+
+def load_vocabulary(path: Path = PHRASES_FILE) -> Vocabulary:
+    try:
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+        data = PhrasesFile.model_validate(raw)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise VocabularyError(f"{path}: {e}") from None
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise VocabularyError(f"{path}: {where}: {first['msg']}") from None
+    return _build(data)
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    return load_vocabulary()
