@@ -19,7 +19,10 @@ from typing import NoReturn
 
 from sqlalchemy.exc import DBAPIError
 
+from bot.chat import DEMO_UNIT, run_chat
+from bot.conversation import Conversation
 from bot.parser import ParseResult, parse
+from bot.slack_app import api_url, build_app, http_server
 from rules.calendar import LONDON
 from rules.config import Config, load_config
 from rules.engine import child_deadlines
@@ -270,15 +273,68 @@ def cmd_export(ctx: Context) -> int:
     return 0
 
 
+def _clock(ctx: Context) -> Callable[[], datetime]:
+    fixed = parse_instant(ctx.args.now, "--now").moment if getattr(ctx.args, "now", None) else None
+    return (lambda: fixed) if fixed else (lambda: datetime.now(LONDON))
+
+
+def cmd_chat(ctx: Context) -> int:
+    args = ctx.args
+    config = ctx.config
+    if not config.units:
+        config = config.model_copy(update={"units": [DEMO_UNIT]})
+        print(f"No units in {args.config}: starting on a demo unit (channel {DEMO_UNIT.channel}, you are "
+              f"{DEMO_UNIT.practitioners[0]}, a practitioner).")
+    units = {u.id: u for u in config.units}
+    if args.unit and args.unit not in units:
+        raise UsageError(f"--unit '{args.unit}' is not in {args.config} (units: {', '.join(units)})")
+    unit = units[args.unit] if args.unit else config.units[0]
+    user = args.user or next(iter(unit.practitioners), None) or unit.coordinator or unit.team_manager
+    if not user:
+        raise UsageError(f"unit {unit.id} has nobody in it: give --user ID")
+    clock = _clock(ctx)
+    upgrade(make_engine(args.db))  # the local chat sets up its own database
+    store = Store.open(args.db, config)
+    store.sync_config(config)
+    store.recompute_stale()
+    print(f"Chat as {user} in {unit.name} ({unit.channel}). Post updates as you would in Slack, ask "
+          "\"what's due this week\", \"quit\" to end.")
+    run_chat(Conversation(store), unit, user, clock, sys.stdin, sys.stdout)
+    return 0
+
+
+def _slack_env(*names: str) -> dict[str, str]:
+    missing = [n for n in names if not os.environ.get(n)]
+    if missing:
+        raise UsageError(f"set {' and '.join(missing)} (from your Slack app's settings; see the README)")
+    return {n: os.environ[n] for n in names}
+
+
+def cmd_serve(ctx: Context) -> int:
+    env = _slack_env("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    store = open_store(ctx)
+    app = build_app(Conversation(store), env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"])
+    server = http_server(app, ctx.args.port)
+    print(f"Listening on port {ctx.args.port} at /slack/events (Slack API {api_url()})", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
 def cmd_run(ctx: Context) -> int:
     if os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_APP_TOKEN"):
-        raise UsageError("Slack Socket Mode is not built yet (issue 5); unset the tokens to use the local mode")
-    print("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set: running locally (a Slack app's bot token xoxb-... "
-          "and Socket Mode app token xapp-... turn on Slack).")
-    if not ctx.config_found:
-        print(f"No {ctx.args.config} found: using the built-in rules and calendar with no units.")
-    print("Until the terminal chat arrives, here are the timescales the bot keeps:\n")
-    return cmd_rules(ctx)
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        store = open_store(ctx)
+        app = build_app(Conversation(store), os.environ["SLACK_BOT_TOKEN"])
+        SocketModeHandler(app, os.environ["SLACK_APP_TOKEN"]).start()
+        return 0
+    print("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set: running the chat in this terminal instead of Slack "
+          "(app_manifest.yml and the README's 'Connecting Slack' give you the tokens).")
+    ctx.args.unit = ctx.args.user = None
+    return cmd_chat(ctx)
 
 
 # -- wiring --------------------------------------------------------------------
@@ -294,9 +350,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands: dict[str, Callable[[Context], int]] = {}
 
-    run = sub.add_parser("run", help="run the bot (Slack Socket Mode, or locally without tokens)")
+    run = sub.add_parser("run", help="run the bot (Slack Socket Mode, or the terminal chat without tokens)")
     _common(run)
+    run.add_argument("--now", help="fix the clock for the local chat (ISO 8601)")
     commands["run"] = cmd_run
+
+    chat = sub.add_parser("chat", help="the bot in this terminal, no Slack needed")
+    _common(chat)
+    chat.add_argument("--unit", help="the unit whose channel you are in (default: the first)")
+    chat.add_argument("--user", help="who you are, a Slack user id (default: the unit's first practitioner)")
+    chat.add_argument("--now", help="fix the clock (ISO 8601)")
+    commands["chat"] = cmd_chat
+
+    serve = sub.add_parser("serve", help="the bot over HTTP (Events API, commands, interactivity)")
+    _common(serve)
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--no-scheduler", action="store_true", help="do not run reminders in this process")
+    commands["serve"] = cmd_serve
 
     rules = sub.add_parser("rules", help="every rule in force, with its citation")
     _common(rules)

@@ -86,6 +86,20 @@ class InboundMessage(Base):
     user_id: Mapped[str | None] = mapped_column(String(64))
 
 
+class PendingUpdate(Base):
+    """A message the bot asked about: kept (with what it understood) until answered,
+    so nothing half-read is stored as an event."""
+
+    __tablename__ = "pending_updates"
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_ts: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(64))
+    posted_by: Mapped[str] = mapped_column(String(64))
+    posted_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+    reading: Mapped[dict[str, Any]] = mapped_column()  # the parse result so far, as JSON
+
+
 class EventRecord(Base):
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -30,11 +30,15 @@ from store.models import (
     DeadlineRecord,
     EventRecord,
     InboundMessage,
+    PendingUpdate,
     Unit,
     UnitMember,
 )
 
 UNIT_ROLES = ("team_manager", "service_manager", "head_of_service", "coordinator", "child_protection_lead")
+# The roles the standards name, for each role a person has in a unit: "what's due for me".
+ROLE_IN_STANDARDS = {"team_manager": "TM", "service_manager": "SM", "head_of_service": "HoS",
+                     "child_protection_lead": "CPL"}
 
 
 class DecisionNotAllowed(ValueError):
@@ -172,6 +176,49 @@ class Store:
         with self.session() as s:
             return sorted(set(s.scalars(select(UnitMember.unit_id).where(UnitMember.user_id == user))))
 
+    def unit_for_channel(self, channel: str) -> str | None:
+        with self.session() as s:
+            return s.scalar(select(Unit.id).where(Unit.channel == channel))
+
+    def roles_of(self, user: str) -> dict[str, set[str]]:
+        """Unit id -> this person's roles in it."""
+        roles: dict[str, set[str]] = {}
+        with self.session() as s:
+            for m in s.scalars(select(UnitMember).where(UnitMember.user_id == user)):
+                roles.setdefault(m.unit_id, set()).add(m.role)
+        return roles
+
+    def members(self, unit: str) -> dict[str, set[str]]:
+        """Role -> people in that role in the unit."""
+        people: dict[str, set[str]] = {}
+        with self.session() as s:
+            for m in s.scalars(select(UnitMember).where(UnitMember.unit_id == unit)):
+                people.setdefault(m.role, set()).add(m.user_id)
+        return people
+
+    def child_unit(self, child: str) -> str | None:
+        with self.session() as s:
+            return s.scalar(select(Child.unit_id).where(Child.number == child))
+
+    # -- questions the bot asked ---------------------------------------------------
+    def save_pending(self, posting: Posting, reading: dict[str, Any]) -> None:
+        """Keep a message the bot asked about (replacing an earlier reading of it)."""
+        with self.session.begin() as s:
+            s.execute(delete(PendingUpdate).where(PendingUpdate.channel == posting.channel,
+                                                  PendingUpdate.message_ts == posting.message_ts))
+            s.add(PendingUpdate(channel=posting.channel, message_ts=posting.message_ts, unit_id=posting.unit_id,
+                                posted_by=posting.posted_by, posted_at=posting.posted_at, text=posting.text,
+                                reading=reading))
+
+    def pending(self, channel: str, message_ts: str) -> PendingUpdate | None:
+        with self.session() as s:
+            return s.get(PendingUpdate, (channel, message_ts))
+
+    def drop_pending(self, channel: str, message_ts: str) -> None:
+        with self.session.begin() as s:
+            s.execute(delete(PendingUpdate).where(PendingUpdate.channel == channel,
+                                                  PendingUpdate.message_ts == message_ts))
+
     # -- inbound messages and events -----------------------------------------------
     def claim_message(self, channel: str, ts: str, user: str | None, at: datetime) -> bool:
         """True for the first receiver of a message; False for a retry or a twin delivery."""
@@ -205,6 +252,25 @@ class Store:
             return list(s.scalars(select(EventRecord).where(EventRecord.channel == posting.channel,
                                                             EventRecord.message_ts == posting.message_ts)
                                   .order_by(EventRecord.seq)))
+
+    def live_events(self, channel: str, message_ts: str) -> list[EventRecord]:
+        """The events a message recorded that nothing has superseded since."""
+        with self.session() as s:
+            superseded = select(EventRecord.supersedes).where(EventRecord.supersedes.is_not(None))
+            return list(s.scalars(select(EventRecord).where(
+                EventRecord.channel == channel, EventRecord.message_ts == message_ts,
+                EventRecord.event != "retraction", EventRecord.id.not_in(superseded)).order_by(EventRecord.seq)))
+
+    def latest_event(self, child: str, event: str | None, units: Iterable[str]) -> EventRecord | None:
+        """The most recently posted live event for a child (of one kind, if given), in these units."""
+        with self.session() as s:
+            superseded = select(EventRecord.supersedes).where(EventRecord.supersedes.is_not(None))
+            query = (select(EventRecord).join(Child, Child.number == EventRecord.child)
+                     .where(EventRecord.child == child, Child.unit_id.in_(list(units)),
+                            EventRecord.event != "retraction", EventRecord.id.not_in(superseded)))
+            if event:
+                query = query.where(EventRecord.event == event)
+            return s.scalars(query.order_by(EventRecord.posted_at.desc(), EventRecord.id.desc())).first()
 
     def record_decision(self, child: str, kind: str, target: str, due: date, by: str, at: datetime, reason: str,
                         channel: str | None = None, message_ts: str | None = None) -> Decision:
@@ -272,6 +338,16 @@ class Store:
         if overdue_only:
             return [i for i in items if i.overdue]
         return [i for i in items if i.overdue or start is None or i.record.due >= start]
+
+    def due_for(self, user: str, now: datetime, start: date | None = None, end: date | None = None) -> list[DueItem]:
+        """'What's due for me': children this person leads, and tasks the standards give their role."""
+        roles = self.roles_of(user)
+        with self.session() as s:
+            mine = set(s.scalars(select(Child.number).where(Child.lead_practitioner == user,
+                                                            Child.unit_id.in_(list(roles)))))
+        items = self.due(roles, now, start, end)
+        return [i for i in items if i.record.child in mine or any(
+            ROLE_IN_STANDARDS.get(role) in i.record.responsible for role in roles[i.record.unit_id])]
 
     def timeline(self, child: str) -> tuple[list[EventRecord], list[Decision], list[DeadlineRecord]]:
         """A child's whole record, oldest first: events (superseded ones included), decisions, deadlines."""

@@ -13,9 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def timescales(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def timescales(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=60)
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=60, input=stdin)
 
 
 def test_deadlines_json_for_the_spec_example(tmp_path):
@@ -80,11 +80,23 @@ def test_extra_bank_holidays_from_the_config_move_deadlines(tmp_path):
     assert {d["standard"]: d["due"] for d in json.loads(out.stdout)}["6.1"] == "2026-12-15"
 
 
-def test_run_without_tokens_says_so_in_one_line_and_keeps_going(tmp_path):
+def test_run_without_tokens_says_so_in_one_line_and_opens_the_chat(tmp_path):
     env = {"SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": ""}
-    out = timescales("run", cwd=tmp_path, env=env)
-    assert out.returncode == 0
-    assert out.stdout.splitlines()[0].startswith("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set")
+    out = timescales("run", "--now", "2026-11-23T10:00", cwd=tmp_path, env=env,
+                     stdin="strategy discussion held today for child 123, S47 agreed\nwhat's due this week\n")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set")
+    assert "demo unit" in lines[1]
+    assert "Strategy discussion for child 123, done Mon 23 Nov (s47: yes)" in out.stdout
+    assert "child 123: Child visited after the decision to start a Section 47 enquiry - due Tue 24 Nov 10:00" in out.stdout
+    assert (tmp_path / "timescales.db").exists()
+
+
+def test_serve_without_tokens_is_one_line(tmp_path):
+    out = timescales("serve", "--port", "0", cwd=tmp_path, env={"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": ""})
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in out.stderr
 
 
 UNIT_CONFIG = """
@@ -105,10 +117,10 @@ def test_due_refuses_a_database_without_the_schema_then_works_after_upgrade(tmp_
     refused = timescales("due", cwd=tmp_path)
     assert refused.returncode == 2 and "run 'timescales db upgrade'" in refused.stderr
     upgraded = timescales("db", "upgrade", cwd=tmp_path)
-    assert upgraded.returncode == 0 and "schema none -> 0001" in upgraded.stdout
+    assert upgraded.returncode == 0 and "schema none -> 0002" in upgraded.stdout
     assert "config: added unit unit-a (Unit A)" in upgraded.stdout
     again = timescales("db", "upgrade", cwd=tmp_path)
-    assert "already at 0001" in again.stdout and "config:" not in again.stdout
+    assert "already at 0002" in again.stdout and "config:" not in again.stdout
     assert json.loads(timescales("due", "--json", cwd=tmp_path).stdout) == []
 
 

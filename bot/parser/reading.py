@@ -72,6 +72,7 @@ class EventMention:
     question: str = ""
     verb: tuple[int, int] | None = None  # token span of a topic's verb
     loose: bool = False  # named by an everyday word ("closed", "found"): weak evidence alone
+    topic: str | None = None
 
 
 @dataclass
@@ -91,6 +92,29 @@ class Segment:
 def parse(message: str, now: datetime) -> ParseResult:
     """Read one message posted at `now` (any zone; read in London time)."""
     return _Reader(message, now, vocabulary()).result()
+
+
+_ROLE_WORDS = {"sm": "SM", "service manager": "SM", "tm": "TM", "team manager": "TM", "csw": "TM",
+               "consultant social worker": "TM", "hos": "HoS", "head of service": "HoS", "gm": "SM",
+               "group manager": "SM"}
+
+
+@dataclass(frozen=True)
+class DecisionReading:
+    """A decision that moves a deadline: who may make it is the bot's to check."""
+
+    kind: str  # flexible_scheme | extension
+    target: str | None  # icpc | first_core_group | assessment
+    child: str | None
+    due: date | None
+    reason: str
+    agreed_by: str | None  # the manager's role named in the message, if any
+
+
+def read_decision(message: str, now: datetime) -> DecisionReading | None:
+    """'ICPC for 123 set for 10 Dec by lead SW: family availability', 'extension agreed for
+    1200 assessment to 20 Jan, SM agreed, reason ...'; None for anything else."""
+    return _Reader(message, now, vocabulary()).decision()
 
 
 class _Reader:
@@ -211,7 +235,8 @@ class _Reader:
             lo = raw[k - 1].end if k > 0 else 0
             hi = raw[k + 1].start if k + 1 < len(raw) else len(self.words)
             verb = self._nearest_verb(topic, m, lo, hi, free)
-            mention = EventMention(None, m.start, m.end, None, fuzzy, question=self.v.topic_questions[topic])
+            mention = EventMention(None, m.start, m.end, None, fuzzy, question=self.v.topic_questions[topic],
+                                   topic=topic)
             if verb is None:
                 mention.choices = [c for c in self.v.topic_choices[topic] if c not in self.v.plans]
                 if topic == "plan":
@@ -632,6 +657,31 @@ class _Reader:
             self.notes.append(f"read '{text}' with dateparser as {found.isoformat()}")
         return found
 
+    # -- decisions -------------------------------------------------------------------
+    def decision(self) -> DecisionReading | None:
+        flexible = self._find("decision_flexible")
+        extension = self._find("decision_extension")
+        if not flexible and not extension:
+            return None
+        children = self._children()
+        mentions, _ = self._event_mentions()
+        targets = self.v.decision_targets
+        target = next((targets.get(e.event or "") or targets.get(e.topic or "") for e in mentions
+                       if targets.get(e.event or "") or targets.get(e.topic or "")), None)
+        readings = self._readings(self.dates[:1], "future")
+        said_at = (flexible or extension)[0].start
+        reasons = [m for m in self._find("decision_reason") if m.start > said_at]
+        reason = ""
+        if reasons:
+            after = self.tokens[reasons[0].end - 1].end
+            reason = self.cleaned[after:].strip(" :,-.").strip()
+        text = " ".join(self.words)
+        agreed_by = next((role for words, role in _ROLE_WORDS.items() if f" {words} " in f" {text} "), None)
+        return DecisionReading(
+            kind="flexible_scheme" if flexible else "extension", target=target,
+            child=children[0].number if children else None,
+            due=readings[0].day if len(readings) == 1 else None, reason=reason, agreed_by=agreed_by)
+
     # -- corrections ----------------------------------------------------------------
     def _correction(
         self,
@@ -747,3 +797,54 @@ def _inside(inner: tuple[int, int], outer: tuple[int, int]) -> bool:
     return outer[0] <= inner[0] and inner[1] <= outer[1]
 
 
+
+
+def answer(reading: ParseResult, reply: str, now: datetime) -> ParseResult:
+    """Fill in the first question of `reading` from a reply in the thread ("123",
+    "tomorrow", "it was booked for the 3rd"); the question stays if the reply
+    does not answer it."""
+    if not reading.clarify:
+        return reading
+    question, rest = reading.clarify[0], reading.clarify[1:]
+    r = _Reader(reply, now, vocabulary())
+    children = [c.number for c in r._children()]
+    mentions, _ = r._event_mentions()
+    statuses, _ = r._statuses(0, len(r.words), [])
+    status = cast(StatusName, next(iter(statuses))) if len(statuses) == 1 else None
+    targets = question.updates or list(range(len(reading.updates)))
+    updates = list(reading.updates)
+    values: dict[str, object] = {}
+    if question.field == "child" and children:
+        expanded: list[Update] = []
+        for k, u in enumerate(updates):
+            expanded += [u.model_copy(update={"child": c}) for c in children] if k in targets else [u]
+        return reading.model_copy(update={"updates": expanded, "clarify": rest})
+    if question.field == "event" and mentions and mentions[0].event:
+        values["event"] = mentions[0].event
+    if question.field in ("date", "status") and r.dates:
+        day_status = status or updates[targets[0]].status
+        readings = r._readings(r.dates[:1], _direction(day_status))
+        if len(readings) == 1:
+            day = readings[0].day
+            values["date"] = day
+            values["status"] = day_status or ("done" if day <= r.today else "planned")
+    if question.field == "status" and status:
+        values["status"] = status
+        values.setdefault("date", updates[targets[0]].date or r.today)
+    if r.times:
+        values["time"] = r.times[0].at
+    if not values or (set(values) == {"time"}):
+        return reading
+    for k in targets:
+        updates[k] = updates[k].model_copy(update=values)
+    return reading.model_copy(update={"updates": updates, "clarify": rest})
+
+
+def choose(reading: ParseResult, option: int) -> ParseResult:
+    """Apply one of the first question's options (a button)."""
+    question, rest = reading.clarify[0], reading.clarify[1:]
+    chosen = question.options[option].set
+    values = {k: (date.fromisoformat(v) if k == "date" else v) for k, v in chosen.items()}
+    targets = question.updates or list(range(len(reading.updates)))
+    updates = [u.model_copy(update=values) if k in targets else u for k, u in enumerate(reading.updates)]
+    return reading.model_copy(update={"updates": updates, "clarify": rest})

@@ -75,8 +75,16 @@ class TypoWords(_Strict):
     not_typos: list[str]
 
 
+class DecisionWords(_Strict):
+    flexible: list[str]
+    extension: list[str]
+    reason: list[str]
+    targets: dict[str, list[str]]
+
+
 class PhrasesFile(_Strict):
     events: dict[str, EventWords]
+    decisions: DecisionWords
     typos: TypoWords
     loose: LooseWords
     queries: QueryWords
@@ -174,6 +182,7 @@ class Vocabulary:
     # query_start, query_about, query_overdue, query_mine, correction_explicit,
     # correction_plain, undo, wrong_marker
     markers: dict[str, PhraseIndex] = field(default_factory=dict)
+    decision_targets: dict[str, str] = field(default_factory=dict)  # event or topic -> scheme key
     known_words: frozenset[str] = frozenset()
     _typo_targets: tuple[str, ...] = ()
 
@@ -241,7 +250,10 @@ def _build(data: PhrasesFile) -> Vocabulary:
         "query_overdue": data.queries.overdue, "query_mine": data.queries.mine,
         "correction_explicit": data.corrections.explicit, "correction_plain": data.corrections.plain,
         "undo": data.corrections.undo, "wrong_marker": data.corrections.wrong_markers,
+        "decision_flexible": data.decisions.flexible, "decision_extension": data.decisions.extension,
+        "decision_reason": data.decisions.reason,
     }
+    v.decision_targets = {event: key for key, events in data.decisions.targets.items() for event in events}
     for name, phrases in lists.items():
         index = v.markers[name] = PhraseIndex()
         _add_all(index, phrases, Meaning("marker", name))

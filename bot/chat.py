@@ -1,0 +1,84 @@
+"""`timescales chat`: the unit channel in a terminal, with the same conversation and store.
+
+Each line is a message in the unit's channel from one person. When the bot asks
+a question, the next line answers it (or a number picks one of the choices);
+"undo" right after an update undoes it; "/timescales due week" works as in
+Slack; "home" shows what App Home would; "quit" or Ctrl-D ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TextIO
+
+from bot.conversation import Conversation, Incoming, slash_query
+from bot.parser import ParseResult
+from bot.replies import Reply
+from rules.config import UnitConfig
+
+DEMO_UNIT = UnitConfig(id="demo", name="Demo unit", channel="C0DEMO", team_manager="U0TM",
+                       service_manager="U0SM", head_of_service="U0HOS", coordinator="U0UC",
+                       practitioners=["U0YOU"], child_protection_lead="U0CPL")
+
+
+def _show(replies: Iterable[Reply], out: TextIO) -> None:
+    for reply in replies:
+        marker = "  ↳ " if reply.thread_ts else "bot: "
+        print(marker + reply.text.replace("\n", "\n" + " " * len(marker)), file=out)
+
+
+def _block_text(blocks: list[dict[str, object]]) -> str:
+    texts = []
+    for block in blocks:
+        text = block.get("text")
+        if isinstance(text, dict):
+            texts.append(str(text.get("text", "")))
+    return "\n".join(texts)
+
+
+def _choices(reading: dict[str, object]) -> list[str]:
+    """The button labels under the open question."""
+    result = ParseResult.model_validate(reading)
+    return [o.label for o in result.clarify[0].options] if result.clarify else []
+
+
+def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Callable[[], datetime],
+             lines: Iterable[str], out: TextIO) -> None:
+    store = conversation.store
+    asking: str | None = None  # the message whose question is open
+    last_recorded: str | None = None
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if line in ("quit", "exit"):
+            break
+        now = clock()
+        ts = f"{time.time():.6f}"
+        if line == "home":
+            print(_block_text(conversation.home(user, now)), file=out)
+            continue
+        if line.startswith("/timescales"):
+            _show([conversation.answer_query(slash_query(line.removeprefix("/timescales"), now), user, now,
+                                             unit.channel, None)], out)
+            continue
+        waiting = store.pending(unit.channel, asking) if asking else None
+        choices = _choices(waiting.reading) if waiting else []
+        if waiting and asking and line.isdigit() and 1 <= int(line) <= len(choices):
+            replies = conversation.chose(unit.channel, asking, int(line) - 1, user, ts, now)
+        elif waiting and len(line.split()) <= 6:  # a short line answers the open question, as in its thread
+            replies = conversation.message(Incoming(unit.channel, user, ts, line, now, thread_ts=asking))
+        else:  # a new message; an unanswered question stays open in its thread
+            correcting = line.lower().startswith(("undo", "sorry", "correction", "actually"))
+            replies = conversation.message(Incoming(unit.channel, user, ts, line, now,
+                                                    thread_ts=last_recorded if correcting else None))
+        _show(replies, out)
+        subject = asking if waiting else ts
+        still = store.pending(unit.channel, subject) if subject else None
+        asking = subject if still else None
+        for n, label in enumerate(_choices(still.reading) if still else [], start=1):
+            print(f"    [{n}] {label}", file=out)
+        if not still and any(r.text.startswith("Recorded") for r in replies):
+            last_recorded = subject

@@ -1,0 +1,115 @@
+"""What the bot says, as Slack Block Kit with a plain-text twin (the terminal chat
+prints the text; Slack shows the blocks and uses the text for notifications)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import groupby
+from typing import Any
+
+from bot.parser import ParseResult
+from bot.parser.reading import for_people, title
+from store.models import DeadlineRecord, EventRecord
+from store.records import DueItem
+
+Block = dict[str, Any]
+STATUS_WORDS = {"done": "done", "planned": "booked for", "not_done": "did not happen"}
+
+
+@dataclass
+class Reply:
+    """One message to post: in a channel (in a thread when thread_ts is set) or to a person."""
+
+    channel: str
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    thread_ts: str | None = None
+    only_for: str | None = None  # a user id: shown only to them (ephemeral)
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _button(label: str, action_id: str, value: dict[str, Any], style: str | None = None) -> Block:
+    button: Block = {"type": "button", "text": {"type": "plain_text", "text": label[:75]},
+                     "action_id": action_id, "value": json.dumps(value)}
+    if style:
+        button["style"] = style
+    return button
+
+
+def describe_event(e: EventRecord | Any) -> str:
+    when = for_people(e.date) + (f" {e.time:%H:%M}" if e.time else "")
+    details = ", ".join(f"{k.replace('_', ' ')}: {_yes_no(v)}" for k, v in (e.details or {}).items())
+    return (f"{title(e.event)} for child {e.child}, {STATUS_WORDS.get(e.status, e.status)} {when}"
+            + (f" ({details})" if details else ""))
+
+
+def _yes_no(value: object) -> str:
+    return {True: "yes", False: "no"}.get(value, str(value))  # type: ignore[call-overload]
+
+
+def deadline_line(d: DeadlineRecord, today: date | None = None) -> str:
+    due = for_people(d.due) + (f" {d.due_at:%H:%M}" if d.hours_based else "")
+    late = ""
+    if today and d.due < today and d.state == "open":
+        late = f", {(today - d.due).days} days late"
+    return f"child {d.child}: {d.title} - due {due}{late} ({d.standard}, {'/'.join(d.responsible)})"
+
+
+def recorded(events: Sequence[EventRecord], created: Sequence[DeadlineRecord], met: Sequence[DeadlineRecord],
+             by: str, message: tuple[str, str]) -> tuple[str, list[Block]]:
+    lines = [f"Recorded (posted by <@{by}>):"] + [f"• {describe_event(e)}" for e in events]
+    if created:
+        lines += ["Deadlines:"] + [f"• {deadline_line(d)}" for d in created]
+    if met:
+        lines += ["Met:"] + [f"• {deadline_line(d)}" for d in met]
+    if not created and not met:
+        lines.append("No new deadlines from this.")
+    text = "\n".join(lines)
+    value = {"channel": message[0], "ts": message[1]}
+    blocks = [_section(text), {"type": "actions", "elements": [
+        _button("Undo", "undo", value, "danger"), _button("Correct", "correct", value)]}]
+    return text, blocks
+
+
+def questions(reading: ParseResult, message: tuple[str, str]) -> tuple[str, list[Block]]:
+    understood = [u for u in reading.updates if u.event or u.child]
+    lines = []
+    if understood:
+        parts = [f"{title(u.event) if u.event else 'something'} for child {u.child or '?'}" for u in understood]
+        lines.append("I read: " + "; ".join(dict.fromkeys(parts)) + ".")
+    lines += [c.question for c in reading.clarify[:1]]
+    lines.append("Nothing is recorded until you answer: reply in this thread" + (
+        " or pick one below." if reading.clarify and reading.clarify[0].options else "."))
+    text = "\n".join(lines)
+    blocks = [_section(text)]
+    first = reading.clarify[0] if reading.clarify else None
+    if first and first.options:
+        blocks.append({"type": "actions", "elements": [
+            _button(o.label, f"answer_{i}", {"channel": message[0], "ts": message[1], "option": i})
+            for i, o in enumerate(first.options[:5])]})
+    return text, blocks
+
+
+def due_list(items: Sequence[DueItem], today: date, heading: str) -> tuple[str, list[Block]]:
+    if not items:
+        text = f"{heading}: nothing overdue or due."
+        return text, [_section(text)]
+    lines = [f"*{heading}*"]
+    overdue = [i for i in items if i.overdue]
+    if overdue:
+        lines.append(":red_circle: *Overdue*")
+        lines += [f":red_circle: {deadline_line(i.record, today)}" for i in overdue]
+    upcoming = [i for i in items if not i.overdue]
+    for day, group in groupby(upcoming, key=lambda i: i.record.due):
+        lines.append(f"*{for_people(day)}*")
+        lines += [f"• {deadline_line(i.record)}" for i in group]
+    text = "\n".join(lines)
+    # Slack caps a section at 3,000 characters: one section per ~40 lines.
+    chunks = ["\n".join(lines[k : k + 40]) for k in range(0, len(lines), 40)]
+    return text, [_section(c) for c in chunks]

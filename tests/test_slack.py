@@ -1,0 +1,257 @@
+"""The Slack bot over the real wire: signed HTTP requests into `/slack/events`,
+exactly as Slack sends them, and Web API calls out to a fake Slack on
+127.0.0.1 (SLACK_API_URL)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.conversation import Conversation
+from bot.slack_app import build_app, http_server
+from conftest import TEST_CONFIG, new_database
+from fake_slack import FakeSlack
+from rules.calendar import LONDON
+from store.db import make_engine, upgrade
+from store.records import Store
+
+SECRET = "test-signing-secret"
+NOW = datetime(2026, 11, 23, 10, tzinfo=LONDON)
+MONDAY_TS = f"{NOW.timestamp():.6f}"
+
+
+class Bot:
+    """The app served on a free port, with its store and the fake Slack it talks to."""
+
+    def __init__(self, store: Store, slack: FakeSlack, now: datetime = NOW) -> None:
+        self.store, self.slack = store, slack
+        self.app = build_app(Conversation(store), "xoxb-test", SECRET, now=lambda: now)
+        self.server = http_server(self.app, 0, host="127.0.0.1")
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._n = 0
+
+    def send(self, body: str, content_type: str, secret: str = SECRET, retry: int | None = None) -> int:
+        stamp = str(int(time.time()))
+        signature = "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+        if retry is not None:
+            headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
+        request = urllib.request.Request(self.url, data=body.encode(), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    def event(self, event: dict[str, Any], event_id: str | None = None, **kw: Any) -> int:
+        self._n += 1
+        envelope = {"token": "x", "team_id": "T0", "api_app_id": "A0", "type": "event_callback",
+                    "event_id": event_id or f"Ev{self._n:04d}", "event_time": int(time.time()), "event": event,
+                    "authorizations": [{"team_id": "T0", "user_id": "U0BOT", "is_bot": True}]}
+        return self.send(json.dumps(envelope), "application/json", **kw)
+
+    def message(self, text: str, user: str = "U0SW1", channel: str = "C0UNITA", ts: str | None = None,
+                **extra: Any) -> tuple[int, str]:
+        self._n += 1
+        ts = ts or f"{NOW.timestamp() + self._n:.6f}"
+        event = {"type": "message", "channel": channel, "user": user, "text": text, "ts": ts,
+                 "event_ts": ts, "channel_type": "channel", **extra}
+        return self.event(event), ts
+
+    def command(self, text: str, user: str = "U0UC", channel: str = "C0UNITA") -> int:
+        form = {"command": "/timescales", "text": text, "user_id": user, "channel_id": channel, "team_id": "T0",
+                "response_url": "http://127.0.0.1:9/unused", "trigger_id": "t1"}
+        return self.send(urlencode(form), "application/x-www-form-urlencoded")
+
+    def click(self, action_id: str, value: dict[str, Any], user: str = "U0SW1") -> int:
+        self._n += 1
+        payload = {"type": "block_actions", "user": {"id": user}, "team": {"id": "T0"}, "trigger_id": "t2",
+                   "container": {"type": "message"}, "channel": {"id": value["channel"]},
+                   "actions": [{"action_id": action_id, "value": json.dumps(value), "type": "button",
+                                "block_id": "b", "action_ts": f"{time.time() + self._n:.6f}"}]}
+        return self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def slack(monkeypatch):
+    fake = FakeSlack()
+    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def bot(slack, tmp_path, request):
+    url = new_database("sqlite", tmp_path, request)
+    upgrade(make_engine(url))
+    store = Store.open(url, TEST_CONFIG)
+    store.sync_config(TEST_CONFIG)
+    running = Bot(store, slack)
+    yield running
+    running.close()
+    store.engine.dispose()
+
+
+def test_an_update_is_recorded_and_answered_in_its_thread(bot, slack):
+    status, ts = bot.message("strategy discussion held today for child 123, S47 agreed")
+    assert status == 200
+    (reply,) = slack.wait_for(1)
+    assert reply["channel"] == "C0UNITA" and reply["thread_ts"] == ts
+    assert "Strategy discussion for child 123, done Mon 23 Nov (s47: yes)" in reply["text"]
+    assert "Initial Child Protection Conference held - due Mon 14 Dec (6.1, SW/CPL)" in reply["text"]
+    assert [e["action_id"] for e in reply["blocks"][1]["elements"]] == ["undo", "correct"]
+    (event,) = bot.store.live_events("C0UNITA", ts)
+    assert (event.child, event.event, event.posted_by) == ("123", "strategy_discussion", "U0SW1")
+
+
+def test_retries_and_the_mention_twin_make_one_event_and_one_reply(bot, slack):
+    status, ts = bot.message("HV done for 123 today")
+    assert status == 200
+    event = {"type": "message", "channel": "C0UNITA", "user": "U0SW1", "text": "HV done for 123 today", "ts": ts}
+    assert bot.event(event, event_id="EvSAME", retry=1) == 200
+    assert bot.event({**event, "type": "app_mention"}, event_id="EvMENTION") == 200
+    slack.wait_for(1)
+    time.sleep(0.5)
+    assert len(slack.posted()) == 1
+    assert len(bot.store.live_events("C0UNITA", ts)) == 1
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_stored(bot, slack):
+    body = json.dumps({"type": "event_callback", "event_id": "EvBAD", "event": {
+        "type": "message", "channel": "C0UNITA", "user": "U0SW1", "text": "HV done for 999", "ts": "1.000001"}})
+    assert bot.send(body, "application/json", secret="wrong") == 401
+    time.sleep(0.3)
+    assert slack.posted() == [] and bot.store.live_events("C0UNITA", "1.000001") == []
+
+
+def test_a_question_in_the_channel_is_answered_in_its_thread(bot, slack):
+    bot.message("ICPC booked for 14 Dec for 555")
+    slack.wait_for(1)
+    bot.message("strategy discussion held today for 777, S47 agreed")
+    slack.wait_for(2)
+    status, ts = bot.message("what's due this week?", user="U0UC")
+    reply = slack.wait_for(3)[2]
+    assert reply["thread_ts"] == ts
+    assert "child 777: Child visited after the decision to start a Section 47 enquiry - due Tue 24 Nov 10:00" in reply["text"]
+    assert "child 555" not in reply["text"]  # its report deadlines fall in December
+
+
+def test_an_outsider_sees_nothing(bot, slack):
+    bot.message("HV done for 123 today")
+    slack.wait_for(1)
+    bot.message("what's overdue?", user="U0STRANGER", channel="C0OTHER")
+    reply = slack.wait_for(2)[1]
+    assert "no units configured" in reply["text"] and "123" not in reply["text"]
+
+
+def test_undo_withdraws_the_event_and_says_so(bot, slack):
+    _, ts = bot.message("HV done for 123 today")
+    slack.wait_for(1)
+    assert bot.click("undo", {"channel": "C0UNITA", "ts": ts}) == 200
+    reply = slack.wait_for(2)[1]
+    assert reply["thread_ts"] == ts and reply["text"].startswith("Undone by <@U0SW1>")
+    assert bot.store.live_events("C0UNITA", ts) == []
+
+
+def test_an_edit_is_read_again_and_replaces_the_event(bot, slack):
+    _, ts = bot.message("HV done for 123 today")
+    slack.wait_for(1)
+    edit = {"type": "message", "subtype": "message_changed", "channel": "C0UNITA", "ts": "9.1", "event_ts": "9.1",
+            "message": {"type": "message", "user": "U0SW1", "text": "HV done for 123 yesterday", "ts": ts},
+            "previous_message": {"type": "message", "user": "U0SW1", "text": "HV done for 123 today", "ts": ts}}
+    bot.event(edit)
+    reply = slack.wait_for(2)[1]
+    assert "Edited" in reply["text"] and "Sun 22 Nov" in reply["text"]
+    live = [e for e in bot.store.timeline("123")[0] if e.event == "visit" and e.id not in
+            {x.supersedes for x in bot.store.timeline("123")[0]}]
+    assert [e.date.isoformat() for e in live] == ["2026-11-22"]
+
+
+def test_a_deleted_message_withdraws_its_event(bot, slack):
+    _, ts = bot.message("HV done for 123 today")
+    slack.wait_for(1)
+    bot.event({"type": "message", "subtype": "message_deleted", "channel": "C0UNITA", "ts": "9.2",
+               "deleted_ts": ts, "previous_message": {"type": "message", "user": "U0SW1", "ts": ts}})
+    reply = slack.wait_for(2)[1]
+    assert "deleted" in reply["text"] and bot.store.live_events("C0UNITA", ts) == []
+
+
+def test_a_clarification_round_trip_stores_nothing_until_answered(bot, slack):
+    _, ts = bot.message("HV for 401 on Friday")
+    question = slack.wait_for(1)[0]
+    assert "which date?" in question["text"] and bot.store.live_events("C0UNITA", ts) == []
+    buttons = question["blocks"][1]["elements"]
+    assert [b["text"]["text"] for b in buttons] == ["Happened Fri 20 Nov", "Booked for Fri 27 Nov"]
+    bot.click(buttons[1]["action_id"], json.loads(buttons[1]["value"]))
+    reply = slack.wait_for(2)[1]
+    assert "booked for Fri 27 Nov" in reply["text"]
+    (event,) = bot.store.live_events("C0UNITA", ts)
+    assert (event.status, event.date.isoformat()) == ("planned", "2026-11-27")
+
+
+def test_a_typed_answer_in_the_thread_completes_the_update(bot, slack):
+    _, ts = bot.message("No HV today")
+    assert "Which child" in slack.wait_for(1)[0]["text"]
+    bot.message("thanks", thread_ts=ts)  # not an answer: no reply
+    bot.message("it was 4321", thread_ts=ts)
+    reply = slack.wait_for(2)[1]
+    assert "Child visited for child 4321, did not happen Mon 23 Nov" in reply["text"]
+    assert len(slack.posted()) == 2
+
+
+def test_the_slash_command_answers_only_the_person_who_asked(bot, slack):
+    bot.message("strategy discussion held today for 777, S47 agreed")
+    slack.wait_for(1)
+    assert bot.command("due week") == 200
+    (reply,) = slack.wait_for(1, "chat.postEphemeral")
+    assert reply["user"] == "U0UC" and "child 777" in reply["text"]
+
+
+def test_app_home_shows_the_persons_units(bot, slack):
+    bot.message("strategy discussion held today for 777, S47 agreed")
+    slack.wait_for(1)
+    bot.event({"type": "app_home_opened", "user": "U0TM", "channel": "D0TM", "tab": "home"})
+    (published,) = slack.wait_for(1, "views.publish")
+    assert published["user_id"] == "U0TM"
+    texts = json.dumps(published["view"]["blocks"])
+    assert "Due this week" in texts and "child 777" in texts
+
+
+def test_a_channel_that_is_not_a_unit_gets_one_line_and_nothing_stored(bot, slack):
+    _, ts = bot.message("HV done for 123 today", channel="C0RANDOM")
+    reply = slack.wait_for(1)[0]
+    assert "not set up as a unit" in reply["text"] and "C0RANDOM" in reply["text"]
+    assert bot.store.live_events("C0RANDOM", ts) == []
+
+
+def test_chit_chat_and_bots_get_no_reply(bot, slack):
+    bot.message("morning all")
+    bot.message("HV done for 123 today", user="U0BOT")
+    bot.message("HV done for 124 today", bot_id="B0OTHER")
+    time.sleep(0.5)
+    assert slack.posted() == []
+
+
+def test_a_decision_moves_the_deadline_and_says_who_and_why(bot, slack):
+    bot.message("strategy discussion held today for 888, S47 agreed", channel="C0UNITB", user="U0SW3")
+    slack.wait_for(1)
+    bot.message("ICPC for 888 set for 18 Dec by lead SW: family availability", channel="C0UNITB", user="U0SW3")
+    reply = slack.wait_for(2)[1]
+    assert "Lead social worker's decision recorded by <@U0SW3>" in reply["text"] and "Fri 18 Dec" in reply["text"]
+    icpc = next(d for d in bot.store.child_deadlines("888") if d.standard == "6.1")
+    assert icpc.due.isoformat() == "2026-12-18" and icpc.override["reason"] == "family availability"
