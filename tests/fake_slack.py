@@ -21,6 +21,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.failures: list[int] = []
+        self.arrival: dict[str, float] = {}  # thread ts -> when its first reply arrived (time.monotonic)
         self._lock = threading.Lock()
         self._counter = 0
         fake = self
@@ -59,6 +60,8 @@ class FakeSlack:
                 status = self.failures.pop(0)
                 return status, {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
             self.calls.append((method, args))
+            if method == "chat.postMessage" and args.get("thread_ts"):
+                self.arrival.setdefault(args["thread_ts"], time.monotonic())
             self._counter += 1
             ts = f"{time.time():.0f}.{self._counter:06d}"
         if method == "auth.test":

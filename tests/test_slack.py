@@ -255,3 +255,29 @@ def test_a_decision_moves_the_deadline_and_says_who_and_why(bot, slack):
     assert "Lead social worker's decision recorded by <@U0SW3>" in reply["text"] and "Fri 18 Dec" in reply["text"]
     icpc = next(d for d in bot.store.child_deadlines("888") if d.standard == "6.1")
     assert icpc.due.isoformat() == "2026-12-18" and icpc.override["reason"] == "family availability"
+
+
+def test_correct_opens_a_form_and_its_answer_replaces_the_event(bot, slack):
+    _, ts = bot.message("HV done for 123 today")
+    slack.wait_for(1)
+    bot.click("correct", {"channel": "C0UNITA", "ts": ts})
+    (opened,) = slack.wait_for(1, "views.open")
+    assert opened["view"]["callback_id"] == "correct_form"
+    submission = {"type": "view_submission", "user": {"id": "U0SW1"}, "team": {"id": "T0"}, "view": {
+        "id": "V0FORM", "type": "modal", "callback_id": "correct_form", "private_metadata": opened["view"]["private_metadata"],
+        "state": {"values": {"what": {"text": {"type": "plain_text_input", "value": "it was yesterday"}}}}}}
+    assert bot.send(urlencode({"payload": json.dumps(submission)}), "application/x-www-form-urlencoded") == 200
+    reply = slack.wait_for(2)[1]
+    assert reply["thread_ts"] == ts and "Child visited for child 123, done Sun 22 Nov" in reply["text"]
+    events = bot.store.timeline("123")[0]
+    live = [e for e in events if e.id not in {x.supersedes for x in events}]
+    assert [(e.event, e.date.isoformat()) for e in live] == [("visit", "2026-11-22")]
+
+
+def test_a_question_in_a_direct_message_is_answered_there(bot, slack):
+    bot.message("strategy discussion held today for 777, S47 agreed")
+    slack.wait_for(1)
+    bot.message("what's due for me?", channel="D0SW1", channel_type="im")
+    reply = slack.wait_for(2)[1]
+    assert reply["channel"] == "D0SW1" and reply.get("thread_ts") is None
+    assert "Due for you" in reply["text"] and "child 777" in reply["text"]
