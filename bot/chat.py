@@ -62,7 +62,7 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
             continue
         if line.startswith("/timescales"):
             _show([conversation.answer_query(slash_query(line.removeprefix("/timescales"), now), user, now,
-                                             unit.channel, None)], out)
+                                             unit.channel, None)], out)  # like Slack's: only the asker sees it
             continue
         waiting = store.pending(unit.channel, asking) if asking else None
         choices = _choices(waiting.reading) if waiting else []

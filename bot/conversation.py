@@ -89,7 +89,12 @@ class Conversation:
         reading = parse(m.text, m.now)
         if reading.kind == "query":
             assert reading.query is not None
-            return [self.answer_query(reading.query, m.user, m.now, m.channel, m.ts if not m.direct else None)]
+            if m.direct:
+                return [self.answer_query(reading.query, m.user, m.now, m.channel, None)]
+            if unit is None:  # anyone may read this channel: children are listed only where they belong
+                return [self._reply(m, "I only list children in their unit's channel: ask me in a direct "
+                                       "message, or with /timescales (only you see the answer).")]
+            return [self.answer_query(reading.query, m.user, m.now, m.channel, m.thread_ts or m.ts, shown_in=unit)]
         if reading.kind == "other":
             return [self._reply(m, "I keep your unit's timescales. Ask me \"what's due this week\", "
                                    "\"what's overdue\" or \"what's due for me\".")] if m.direct else []
@@ -243,15 +248,24 @@ class Conversation:
                 f"{for_people(d.due)}. Reason: {d.reason}")
 
     # -- questions ---------------------------------------------------------------------
-    def answer_query(self, q: Query, user: str, now: datetime, channel: str, thread: str | None) -> Reply:
+    def answer_query(self, q: Query, user: str, now: datetime, channel: str, thread: str | None,
+                     shown_in: str | None = None) -> Reply:
+        """Answer about the asker's units; in a unit's channel, where everyone in the channel
+        reads the answer, only about that unit (`shown_in`)."""
         units = self.store.units_for(user)
         if not units:
             return Reply(channel, "You have no units configured, so I cannot show you any children. Ask your "
                                   "unit co-ordinator to add you to timescales.toml.", thread_ts=thread)
+        if shown_in is not None:
+            if shown_in not in units:
+                return Reply(channel, "You are not in this channel's unit, so I will not list its children here.",
+                             thread_ts=thread)
+            units = [shown_in]
         today = now.astimezone(LONDON).date()
         items: list[DueItem]
         if q.type == "mine":
-            items, heading = self.store.due_for(user, now), "Due for you (overdue, and the next 7 days)"
+            items = [i for i in self.store.due_for(user, now) if i.record.unit_id in units]
+            heading = "Due for you (overdue, and the next 7 days)"
         elif q.type == "overdue":
             items, heading = self.store.due(units, now, overdue_only=True), "Overdue"
         elif q.type == "child":

@@ -154,9 +154,25 @@ def test_a_question_in_the_channel_is_answered_in_its_thread(bot, slack):
 def test_an_outsider_sees_nothing(bot, slack):
     bot.message("HV done for 123 today")
     slack.wait_for(1)
-    bot.message("what's overdue?", user="U0STRANGER", channel="C0OTHER")
+    bot.message("what's overdue?", user="U0STRANGER", channel="D0STRANGER", channel_type="im")
     reply = slack.wait_for(2)[1]
     assert "no units configured" in reply["text"] and "123" not in reply["text"]
+
+
+def test_a_channel_answer_lists_only_that_channels_unit(bot, slack):
+    # U0SM manages both units; everyone in unit A's channel reads the answer.
+    bot.message("strategy discussion held today for 777, S47 agreed")
+    bot.message("strategy discussion held today for 888, S47 agreed", channel="C0UNITB", user="U0SW3")
+    slack.wait_for(2)
+    bot.message("what's due this week?", user="U0SM")
+    reply = slack.wait_for(3)[2]
+    assert "child 777" in reply["text"] and "child 888" not in reply["text"]
+    bot.message("what's due this week?", user="U0SW3")  # unit B's practitioner, in unit A's channel
+    reply = slack.wait_for(4)[3]
+    assert "not in this channel's unit" in reply["text"] and "777" not in reply["text"]
+    bot.message("what's due this week?", user="U0SM", channel="C0RANDOM")
+    reply = slack.wait_for(5)[4]
+    assert "direct message" in reply["text"] and "777" not in reply["text"]
 
 
 def test_undo_withdraws_the_event_and_says_so(bot, slack):
