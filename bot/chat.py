@@ -15,8 +15,10 @@ from typing import TextIO
 
 from bot.conversation import Conversation, Incoming, slash_query
 from bot.parser import ParseResult
-from bot.replies import Reply
-from rules.config import UnitConfig
+from bot.replies import Reply, notice_message
+from rules.config import Config, UnitConfig
+from scheduler.outbox import Message, Outbox, SendResult
+from scheduler.sweep import sweep
 
 DEMO_UNIT = UnitConfig(id="demo", name="Demo unit", channel="C0DEMO", team_manager="U0TM",
                        service_manager="U0SM", head_of_service="U0HOS", coordinator="U0UC",
@@ -44,9 +46,28 @@ def _choices(reading: dict[str, object]) -> list[str]:
     return [o.label for o in result.clarify[0].options] if result.clarify else []
 
 
+class TerminalSender:
+    """The scheduler's Sender for the chat: reminders print where you type."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def send(self, recipient: str, message: Message) -> SendResult:
+        text, _ = notice_message(message)
+        where = f"#{recipient}" if recipient.startswith(("C", "G")) else f"DM to {recipient}"
+        print(f"[{where}] " + text.replace("\n", "\n    "), file=self.out)
+        return SendResult(True, ts=message.batch)
+
+    def find(self, recipient: str, batch: str) -> str | None:
+        return None  # a terminal keeps no history to look in
+
+
 def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Callable[[], datetime],
-             lines: Iterable[str], out: TextIO) -> None:
+             lines: Iterable[str], out: TextIO, config: Config | None = None) -> None:
     store = conversation.store
+    outbox = Outbox(TerminalSender(out), per_channel_gap=0)
+    config = config or Config(units=[unit])
+    sweep(store, outbox, config, clock())  # what is already due when the chat opens
     asking: str | None = None  # the message whose question is open
     last_recorded: str | None = None
     for raw in lines:
@@ -82,3 +103,4 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
             print(f"    [{n}] {label}", file=out)
         if not still and any(r.text.startswith("Recorded") for r in replies):
             last_recorded = subject
+        sweep(store, outbox, config, clock())

@@ -19,16 +19,21 @@ from typing import NoReturn
 
 from sqlalchemy.exc import DBAPIError
 
-from bot.chat import DEMO_UNIT, run_chat
+from slack_sdk import WebClient
+
+from bot.chat import DEMO_UNIT, TerminalSender, run_chat
 from bot.conversation import Conversation
 from bot.parser import ParseResult, parse
-from bot.slack_app import api_url, build_app, http_server
+from bot.slack_app import SlackSender, api_url, build_app, http_server
 from rules.calendar import LONDON
 from rules.config import Config, load_config
 from rules.engine import child_deadlines
 from rules.model import Deadline, DetailValue, Event, Rule
 from rules.pack import RulePack
 from store.db import SchemaError, make_engine, upgrade
+from scheduler.jobs import start_scheduler
+from scheduler.outbox import Outbox
+from scheduler.sweep import sweep
 from store.records import Store
 
 DEFAULT_DB = "sqlite:///timescales.db"
@@ -299,7 +304,7 @@ def cmd_chat(ctx: Context) -> int:
     store.recompute_stale()
     print(f"Chat as {user} in {unit.name} ({unit.channel}). Post updates as you would in Slack, ask "
           "\"what's due this week\", \"quit\" to end.")
-    run_chat(Conversation(store), unit, user, clock, sys.stdin, sys.stdout)
+    run_chat(Conversation(store), unit, user, clock, sys.stdin, sys.stdout, config)
     return 0
 
 
@@ -310,10 +315,17 @@ def _slack_env(*names: str) -> dict[str, str]:
     return {n: os.environ[n] for n in names}
 
 
+def _scheduled_sweeps(ctx: Context, store: Store, token: str) -> None:
+    outbox = Outbox(SlackSender(WebClient(token=token, base_url=api_url())))
+    start_scheduler(lambda: sweep(store, outbox, ctx.config, datetime.now(LONDON)))
+
+
 def cmd_serve(ctx: Context) -> int:
     env = _slack_env("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     store = open_store(ctx)
     app = build_app(Conversation(store), env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"])
+    if not ctx.args.no_scheduler:
+        _scheduled_sweeps(ctx, store, env["SLACK_BOT_TOKEN"])
     server = http_server(app, ctx.args.port)
     print(f"Listening on port {ctx.args.port} at /slack/events (Slack API {api_url()})", flush=True)
     try:
@@ -323,12 +335,33 @@ def cmd_serve(ctx: Context) -> int:
     return 0
 
 
+def cmd_sweep(ctx: Context) -> int:
+    """One pass of the reminder job at --now: what the scheduler runs every five minutes."""
+    args = ctx.args
+    now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
+    store = open_store(ctx)
+    if args.dry_run:
+        sender: SlackSender | TerminalSender = TerminalSender(sys.stdout)
+    else:
+        sender = SlackSender(WebClient(token=_slack_env("SLACK_BOT_TOKEN")["SLACK_BOT_TOKEN"], base_url=api_url()))
+    report = sweep(store, Outbox(sender), ctx.config, now, dry_run=args.dry_run)
+    if args.dry_run:
+        for recipient, message in report.messages.items():
+            sender.send(recipient, message)
+    lines = sum(len(m.notices) for m in report.messages.values())
+    print(f"{'would send' if args.dry_run else 'sent'} {len(report.messages)} messages ({lines} items)"
+          + (f"; {len(report.failed)} failed, left for the next sweep" if report.failed else "")
+          + (f"; {report.recovered} recovered from an earlier sweep" if report.recovered else ""))
+    return 1 if report.failed else 0
+
+
 def cmd_run(ctx: Context) -> int:
     if os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_APP_TOKEN"):
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         store = open_store(ctx)
         app = build_app(Conversation(store), os.environ["SLACK_BOT_TOKEN"])
+        _scheduled_sweeps(ctx, store, os.environ["SLACK_BOT_TOKEN"])
         SocketModeHandler(app, os.environ["SLACK_APP_TOKEN"]).start()
         return 0
     print("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set: running the chat in this terminal instead of Slack "
@@ -383,6 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--now", help="the time to judge open/overdue at (default: now)")
     deadlines.add_argument("--json", action="store_true")
     commands["deadlines"] = cmd_deadlines
+
+    sweep_cmd = sub.add_parser("sweep", help="one pass of the reminder and escalation job")
+    _common(sweep_cmd)
+    sweep_cmd.add_argument("--now", help="the instant to sweep at (default: now)")
+    sweep_cmd.add_argument("--dry-run", action="store_true", help="print what would be sent; send and record nothing")
+    commands["sweep"] = cmd_sweep
 
     parse_cmd = sub.add_parser("parse", help="read one message as the bot would (stores nothing)")
     _common(parse_cmd)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.parser import ParseResult, Query, parse
 from bot.parser.reading import DecisionReading, answer, choose, for_people, read_decision
 from bot.replies import Reply, describe_event, due_list, questions, recorded
 from rules.calendar import LONDON
-from store.models import EventRecord
+from store.models import DeadlineRecord, EventRecord
 from store.records import DecisionNotAllowed, DueItem, NewEvent, Posting, Store
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,51 @@ class Conversation:
             return []
         return self._record_or_ask(Posting(waiting.unit_id, channel, message_ts, waiting.posted_by,
                                            waiting.posted_at, waiting.text), choose(reading, option), message_ts)
+
+    # -- buttons on reminders -------------------------------------------------------
+    def _deadline(self, deadline_id: str, user: str) -> tuple[DeadlineRecord | None, set[str]]:
+        child = deadline_id.split(":")[0]
+        record = next((d for d in self.store.child_deadlines(child) if d.id == deadline_id), None)
+        roles = self.store.roles_of(user).get(record.unit_id, set()) if record else set()
+        return record, roles
+
+    def mark_done(self, deadline_id: str, user: str, action_ts: str, now: datetime, channel: str) -> list[Reply]:
+        record, roles = self._deadline(deadline_id, user)
+        if record is None or not roles:
+            return [Reply(channel, "I cannot find that task in your units.", only_for=user)]
+        unit_channel = self.store.unit_channel(record.unit_id)
+        if not self.store.claim_message(unit_channel, f"done:{action_ts}", user, now):
+            return []
+        if record.state != "open":
+            return [Reply(channel, f"Already {record.state}: {record.title} for child {record.child}.")]
+        posting = Posting(record.unit_id, unit_channel, f"done:{action_ts}", user, now, f"Mark done: {record.title}")
+        self.store.record(posting, [NewEvent(child=record.child, event="task_done", date=now.astimezone(LONDON).date(),
+                                             details={"rule": record.rule})])
+        return [Reply(channel, f"Marked done by <@{user}>: {record.title} for child {record.child} "
+                               f"({record.standard}), {for_people(now.astimezone(LONDON).date())}.")]
+
+    def check_reason(self, deadline_id: str, user: str, new_due: str | None) -> str | None:
+        """Why this person may not record this (None if they may)."""
+        record, roles = self._deadline(deadline_id, user)
+        if record is None or not roles:
+            return "That task is not in one of your units."
+        if new_due and not roles & MANAGER_ROLES:
+            return "Only a team manager, service manager or head of service can agree an extension."
+        return None
+
+    def record_reason(self, deadline_id: str, user: str, reason: str, new_due: str | None, now: datetime) -> list[Reply]:
+        record, _ = self._deadline(deadline_id, user)
+        if record is None or self.check_reason(deadline_id, user, new_due):
+            return []
+        due = date.fromisoformat(new_due) if new_due else record.due
+        try:
+            self.store.record_decision(record.child, "extension" if new_due else "reason", record.id, due, user, now,
+                                       reason)
+        except DecisionNotAllowed as refused:
+            return [Reply(self.store.unit_channel(record.unit_id), f"Not recorded: {refused}.", only_for=user)]
+        what = f"Extension to {for_people(due)}" if new_due else "Reason"
+        return [Reply(self.store.unit_channel(record.unit_id), f"{what} recorded by <@{user}> for child {record.child}: "
+                                                     f"{record.title} ({record.standard}). Reason: {reason}")]
 
     # -- decisions -------------------------------------------------------------------
     def _decide(self, d: DecisionReading, m: Incoming) -> str:

@@ -12,8 +12,10 @@ from typing import Any
 
 from bot.parser import ParseResult
 from bot.parser.reading import for_people, title
+from rules.calendar import LONDON
+from scheduler.outbox import Message
 from store.models import DeadlineRecord, EventRecord
-from store.records import DueItem
+from store.records import AgendaChild, DueItem
 
 Block = dict[str, Any]
 STATUS_WORDS = {"done": "done", "planned": "booked for", "not_done": "did not happen"}
@@ -113,3 +115,56 @@ def due_list(items: Sequence[DueItem], today: date, heading: str) -> tuple[str, 
     # Slack caps a section at 3,000 characters: one section per ~40 lines.
     chunks = ["\n".join(lines[k : k + 40]) for k in range(0, len(lines), 40)]
     return text, [_section(c) for c in chunks]
+
+
+ESCALATIONS = {"overdue", "sm", "hos", "digest"}
+STEP_WORDS = {"reminder": "due soon", "due_today": "due today", "hour_before": "due within the hour",
+              "overdue": "OVERDUE", "sm": "OVERDUE (service manager)", "hos": "OVERDUE (head of service)",
+              "digest": "overdue"}
+
+
+def notice_message(message: Message) -> tuple[str, list[Block]]:
+    """A reminder, escalation, digest and/or weekly agenda, as one message."""
+    today = message.today or date.today()
+    lines: list[str] = []
+    blocks: list[Block] = []
+    if message.notices:
+        late = any(n.step in ESCALATIONS for n in message.notices)
+        lines.append("*Timescales: " + ("overdue*" if late else "coming due*"))
+        blocks.append(_section(lines[0]))
+    for n in message.notices[:20]:  # Slack allows 50 blocks: 20 items with their buttons
+        how_late = f", {n.days_late} working day{'s' if n.days_late > 1 else ''} late" if n.days_late else ""
+        mark = ":red_circle: " if n.step in ESCALATIONS else ""
+        line = f"{mark}{STEP_WORDS.get(n.step, n.step)}: {deadline_line(n.deadline)}{how_late}"
+        lines.append(line)
+        value = {"deadline": n.deadline.id}
+        blocks += [_section(line), {"type": "actions", "elements": [
+            _button("Mark done", "mark_done", value, "primary"), _button("Record reason / extension", "reason", value)]}]
+    if len(message.notices) > 20:
+        more = f"... and {len(message.notices) - 20} more: ask me \"what's overdue\"."
+        lines.append(more)
+        blocks.append(_section(more))
+    if message.agenda is not None:
+        agenda_lines = agenda_text(message.agenda, message.unit_name, today)
+        lines += agenda_lines
+        chunks = ["\n".join(agenda_lines[k : k + 30]) for k in range(0, len(agenda_lines), 30)]
+        blocks += [_section(c) for c in chunks]
+    return "\n".join(lines), blocks[:50]
+
+
+def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date) -> list[str]:
+    """The weekly unit meeting discusses every child: one entry each."""
+    lines = [f"*Unit meeting agenda, {unit_name}, week of {for_people(today)}* ({len(children)} children)"]
+    for c in children:
+        quiet = c.last_update is None or (today - c.last_update.astimezone(LONDON).date()).days >= 28
+        flags = " :warning: no update for 4 weeks" if quiet else ""
+        lines.append(f"*Child {c.number}*{flags}")
+        lines += [f"  :red_circle: overdue: {d.title} (due {for_people(d.due)}, {d.standard})" for d in c.overdue]
+        lines += [f"  due: {d.title} (due {for_people(d.due)}, {d.standard})" for d in c.due_this_week]
+        lines += [f"  since last week: {describe_event(e)}" for e in c.events_since if e.event != "retraction"]
+        lines += [f"  decided: {d.target} due {for_people(d.due)} by <@{d.by}>: {d.reason}"
+                  + (" (flexible scheme: review this week)" if d.kind == "flexible_scheme" else "")
+                  for d in c.decisions_since]
+        if not (c.overdue or c.due_this_week or c.events_since or c.decisions_since):
+            lines.append("  nothing due this week")
+    return lines

@@ -21,9 +21,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.conversation import Conversation, Incoming, slash_query
-from bot.replies import Reply
+from bot.replies import Reply, notice_message
+from scheduler.outbox import Message, SendResult
 from rules.calendar import LONDON
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,44 @@ def _now() -> datetime:
 def _at(ts: str) -> datetime:
     """A Slack ts is seconds since the epoch: when the message was posted."""
     return datetime.fromtimestamp(float(ts), LONDON)
+
+
+class SlackSender:
+    """The scheduler's Sender for Slack: posts with the batch id in the message
+    metadata, and finds a batch again in the channel's recent history."""
+
+    EVENT_TYPE = "timescales_notice"
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def send(self, recipient: str, message: Message) -> SendResult:
+        text, blocks = notice_message(message)
+        try:
+            response = self.client.chat_postMessage(
+                channel=recipient, text=text, blocks=blocks,
+                metadata={"event_type": self.EVENT_TYPE, "event_payload": {"batch": message.batch}})
+        except SlackApiError as refused:
+            status = refused.response.status_code
+            retry_after = refused.response.headers.get("Retry-After") if status == 429 else None
+            return SendResult(False, retry_after=float(retry_after) if retry_after else None,
+                              error=f"{status} {refused.response.get('error', '')}")
+        return SendResult(True, ts=response.get("ts"))
+
+    def find(self, recipient: str, batch: str) -> str | None:
+        try:
+            channel = recipient
+            if recipient.startswith(("U", "W")):  # a person: their DM with the bot
+                channel = self.client.conversations_open(users=recipient)["channel"]["id"]
+            history = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+        except SlackApiError:
+            return None
+        messages: list[dict[str, Any]] = history.get("messages") or []
+        for posted in messages:
+            payload = (posted.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("batch") == batch:
+                return str(posted["ts"])
+        return None
 
 
 def build_app(conversation: Conversation, token: str, signing_secret: str | None = None,
@@ -111,6 +151,40 @@ def build_app(conversation: Conversation, token: str, signing_secret: str | None
         ack()
         value = json.loads(action["value"])
         send(conversation.undo(value["channel"], value["ts"], body["user"]["id"], action["action_ts"], now()))
+
+    @app.action("mark_done")
+    def mark_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        value = json.loads(action["value"])
+        channel = (body.get("channel") or {}).get("id", "")
+        send(conversation.mark_done(value["deadline"], body["user"]["id"], action["action_ts"], now(), channel))
+
+    @app.action("reason")
+    def reason(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view={
+            "type": "modal", "callback_id": "reason_form", "private_metadata": action["value"],
+            "title": {"type": "plain_text", "text": "Reason or extension"},
+            "submit": {"type": "plain_text", "text": "Record"},
+            "blocks": [
+                {"type": "input", "block_id": "reason", "label": {"type": "plain_text", "text": "Reason"},
+                 "element": {"type": "plain_text_input", "action_id": "text", "multiline": True}},
+                {"type": "input", "block_id": "due", "optional": True,
+                 "label": {"type": "plain_text", "text": "New due date (an extension: managers only)"},
+                 "element": {"type": "datepicker", "action_id": "date"}}]})
+
+    @app.view("reason_form")
+    def reasoned(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        new_due = values["due"]["date"].get("selected_date")
+        refusal = conversation.check_reason(json.loads(view["private_metadata"])["deadline"], body["user"]["id"],
+                                            new_due)
+        if refusal:
+            ack(response_action="errors", errors={"due": refusal})
+            return
+        ack()
+        send(conversation.record_reason(json.loads(view["private_metadata"])["deadline"], body["user"]["id"],
+                                        values["reason"]["text"]["value"] or "", new_due, now()))
 
     @app.action("correct")
     def correct(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -166,6 +166,7 @@ class DeadlineRecord(Base):
     __table_args__ = (
         Index("ix_deadlines_unit_state_due", "unit_id", "state", "due"),
         Index("ix_deadlines_child", "child"),
+        Index("ix_deadlines_state_due", "state", "due"),  # the sweep looks across every unit
     )
 
 
@@ -178,9 +179,10 @@ class OutgoingMessage(Base):
     recipient: Mapped[str] = mapped_column(String(64))  # channel or user id
     deadline_id: Mapped[str | None] = mapped_column(String(200))
     step: Mapped[str] = mapped_column(String(32))  # reminder, due_today, overdue, sm, hos, agenda...
-    state: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | sent | failed
+    state: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | sent | skipped
+    batch: Mapped[str | None] = mapped_column(String(64))  # the rows that go out as one Slack message
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     slack_ts: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    __table_args__ = (Index("ix_outgoing_state", "state"),)
+    __table_args__ = (Index("ix_outgoing_state", "state"), Index("ix_outgoing_batch", "batch"))

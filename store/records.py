@@ -180,6 +180,13 @@ class Store:
         with self.session() as s:
             return s.scalar(select(Unit.id).where(Unit.channel == channel))
 
+    def unit_channel(self, unit: str) -> str:
+        with self.session() as s:
+            channel = s.scalar(select(Unit.channel).where(Unit.id == unit))
+        if channel is None:
+            raise KeyError(f"unknown unit {unit}")
+        return channel
+
     def roles_of(self, user: str) -> dict[str, set[str]]:
         """Unit id -> this person's roles in it."""
         roles: dict[str, set[str]] = {}

@@ -22,6 +22,8 @@ class FakeSlack:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.failures: list[int] = []
         self.arrival: dict[str, float] = {}  # thread ts -> when its first reply arrived (time.monotonic)
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, newest first
+        self.delay = 0.0  # seconds to wait before answering chat.postMessage (after recording it)
         self._lock = threading.Lock()
         self._counter = 0
         fake = self
@@ -38,6 +40,8 @@ class FakeSlack:
                         if isinstance(args.get(key), str):
                             args[key] = json.loads(args[key])
                 status, answer = fake.answer(method, args)
+                if method == "chat.postMessage" and fake.delay:
+                    time.sleep(fake.delay)  # Slack has the message; the answer is slow
                 body = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -64,9 +68,22 @@ class FakeSlack:
                 self.arrival.setdefault(args["thread_ts"], time.monotonic())
             self._counter += 1
             ts = f"{time.time():.0f}.{self._counter:06d}"
+            if method == "chat.postMessage":
+                channel = self.dm(args["channel"])
+                self.history.setdefault(channel, []).insert(0, {"ts": ts, "text": args.get("text"),
+                                                                "metadata": args.get("metadata")})
         if method == "auth.test":
             return 200, {"ok": True, "user_id": BOT_USER, "bot_id": "B0BOT", "team_id": "T0", "user": "timescales"}
+        if method == "conversations.open":
+            return 200, {"ok": True, "channel": {"id": self.dm(args["users"])}}
+        if method == "conversations.history":
+            return 200, {"ok": True, "messages": self.history.get(args["channel"], [])[: int(args.get("limit", 100))]}
         return 200, {"ok": True, "ts": ts, "channel": args.get("channel"), "message": {"ts": ts}}
+
+    @staticmethod
+    def dm(channel: str) -> str:
+        """A message posted to a user id lands in their DM with the bot."""
+        return "D_" + channel if channel.startswith("U") else channel
 
     def posted(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
         with self._lock:

@@ -1,0 +1,43 @@
+"""APScheduler 3 inside each bot process: one job, the sweep, every five minutes.
+
+The truth is in our ledger, not in APScheduler: every process schedules the same
+fixed-id job in its own in-memory job store (a shared job store is not safe in
+APScheduler 3), and the ledger's claims make any number of processes safe.
+
+The scheduler keeps Europe/London time, but the five-minute trigger counts in UTC:
+"every five minutes" means the same in any zone, and APScheduler 3's cron in
+Europe/London loops back over the repeated 01:xx hour on the October night
+(tested: from 01:00 GMT its next fire time is 01:05 BST, an hour earlier). The
+sweep itself works out in London time what is due, including the weekly agenda
+at each unit's meeting time, so no job needs a wall-clock time of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from rules.calendar import LONDON
+
+log = logging.getLogger(__name__)
+SWEEP_TRIGGER = CronTrigger(minute="*/5", timezone=timezone.utc)
+
+
+def start_scheduler(run_sweep: Callable[[], object]) -> BackgroundScheduler:
+    def job() -> None:
+        try:
+            run_sweep()
+        except Exception:  # logged; the next run picks up whatever this one left
+            log.exception("sweep failed")
+
+    scheduler = BackgroundScheduler(timezone=LONDON)
+    # coalesce: after a stall, one run, not a burst; misfire grace: a run up to 4 min
+    # late still happens (the next is due at 5); max_instances: never two at once here.
+    scheduler.add_job(job, SWEEP_TRIGGER, id="sweep", replace_existing=True, coalesce=True,
+                      misfire_grace_time=240, max_instances=1)
+    scheduler.start()
+    return scheduler

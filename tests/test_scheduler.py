@@ -1,0 +1,226 @@
+"""Reminders, escalations and agendas: sent when due, to the right people, exactly
+once, through the real Slack wire (a fake Slack on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.conversation import Conversation, Incoming
+from bot.slack_app import SlackSender
+from conftest import TEST_CONFIG, UNIT_A, UNIT_B
+from fake_slack import FakeSlack
+from rules.calendar import LONDON
+from scheduler.jobs import SWEEP_TRIGGER
+from scheduler.outbox import Outbox
+from scheduler.sweep import sweep
+from store.ledger import Ledger
+from store.records import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+VISIT = "Child visited after the decision to start a Section 47 enquiry"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+@pytest.fixture
+def slack():
+    fake = FakeSlack()
+    yield fake
+    fake.close()
+
+
+def outbox(slack: FakeSlack) -> Outbox:
+    return Outbox(SlackSender(WebClient(token="xoxb-test", base_url=slack.url)), per_channel_gap=0,
+                  sleep=lambda s: time.sleep(min(s, 0.05)))
+
+
+def post(store: Store, text: str, when: str, user: str = "U0SW1", channel: str = "C0UNITA") -> None:
+    moment = at(when)
+    Conversation(store).message(Incoming(channel, user, f"{moment.timestamp():.6f}", text, moment))
+
+
+def messages_to(slack: FakeSlack, recipient: str) -> list[str]:
+    return [m["text"] for m in slack.posted() if m["channel"] == recipient]
+
+
+def run(store: Store, slack: FakeSlack, when: str) -> dict[str, list[str]]:
+    """One sweep; what each recipient got from it."""
+    before = len(slack.posted())
+    sweep(store, outbox(slack), TEST_CONFIG, at(when))
+    got: dict[str, list[str]] = {}
+    for m in slack.posted()[before:]:
+        got.setdefault(m["channel"], []).append(m["text"])
+    return got
+
+
+def test_a_week_in_the_life_of_a_unit(store, slack):
+    post(store, "strategy discussion held today for child 123, S47 agreed", "2026-11-23T10:00")
+    # Monday 10:05: the weekly agenda (Monday 09:00) for each unit; no reminder for what was just recorded.
+    got = run(store, slack, "2026-11-23T10:05")
+    assert set(got) == {"C0UNITA", "C0UNITB"}
+    assert "Unit meeting agenda, Unit A" in got["C0UNITA"][0] and "*Child 123*" in got["C0UNITA"][0]
+    assert run(store, slack, "2026-11-23T16:55") == {}
+    # Overnight nothing; Tuesday 08:35 the visit (due 10:00, 24 hours) is due today, in the channel only.
+    assert run(store, slack, "2026-11-24T07:00") == {}
+    got = run(store, slack, "2026-11-24T08:35")
+    assert list(got) == ["C0UNITA"] and f"due today: child 123: {VISIT} - due Tue 24 Nov 10:00" in got["C0UNITA"][0]
+    got = run(store, slack, "2026-11-24T09:05")
+    assert list(got) == ["C0UNITA"] and f"due within the hour: child 123: {VISIT}" in got["C0UNITA"][0]
+    # 10:05: overdue, to the channel and the team manager; nobody higher yet.
+    got = run(store, slack, "2026-11-24T10:05")
+    assert set(got) == {"C0UNITA", "U0TM"}
+    assert all(f"OVERDUE: child 123: {VISIT}" in texts[0] for texts in got.values())
+    assert run(store, slack, "2026-11-24T10:10") == {}  # a second sweep sends nothing again
+    # Wednesday: the 48-hour record (3.5, due Wed 10:00) is due within the hour; the TM's digest lists the visit.
+    got = run(store, slack, "2026-11-25T09:05")
+    assert "Record of the strategy discussion shared with partner agencies" in got["C0UNITA"][0]
+    assert f"overdue: child 123: {VISIT}" in got["U0TM"][0] and "U0SM" not in got
+    # Thursday, the 2nd working day after the visit's due date: the service manager hears, once.
+    got = run(store, slack, "2026-11-26T08:35")
+    assert f"OVERDUE (service manager): child 123: {VISIT}" in got["U0SM"][0]
+    assert "U0HOS" not in got
+    assert run(store, slack, "2026-11-26T12:00") == {}
+    # The visit is recorded: no more about it, ever (the head of service would have heard on Tue 1 Dec).
+    post(store, "HV done for 123 today", "2026-11-26T14:00")
+    later = run(store, slack, "2026-12-01T09:00")
+    assert VISIT not in "".join(t for texts in later.values() for t in texts)
+    # Weekend: nothing at all.
+    assert run(store, slack, "2026-11-28T10:00") == {}
+    # Exactly once over the whole week: no ledger key was claimed twice, and each Slack message is one batch.
+    batches = [m["metadata"]["event_payload"]["batch"] for m in slack.posted()]
+    assert len(batches) == len(set(batches))
+
+
+def test_after_a_weekend_off_one_catch_up_message_per_recipient(store, slack):
+    post(store, "strategy discussion held today for child 123, S47 agreed", "2026-11-20T10:00")  # a Friday
+    got = run(store, slack, "2026-11-23T08:35")  # the bot was off until Monday morning
+    assert set(got) == {"C0UNITA", "U0TM"} and all(len(texts) == 1 for texts in got.values())
+    channel = got["C0UNITA"][0]
+    assert f"OVERDUE: child 123: {VISIT}" in channel and "due within the hour" not in channel
+    skipped = Ledger(store).count("skipped")
+    assert skipped >= 2  # the Saturday "within the hour" and "due today" steps, never to be sent
+
+
+def test_an_urgent_deadline_escalates_out_of_hours(store, slack):
+    post(store, "strategy discussion held for child 321, S47 agreed", "2026-11-20T16:30")  # Friday afternoon
+    assert run(store, slack, "2026-11-21T15:25") == {}  # Saturday, before the last hour
+    got = run(store, slack, "2026-11-21T15:35")  # within the hour before Saturday 16:30
+    assert list(got) == ["C0UNITA"] and "due within the hour" in got["C0UNITA"][0]
+    got = run(store, slack, "2026-11-21T16:35")
+    assert set(got) == {"C0UNITA", "U0TM"} and "OVERDUE" in got["U0TM"][0]
+    # The 48-hour record is not urgent: nothing about it until Monday's working hours.
+    assert "Record of the strategy discussion" not in "".join(got["C0UNITA"])
+
+
+def test_two_sweeps_at_the_same_instant_send_each_thing_once(store, slack):
+    post(store, "strategy discussion held today for child 123, S47 agreed", "2026-11-20T10:00")
+    post(store, "strategy discussion held today for child 888, S47 agreed", "2026-11-20T10:00", "U0SW3", "C0UNITB")
+    twin = Store.open(store.engine.url.render_as_string(hide_password=False), TEST_CONFIG)
+    barrier = threading.Barrier(2)
+
+    def go(s: Store) -> None:
+        barrier.wait()
+        sweep(s, outbox(slack), TEST_CONFIG, at("2026-11-23T09:05"))
+
+    threads = [threading.Thread(target=go, args=(s,)) for s in (store, twin)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    twin.engine.dispose()
+    lines = [line for m in slack.posted() for line in m["text"].splitlines() if "child" in line]
+    by_recipient = {}
+    for m in slack.posted():
+        for line in m["text"].splitlines():
+            if line.startswith((":red_circle:", "due")):
+                by_recipient.setdefault(m["channel"], []).append(line)
+    assert lines and all(len(v) == len(set(v)) for v in by_recipient.values())
+    assert Ledger(store).count("claimed") == 0
+
+
+def test_slack_429_and_500_are_retried_and_delivered_once(store, slack):
+    post(store, "strategy discussion held today for child 123, S47 agreed", "2026-11-23T10:00")
+    run(store, slack, "2026-11-23T10:05")  # this week's agendas
+    slack.failures = [429]  # one rate limit: retried after Retry-After in the same sweep
+    got = run(store, slack, "2026-11-24T08:35")
+    assert list(got) == ["C0UNITA"]
+    slack.failures = [500] * 8  # an outage longer than the sweep's retries
+    report = sweep(store, outbox(slack), TEST_CONFIG, at("2026-11-24T09:05"))
+    assert report.failed == ["C0UNITA"] and Ledger(store).count("claimed") == 1
+    got = run(store, slack, "2026-11-24T09:10")  # the next sweep picks it up
+    assert "due within the hour" in got["C0UNITA"][0]
+    assert sum("due within the hour" in t for t in messages_to(slack, "C0UNITA")) == 1
+
+
+def test_a_sweep_killed_mid_send_is_finished_by_the_next_without_a_duplicate(db_url, slack, tmp_path):
+    config = tmp_path / "timescales.toml"
+    config.write_text(_config_toml())
+    store = Store.open(db_url, TEST_CONFIG)
+    store.sync_config(TEST_CONFIG)
+    post(store, "strategy discussion held today for child 123, S47 agreed", "2026-11-20T10:00")
+    post(store, "strategy discussion held today for child 888, S47 agreed", "2026-11-20T10:00", "U0SW3", "C0UNITB")
+    slack.delay = 30  # Slack keeps the first message but the answer never comes back in time
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_API_URL": slack.url, "SLACK_BOT_TOKEN": "xoxb-test"}
+    command = [sys.executable, "-m", "bot.cli", "sweep", "--db", db_url, "--config", str(config),
+               "--now", "2026-11-23T08:35"]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    slack.wait_for(1, timeout=30)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert len(slack.posted()) == 1 and Ledger(store).count("claimed") >= 1
+    slack.delay = 0
+    finished = subprocess.run(command[:-1] + ["2026-11-23T08:40"], env=env, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    recipients = [m["channel"] for m in slack.posted()]
+    assert sorted(recipients) == sorted(set(recipients))  # each recipient once: the first was found in history
+    assert {"C0UNITA", "C0UNITB", "U0TM", "U0TMB"} <= set(recipients)
+    assert Ledger(store).count("claimed") == 0
+    store.engine.dispose()
+
+
+def _config_toml() -> str:
+    units = []
+    for u in (UNIT_A, UNIT_B):
+        fields = u.model_dump(exclude_none=True)
+        units.append("[[units]]\n" + "\n".join(f"{k} = {_toml(v)}" for k, v in fields.items()))
+    return "\n\n".join(units) + "\n"
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+    return f'"{value}"'
+
+
+@pytest.mark.parametrize("start", ["2026-10-24T23:00", "2026-03-28T23:00"])
+def test_the_sweep_job_fires_every_five_minutes_across_the_clock_change(start):
+    fire = at(start)
+    times = []
+    for _ in range(6 * 12):
+        fire = SWEEP_TRIGGER.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        times.append(fire)
+    gaps = {(b.astimezone(timezone.utc) - a.astimezone(timezone.utc)).total_seconds() for a, b in zip(times, times[1:])}
+    assert gaps == {300.0}  # real time: never a skipped hour, never a doubled one
+    assert times[-1] - times[0] == timedelta(minutes=5 * 71)
+
+
+def test_a_london_cron_would_loop_on_the_october_night():
+    """Why the trigger counts in UTC (see scheduler/jobs.py)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    london = CronTrigger(minute="*/5", timezone=LONDON)
+    gmt_one = datetime(2026, 10, 25, 1, 0, fold=1, tzinfo=LONDON)  # the second 01:00, in GMT
+    following = london.get_next_fire_time(gmt_one, gmt_one + timedelta(seconds=1))
+    assert following.astimezone(timezone.utc) < gmt_one.astimezone(timezone.utc)  # 01:05 BST: an hour earlier
