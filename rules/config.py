@@ -27,6 +27,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+
+
+def _clock(value: str) -> str:
+    if not _CLOCK.match(value):
+        raise ValueError('expected a time like "09:00"')
+    return value
+
+
+class ReminderConfig(_Strict):
+    """SPEC section 7's reminder policy; each key may be changed per deployment."""
+
+    remind_working_days_before: int = Field(default=2, ge=0, le=10)
+    service_manager_after: int = Field(default=2, ge=1, le=20)  # working days late
+    head_of_service_after: int = Field(default=5, ge=1, le=40)
+    urgent_hours: int = Field(default=24, ge=0, le=72)  # hour-based deadlines this short escalate out of hours
+    digest_time: str = "08:30"  # the managers' daily digest, in working hours
+
+    @field_validator("digest_time")
+    @classmethod
+    def _digest_time(cls, value: str) -> str:
+        return _clock(value)
+
+
 class UnitConfig(_Strict):
     id: str = Field(min_length=1)
     name: str
@@ -38,6 +62,20 @@ class UnitConfig(_Strict):
     practitioners: list[str] = []
     child_protection_lead: str | None = None
     flexible_assessment: bool = False  # the 2013 direction's scheme
+    meeting_day: str = "monday"  # the weekly unit meeting: its agenda is posted that morning
+    agenda_time: str = "09:00"
+
+    @field_validator("meeting_day")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        if value.lower() not in WEEKDAYS:
+            raise ValueError(f"expected one of {', '.join(WEEKDAYS)}")
+        return value.lower()
+
+    @field_validator("agenda_time")
+    @classmethod
+    def _agenda_clock(cls, value: str) -> str:
+        return _clock(value)
 
 
 class Config(_Strict):
@@ -49,6 +87,7 @@ class Config(_Strict):
     enabled_rules: list[str] = []  # rules that are off by default (recording standards)
     disabled_rules: list[str] = []
     units: list[UnitConfig] = []
+    reminders: ReminderConfig = Field(default_factory=ReminderConfig)
 
     @field_validator("timezone")
     @classmethod

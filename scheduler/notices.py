@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from rules.calendar import LONDON, WorkingCalendar
+from rules.config import Config
 
 # Order matters: for one recipient only the latest step that has come is sent;
 # the earlier ones are overtaken (the bot was off, or the deadline was recorded late).
@@ -20,16 +21,21 @@ REMINDERS = {"reminder", "due_today", "hour_before"}
 
 @dataclass(frozen=True)
 class Policy:
-    """SPEC section 7's defaults; `[reminders]` in timescales.toml may change them."""
+    """SPEC section 7's defaults; `working_hours` and `[reminders]` in timescales.toml change them."""
 
     working_hours: tuple[time, time] = (time(8, 30), time(17, 0))
     remind_working_days_before: int = 2
     service_manager_after: int = 2  # working days late
     head_of_service_after: int = 5
     urgent_hours: int = 24  # hour-based deadlines this short escalate out of hours
-    agenda_weekday: int = 0  # Monday
-    agenda_time: time = time(9, 0)
     digest_time: time = time(8, 30)
+
+    @classmethod
+    def from_config(cls, config: Config) -> Policy:
+        r = config.reminders
+        start, end = (time.fromisoformat(t) for t in config.working_hours)
+        return cls((start, end), r.remind_working_days_before, r.service_manager_after, r.head_of_service_after,
+                   r.urgent_hours, time.fromisoformat(r.digest_time))
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from rules.calendar import LONDON, WorkingCalendar
-from rules.config import Config, UnitConfig
+from rules.config import WEEKDAYS, Config, UnitConfig
 from scheduler.notices import REMINDERS, STEPS, Policy, days_late, is_working_time, steps_for
 from scheduler.outbox import Message, Notice, Outbox
 from store.ledger import Claim, Ledger
 from store.models import DeadlineRecord
-from store.records import Store
+from store.records import DueItem, Store
 
 MANAGERS = ("team_manager", "service_manager", "head_of_service")
 STRANDED_AFTER = timedelta(minutes=2)  # a claim this old and unsent was left by a crash or an outage
@@ -43,7 +43,7 @@ class _Outgoing:
 
 def sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: Policy | None = None,
           dry_run: bool = False) -> SweepReport:
-    policy = policy or Policy()
+    policy = policy or Policy.from_config(config)
     calendar = store.calendar
     ledger = Ledger(store)
     report = SweepReport()
@@ -53,7 +53,7 @@ def sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: P
     working = is_working_time(calendar, policy, now)
     outgoing: dict[str, _Outgoing] = {}
     overtaken: list[Claim] = []
-    members = {u.id: store.members(u.id) for u in config.units}
+    members = {u.id: _people(u) for u in config.units}
 
     for candidate in ledger.candidates(today - timedelta(days=21), today + timedelta(days=10)):
         d = candidate.deadline
@@ -72,7 +72,7 @@ def sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: P
                 entry.message.notices.append(Notice(d, step_name, days_late(calendar, d.due, today)))
 
     if working:
-        _agendas(store, config, policy, now, outgoing)
+        _agendas(store, config, now, outgoing)
         _digests(store, config, policy, now, outgoing)
 
     known = ledger.known([c.key for entry in outgoing.values() for c in entry.claims] + [c.key for c in overtaken])
@@ -80,20 +80,32 @@ def sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: P
         fresh_overtaken = [c for c in overtaken if c.key not in known]
         ledger.skip(fresh_overtaken, now)
         report.skipped = len(fresh_overtaken)
+    wanted = {e.message.batch: [c for c in e.claims if c.key not in known] for e in outgoing.values()}
+    won = wanted if dry_run else ledger.claim_batches(wanted, now)  # one transaction for the lot
+    delivered: list[tuple[str, str | None]] = []
     for recipient, entry in sorted(outgoing.items()):
-        wanted = [c for c in entry.claims if c.key not in known]
-        won = wanted if dry_run else ledger.claim(wanted, entry.message.batch, now)
-        if not won:
+        claims = won.get(entry.message.batch)
+        if not claims:
             continue
-        message = _only(entry.message, {c.key for c in won}, recipient, today)
+        message = _only(entry.message, {c.key for c in claims}, recipient, today)
         if not dry_run:
             result = outbox.deliver(recipient, message)
             if not result.ok:
                 report.failed.append(recipient)  # stays claimed: the next sweep sends it
                 continue
-            ledger.sent(message.batch, result.ts, now)
+            delivered.append((message.batch, result.ts))
+            if len(delivered) >= 50:  # a crash before this is marked is found again in Slack's history
+                ledger.sent_batches(delivered, now)
+                delivered = []
         report.messages[recipient] = message
+    if delivered:
+        ledger.sent_batches(delivered, now)
     return report
+
+
+def _people(unit: UnitConfig) -> dict[str, set[str]]:
+    people = {role: {getattr(unit, role)} for role in (*MANAGERS, "child_protection_lead") if getattr(unit, role)}
+    return people
 
 
 def _claim(d: DeadlineRecord, step: str, recipient: str) -> Claim:
@@ -124,11 +136,13 @@ def _only(message: Message, won: set[str], recipient: str, today: date) -> Messa
     return Message(message.batch, notices, agenda, message.unit_name, today)
 
 
-def _agendas(store: Store, config: Config, policy: Policy, now: datetime, outgoing: dict[str, _Outgoing]) -> None:
+def _agendas(store: Store, config: Config, now: datetime, outgoing: dict[str, _Outgoing]) -> None:
+    """Each unit's weekly agenda, from the morning of its meeting day (default Monday 09:00)."""
     local = now.astimezone(LONDON)
     monday = local.date() - timedelta(days=local.weekday())
     for unit in config.units:
-        moment = datetime.combine(monday + timedelta(days=policy.agenda_weekday), policy.agenda_time, tzinfo=LONDON)
+        day = monday + timedelta(days=WEEKDAYS.index(unit.meeting_day))
+        moment = datetime.combine(day, time.fromisoformat(unit.agenda_time), tzinfo=LONDON)
         if local < moment:
             continue
         week = f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
@@ -144,15 +158,19 @@ def _digests(store: Store, config: Config, policy: Policy, now: datetime, outgoi
     today = now.astimezone(LONDON).date()
     # Each manager hears daily of what has reached their level: the team manager of
     # everything overdue, the service manager from 2 working days late, the head of service from 5.
-    threshold: dict[str, int] = {}
+    threshold: dict[str, dict[str, int]] = {}  # person -> unit -> how late before they hear
     for unit in config.units:
         for role, late in zip(MANAGERS, (0, policy.service_manager_after, policy.head_of_service_after)):
             person = getattr(unit, role)
             if person:
-                threshold[person] = min(threshold.get(person, late), late)
-    for user in sorted(threshold):
-        overdue = [i for i in store.due(store.units_for(user), now, overdue_only=True)
-                   if days_late(store.calendar, i.record.due, today) >= threshold[user]]
+                levels = threshold.setdefault(person, {})
+                levels[unit.id] = min(levels.get(unit.id, late), late)
+    overdue_by_unit: dict[str, list[DueItem]] = {}
+    for item in store.due([u.id for u in config.units], now, overdue_only=True):  # one query for every unit
+        overdue_by_unit.setdefault(item.record.unit_id, []).append(item)
+    for user, levels in sorted(threshold.items()):
+        overdue = [i for unit, late in levels.items() for i in overdue_by_unit.get(unit, [])
+                   if days_late(store.calendar, i.record.due, today) >= late]
         if not overdue:
             continue
         entry = outgoing.setdefault(user, _Outgoing())

@@ -10,14 +10,14 @@ found again.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import literal_column, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from store.models import DeadlineRecord, EventRecord, OutgoingMessage, Unit
 from store.records import Store
@@ -38,6 +38,9 @@ class Candidate:
     deadline: DeadlineRecord
     channel: str  # the unit's channel
     created_at: datetime | None  # when the update that started it was posted
+
+
+_TABLE: Any = OutgoingMessage.__table__
 
 
 class Ledger:
@@ -66,19 +69,27 @@ class Ledger:
                 found |= set(s.scalars(select(OutgoingMessage.key).where(OutgoingMessage.key.in_(keys[start:start + 500]))))
         return found
 
-    def claim(self, claims: Sequence[Claim], batch: str, now: datetime, state: str = "claimed") -> list[Claim]:
-        """Insert the claims; returns those this caller won (another sweep may hold the rest)."""
-        won = []
+    def claim_batches(self, batches: dict[str, list[Claim]], now: datetime,
+                      state: str = "claimed") -> dict[str, list[Claim]]:
+        """Insert every batch's claims in one transaction; returns, per batch, those this
+        caller won (another sweep may hold the rest)."""
+        rows = [{"key": c.key, "recipient": c.recipient, "deadline_id": c.deadline_id, "step": c.step,
+                 "state": state, "attempts": 0, "claimed_at": now, "batch": batch}
+                for batch, claims in batches.items() for c in claims]
+        if not rows:
+            return {}
         with self.store.session.begin() as s:
-            for c in claims:
-                if _insert(s, {"key": c.key, "recipient": c.recipient, "deadline_id": c.deadline_id, "step": c.step,
-                               "state": state, "attempts": 0, "claimed_at": now, "batch": batch}):
-                    won.append(c)
-        return won
+            dialect = s.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            s.execute(insert(_TABLE).on_conflict_do_nothing(), rows)
+            # Batch ids are this sweep's own: the rows carrying them are the ones it won.
+            ours = set(s.scalars(select(OutgoingMessage.key).where(OutgoingMessage.batch.in_(list(batches)))))
+        return {batch: [c for c in claims if c.key in ours] for batch, claims in batches.items()
+                if any(c.key in ours for c in claims)}
 
     def skip(self, claims: Sequence[Claim], now: datetime) -> None:
         """Steps overtaken while nobody sent them (the bot was off): never to be sent."""
-        self.claim(claims, "skipped", now, state="skipped")
+        self.claim_batches({f"skipped-{uuid.uuid4().hex}": list(claims)}, now, state="skipped")
 
     def stranded(self, claimed_before: datetime, now: datetime) -> dict[str, list[OutgoingMessage]]:
         """Batches claimed before `claimed_before` and never marked sent (a crash, Slack down):
@@ -102,9 +113,15 @@ class Ledger:
         return won
 
     def sent(self, batch: str, slack_ts: str | None, now: datetime) -> None:
+        self.sent_batches([(batch, slack_ts)], now)
+
+    def sent_batches(self, delivered: Sequence[tuple[str, str | None]], now: datetime) -> None:
+        """Mark batches sent (Slack said ok), several in one transaction."""
         with self.store.session.begin() as s:
-            s.execute(update(OutgoingMessage).where(OutgoingMessage.batch == batch, OutgoingMessage.state == "claimed")
-                      .values(state="sent", slack_ts=slack_ts, sent_at=now))
+            for batch, slack_ts in delivered:
+                s.execute(update(OutgoingMessage)
+                          .where(OutgoingMessage.batch == batch, OutgoingMessage.state == "claimed")
+                          .values(state="sent", slack_ts=slack_ts, sent_at=now))
 
     def count(self, state: str | None = None) -> int:
         with self.store.session() as s:
@@ -112,9 +129,3 @@ class Ledger:
             if state:
                 query = query.where(OutgoingMessage.state == state)
             return len(s.scalars(query).all())
-
-
-def _insert(session: Session, values: dict[str, object]) -> bool:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement: Any = insert(OutgoingMessage).values(**values).on_conflict_do_nothing().returning(literal_column("1"))
-    return session.execute(statement).first() is not None

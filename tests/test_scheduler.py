@@ -224,3 +224,24 @@ def test_a_london_cron_would_loop_on_the_october_night():
     gmt_one = datetime(2026, 10, 25, 1, 0, fold=1, tzinfo=LONDON)  # the second 01:00, in GMT
     following = london.get_next_fire_time(gmt_one, gmt_one + timedelta(seconds=1))
     assert following.astimezone(timezone.utc) < gmt_one.astimezone(timezone.utc)  # 01:05 BST: an hour earlier
+
+
+def test_each_unit_gets_its_agenda_on_its_own_meeting_day_and_the_policy_is_configurable(store, slack):
+    wednesday_unit = UNIT_B.model_copy(update={"meeting_day": "wednesday", "agenda_time": "10:00"})
+    config = TEST_CONFIG.model_copy(update={"units": [UNIT_A, wednesday_unit],
+                                            "reminders": TEST_CONFIG.reminders.model_copy(
+                                                update={"remind_working_days_before": 3})})
+    post(store, "ICPC booked for 10 Dec for 555", "2026-11-30T12:00")
+    before = len(slack.posted())
+    sweep(store, outbox(slack), config, at("2026-12-02T09:30"))  # Wednesday 09:30: unit A's agenda (Monday's)
+    got = {m["channel"]: m["text"] for m in slack.posted()[before:]}
+    assert "Unit meeting agenda, Unit A" in got["C0UNITA"] and "C0UNITB" not in got
+    before = len(slack.posted())
+    sweep(store, outbox(slack), config, at("2026-12-02T10:00"))
+    got = {m["channel"]: m["text"] for m in slack.posted()[before:]}
+    assert "Unit meeting agenda, Unit B" in got["C0UNITB"]
+    # Report for the ICPC due 2 working days before 10 Dec (Tue 8 Dec): reminded 3 working days
+    # before that (Thu 3 Dec), not 2.
+    before = len(slack.posted())
+    sweep(store, outbox(slack), config, at("2026-12-03T08:35"))
+    assert any("due soon" in m["text"] and "child 555" in m["text"] for m in slack.posted()[before:])

@@ -297,3 +297,36 @@ def test_a_question_in_a_direct_message_is_answered_there(bot, slack):
     reply = slack.wait_for(2)[1]
     assert reply["channel"] == "D0SW1" and reply.get("thread_ts") is None
     assert "Due for you" in reply["text"] and "child 777" in reply["text"]
+
+
+def test_mark_done_from_a_reminder_meets_the_deadline(bot, slack):
+    bot.message("strategy discussion held today for 777, S47 agreed")
+    slack.wait_for(1)
+    record = next(d for d in bot.store.child_deadlines("777") if d.standard == "3.5")
+    bot.click("mark_done", {"deadline": record.id, "channel": "C0UNITA"}, user="U0TM")
+    reply = slack.wait_for(2)[1]
+    assert "Marked done by <@U0TM>" in reply["text"] and "(3.5)" in reply["text"]
+    assert next(d for d in bot.store.child_deadlines("777") if d.id == record.id).state == "met"
+
+
+def test_an_extension_from_a_reminder_is_for_managers_only(bot, slack):
+    bot.message("strategy discussion held today for 777, S47 agreed")
+    slack.wait_for(1)
+    record = next(d for d in bot.store.child_deadlines("777") if d.standard == "6.1")
+
+    def submit(user: str, due: str | None) -> int:
+        view = {"id": "V0R", "type": "modal", "callback_id": "reason_form",
+                "private_metadata": json.dumps({"deadline": record.id}),
+                "state": {"values": {"reason": {"text": {"type": "plain_text_input", "value": "family bereavement"}},
+                                     "due": {"date": {"type": "datepicker", "selected_date": due}}}}}
+        payload = {"type": "view_submission", "user": {"id": user}, "team": {"id": "T0"}, "view": view}
+        return bot.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    assert submit("U0SW1", "2026-12-18") == 200  # refused in the form itself
+    time.sleep(0.3)
+    assert len(slack.posted()) == 1
+    assert submit("U0TM", "2026-12-18") == 200
+    reply = slack.wait_for(2)[1]
+    assert "Extension to Fri 18 Dec recorded by <@U0TM>" in reply["text"] and "family bereavement" in reply["text"]
+    moved = next(d for d in bot.store.child_deadlines("777") if d.standard == "6.1")
+    assert moved.due.isoformat() == "2026-12-18" and moved.override["by"] == "U0TM"
