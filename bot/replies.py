@@ -162,9 +162,9 @@ def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date) ->
         lines += [f"  :red_circle: overdue: {d.title} (due {for_people(d.due)}, {d.standard})" for d in c.overdue]
         lines += [f"  due: {d.title} (due {for_people(d.due)}, {d.standard})" for d in c.due_this_week]
         lines += [f"  since last week: {describe_event(e)}" for e in c.events_since if e.event != "retraction"]
-        lines += [f"  decided: {d.target} due {for_people(d.due)} by <@{d.by}>: {d.reason}"
-                  + (" (flexible scheme: review this week)" if d.kind == "flexible_scheme" else "")
-                  for d in c.decisions_since]
-        if not (c.overdue or c.due_this_week or c.events_since or c.decisions_since):
+        lines += [f"  decided: {d.target} due {for_people(d.due)} by <@{d.by}>: {d.reason}" for d in c.decisions_since]
+        lines += [f"  flexible scheme, review this week: {d.target} set for {for_people(d.due)} by <@{d.by}>: "
+                  f"{d.reason}" for d in c.to_review]
+        if not (c.overdue or c.due_this_week or c.events_since or c.decisions_since or c.to_review):
             lines.append("  nothing due this week")
     return lines

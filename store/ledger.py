@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.models import DeadlineRecord, EventRecord, OutgoingMessage, Unit
@@ -117,11 +117,12 @@ class Ledger:
 
     def sent_batches(self, delivered: Sequence[tuple[str, str | None]], now: datetime) -> None:
         """Mark batches sent (Slack said ok), several in one transaction."""
-        with self.store.session.begin() as s:
-            for batch, slack_ts in delivered:
-                s.execute(update(OutgoingMessage)
-                          .where(OutgoingMessage.batch == batch, OutgoingMessage.state == "claimed")
-                          .values(state="sent", slack_ts=slack_ts, sent_at=now))
+        if not delivered:
+            return
+        statement = (update(_TABLE).where(_TABLE.c.batch == bindparam("sent_batch"), _TABLE.c.state == "claimed")
+                     .values(state="sent", slack_ts=bindparam("sent_ts"), sent_at=now))
+        with self.store.session.begin() as s:  # one executemany: pipelined on PostgreSQL
+            s.connection().execute(statement, [{"sent_batch": b, "sent_ts": ts} for b, ts in delivered])
 
     def count(self, state: str | None = None) -> int:
         with self.store.session() as s:

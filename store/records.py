@@ -99,6 +99,8 @@ class AgendaChild:
     due_this_week: list[DeadlineRecord] = field(default_factory=list)
     events_since: list[EventRecord] = field(default_factory=list)
     decisions_since: list[Decision] = field(default_factory=list)
+    # The 2013 direction: a lead social worker's date stands only with a weekly review.
+    to_review: list[Decision] = field(default_factory=list)
     last_update: datetime | None = None
 
 
@@ -374,6 +376,9 @@ class Store:
                                .order_by(EventRecord.date, EventRecord.id)).all()
             decisions = s.scalars(select(Decision).where(Decision.child.in_(numbers), Decision.at >= since)
                                   .order_by(Decision.at)).all()
+            flexible = s.scalars(select(Decision).where(
+                Decision.child.in_(numbers), Decision.kind == "flexible_scheme",
+                Decision.due >= now.astimezone(LONDON).date()).order_by(Decision.due)).all()
             open_rows = s.scalars(select(DeadlineRecord).where(DeadlineRecord.unit_id == unit,
                                                                DeadlineRecord.state == "open",
                                                                DeadlineRecord.due <= week_end)
@@ -386,6 +391,8 @@ class Store:
                 entry.events_since.append(e)
         for d in decisions:
             children[d.child].decisions_since.append(d)
+        for d in flexible:
+            children[d.child].to_review.append(d)
         for r in open_rows:
             (children[r.child].overdue if is_overdue(r, now) else children[r.child].due_this_week).append(r)
         return list(children.values())
