@@ -123,7 +123,9 @@ def test_an_urgent_deadline_escalates_out_of_hours(store, slack):
     assert "Record of the strategy discussion" not in "".join(got["C0UNITA"])
 
 
-def test_two_sweeps_in_two_processes_at_the_same_instant_send_each_thing_once(db_url, slack, tmp_path):
+def two_units_overdue_since_friday(db_url: str, slack: FakeSlack, tmp_path: Path, now: str):
+    """A store where both units have a visit overdue since the weekend, and the
+    `timescales sweep` command (as a separate process) to run at `now`."""
     config = tmp_path / "timescales.toml"
     config.write_text(_config_toml())
     store = Store.open(db_url, TEST_CONFIG)
@@ -131,8 +133,12 @@ def test_two_sweeps_in_two_processes_at_the_same_instant_send_each_thing_once(db
     post(store, "strategy discussion held today for child 123, S47 agreed", "2026-11-20T10:00")
     post(store, "strategy discussion held today for child 888, S47 agreed", "2026-11-20T10:00", "U0SW3", "C0UNITB")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_API_URL": slack.url, "SLACK_BOT_TOKEN": "xoxb-test"}
-    command = [sys.executable, "-m", "bot.cli", "sweep", "--db", db_url, "--config", str(config),
-               "--now", "2026-11-23T09:05"]
+    command = [sys.executable, "-m", "bot.cli", "sweep", "--db", db_url, "--config", str(config), "--now", now]
+    return store, command, env
+
+
+def test_two_sweeps_in_two_processes_at_the_same_instant_send_each_thing_once(db_url, slack, tmp_path):
+    store, command, env = two_units_overdue_since_friday(db_url, slack, tmp_path, "2026-11-23T09:05")
     both = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     assert [p.wait(timeout=120) for p in both] == [0, 0]
     lines = {}
@@ -161,16 +167,8 @@ def test_slack_429_and_500_are_retried_and_delivered_once(store, slack):
 
 
 def test_a_sweep_killed_mid_send_is_finished_by_the_next_without_a_duplicate(db_url, slack, tmp_path):
-    config = tmp_path / "timescales.toml"
-    config.write_text(_config_toml())
-    store = Store.open(db_url, TEST_CONFIG)
-    store.sync_config(TEST_CONFIG)
-    post(store, "strategy discussion held today for child 123, S47 agreed", "2026-11-20T10:00")
-    post(store, "strategy discussion held today for child 888, S47 agreed", "2026-11-20T10:00", "U0SW3", "C0UNITB")
+    store, command, env = two_units_overdue_since_friday(db_url, slack, tmp_path, "2026-11-23T08:35")
     slack.delay = 30  # Slack keeps the first message but the answer never comes back in time
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_API_URL": slack.url, "SLACK_BOT_TOKEN": "xoxb-test"}
-    command = [sys.executable, "-m", "bot.cli", "sweep", "--db", db_url, "--config", str(config),
-               "--now", "2026-11-23T08:35"]
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     slack.wait_for(1, timeout=30)
     os.kill(child.pid, signal.SIGKILL)
