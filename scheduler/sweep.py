@@ -156,21 +156,19 @@ def _digests(store: Store, config: Config, policy: Policy, now: datetime, outgoi
     if now.astimezone(LONDON).time() < policy.digest_time:
         return
     today = now.astimezone(LONDON).date()
-    # Each manager hears daily of what has reached their level: the team manager of
-    # everything overdue, the service manager from 2 working days late, the head of service from 5.
-    threshold: dict[str, dict[str, int]] = {}  # person -> unit -> how late before they hear
+    # Each manager's daily digest: everything overdue in the units they lead or manage, as it
+    # stood when the day began (what falls overdue today is escalated as it happens).
+    units_of: dict[str, set[str]] = {}
     for unit in config.units:
-        for role, late in zip(MANAGERS, (0, policy.service_manager_after, policy.head_of_service_after)):
-            person = getattr(unit, role)
-            if person:
-                levels = threshold.setdefault(person, {})
-                levels[unit.id] = min(levels.get(unit.id, late), late)
+        for role in MANAGERS:
+            if getattr(unit, role):
+                units_of.setdefault(getattr(unit, role), set()).add(unit.id)
     overdue_by_unit: dict[str, list[DueItem]] = {}
     for item in store.due([u.id for u in config.units], now, overdue_only=True):  # one query for every unit
-        overdue_by_unit.setdefault(item.record.unit_id, []).append(item)
-    for user, levels in sorted(threshold.items()):
-        overdue = [i for unit, late in levels.items() for i in overdue_by_unit.get(unit, [])
-                   if days_late(store.calendar, i.record.due, today) >= late]
+        if item.record.due < today:
+            overdue_by_unit.setdefault(item.record.unit_id, []).append(item)
+    for user, units in sorted(units_of.items()):
+        overdue = [i for unit in sorted(units) for i in overdue_by_unit.get(unit, [])]
         if not overdue:
             continue
         entry = outgoing.setdefault(user, _Outgoing())

@@ -82,14 +82,16 @@ def test_a_week_in_the_life_of_a_unit(store, slack):
     assert set(got) == {"C0UNITA", "U0TM"}
     assert all(f"OVERDUE: child 123: {VISIT}" in texts[0] for texts in got.values())
     assert run(store, slack, "2026-11-24T10:10") == {}  # a second sweep sends nothing again
-    # Wednesday: the 48-hour record (3.5, due Wed 10:00) is due within the hour; the TM's digest lists the visit.
+    # Wednesday: the 48-hour record (3.5, due Wed 10:00) is due within the hour; each manager's daily
+    # digest lists what is overdue in their units (the visit), the head of service's too.
     got = run(store, slack, "2026-11-25T09:05")
     assert "Record of the strategy discussion shared with partner agencies" in got["C0UNITA"][0]
-    assert f"overdue: child 123: {VISIT}" in got["U0TM"][0] and "U0SM" not in got
+    assert all(f"overdue: child 123: {VISIT}" in got[m][0] for m in ("U0TM", "U0SM", "U0HOS"))
+    assert "OVERDUE (service manager)" not in got["U0SM"][0]
     # Thursday, the 2nd working day after the visit's due date: the service manager hears, once.
     got = run(store, slack, "2026-11-26T08:35")
     assert f"OVERDUE (service manager): child 123: {VISIT}" in got["U0SM"][0]
-    assert "U0HOS" not in got
+    assert "OVERDUE (head of service)" not in "".join(got.get("U0HOS", []))
     assert run(store, slack, "2026-11-26T12:00") == {}
     # The visit is recorded: no more about it, ever (the head of service would have heard on Tue 1 Dec).
     post(store, "HV done for 123 today", "2026-11-26T14:00")
@@ -105,7 +107,9 @@ def test_a_week_in_the_life_of_a_unit(store, slack):
 def test_after_a_weekend_off_one_catch_up_message_per_recipient(store, slack):
     post(store, "strategy discussion held today for child 123, S47 agreed", "2026-11-20T10:00")  # a Friday
     got = run(store, slack, "2026-11-23T08:35")  # the bot was off until Monday morning
-    assert set(got) == {"C0UNITA", "U0TM"} and all(len(texts) == 1 for texts in got.values())
+    # One message each: the channel and team manager the escalation, the managers their daily digest.
+    assert set(got) == {"C0UNITA", "U0TM", "U0SM", "U0HOS"} and all(len(texts) == 1 for texts in got.values())
+    assert "OVERDUE (service manager)" not in got["U0SM"][0] and f"overdue: child 123: {VISIT}" in got["U0SM"][0]
     channel = got["C0UNITA"][0]
     assert f"OVERDUE: child 123: {VISIT}" in channel and "due within the hour" not in channel
     skipped = Ledger(store).count("skipped")
