@@ -43,8 +43,10 @@ _NOT_CHILD_BEFORE = {"room", "ext", "extension", "tel", "page", "item", "£", "x
 _NOT_CHILD_AFTER = {"days", "day", "weeks", "week", "mins", "minutes", "hours", "hrs", "hr", "people", "percent",
                     "%", "pages", "miles", "km", "times", "am", "pm", "years", "yrs", "months", "calls", "visits"}
 _OK_AFTER_LOOSE = {",", ";", ".", "\n", "!", "?", ":", "-", "(", ")", "&", "+"}
-_PAST_VERBS = {"done", "begun", "began", "made", "signed", "signed off", "off", "on", "up", "manager", "tm", "qa'd",
-               "outcome", "complete", "notification", "decision", "into"}
+# The last word of a topic's verb phrase that says it happened without ending in -ed:
+# "FHA done", "signed off", "came off", "put on", "written up", "sent to manager", "went into".
+_PAST_VERBS = {"done", "begun", "began", "made", "signed", "off", "on", "up", "manager", "tm", "qa'd", "outcome",
+               "complete", "notification", "decision", "into"}
 
 
 @cache
@@ -216,7 +218,7 @@ class _Reader:
                    for m in self._find("wrong_marker", max(0, i - 4), i))
 
     # -- events ---------------------------------------------------------------------
-    def _event_mentions(self) -> tuple[list[EventMention], list[tuple[Mention, bool]]]:
+    def _event_mentions(self) -> tuple[list[EventMention], list[Mention]]:
         free = [not t for t in self.taken]
         raw = self.v.events.find(self.words, self.tokens, free)
         details = self.v.details.find(self.words, self.tokens, free)
@@ -299,9 +301,9 @@ class _Reader:
 
     def _apply_details(
         self, mentions: list[EventMention], details: list[Mention]
-    ) -> tuple[list[EventMention], list[tuple[Mention, bool]]]:
+    ) -> tuple[list[EventMention], list[Mention]]:
         present = {e.event for e in mentions}
-        applied: list[tuple[Mention, bool]] = []
+        applied: list[Mention] = []
         for d in details:
             wanted = self.v.detail_events[d.meaning.name]
             if not wanted & present:
@@ -310,14 +312,14 @@ class _Reader:
             # A topic whose verb lies outside the detail keeps its meaning ("S47 completed").
             if any(_overlaps(span, (e.start, e.end)) and e.verb and not _inside(e.verb, span) for e in mentions):
                 continue
-            applied.append((d, True))
+            applied.append(d)
             others = {e.event for e in mentions if not _overlaps(span, (e.start, e.end))}
             mentions = [
                 e for e in mentions
                 if not _overlaps(span, (e.start, e.end)) or (e.event in wanted and e.event not in others)
             ]
         # "made subject to a CP plan" at an ICPC is its outcome, not a second event.
-        mentions = [e for e in mentions if not (e.verb and any(_overlaps(e.verb, (d.start, d.end)) for d, _ in applied))]
+        mentions = [e for e in mentions if not (e.verb and any(_overlaps(e.verb, (d.start, d.end)) for d in applied))]
         return mentions, applied
 
     # -- segments -------------------------------------------------------------------
@@ -345,7 +347,7 @@ class _Reader:
         prefix_end = segments[0].start if segments else len(self.words)
         return segments, prefix_end
 
-    def _statuses(self, start: int, end: int, applied: list[tuple[Mention, bool]]) -> tuple[set[str], bool]:
+    def _statuses(self, start: int, end: int, applied: list[Mention]) -> tuple[set[str], bool]:
         """Statuses said in tokens [start, end): the strong ones, else the weak; and whether it was re-booked.
 
         In a correction only the strong ones count: "it was 124" is not "it happened".
@@ -353,12 +355,12 @@ class _Reader:
         strong, weak, moved = self._status_words(start, end, applied)
         return (strong if self.correcting else strong or weak), moved
 
-    def _status_words(self, start: int, end: int, applied: list[tuple[Mention, bool]]) -> tuple[set[str], set[str], bool]:
+    def _status_words(self, start: int, end: int, applied: list[Mention]) -> tuple[set[str], set[str], bool]:
         free = [not t for t in self.taken]
         found = self.v.statuses.find(self.words[start:end], self.tokens[start:end], free[start:end])
         found = [
             m for m in found
-            if not any(_overlaps((m.start + start, m.end + start), (d.start, d.end)) for d, _ in applied)
+            if not any(_overlaps((m.start + start, m.end + start), (d.start, d.end)) for d in applied)
             and not any(_inside((m.start + start, m.end + start), span) for span in self.event_spans)
         ]
         strong = {m.meaning.name for m in found if tuple(self.words[m.start + start : m.end + start]) not in self.v.weak_statuses}
@@ -446,7 +448,7 @@ class _Reader:
         segments: list[Segment],
         prefix_end: int,
         children: list[ChildMention],
-        applied: list[tuple[Mention, bool]],
+        applied: list[Mention],
         defaults: bool,
     ) -> list[Update]:
         right_children = [c for c in children if not c.wrong]
@@ -486,7 +488,7 @@ class _Reader:
         segments: list[Segment],
         shared_dates: list[DateMention],
         shared_status: set[str],
-        applied: list[tuple[Mention, bool]],
+        applied: list[Mention],
         defaults: bool,
         ask: list[Clarification],
     ) -> Update:
@@ -538,11 +540,11 @@ class _Reader:
             return "planned" if not readings else None
         return None
 
-    def _details(self, e: EventMention, segments: list[Segment], applied: list[tuple[Mention, bool]]) -> dict[str, bool | str]:
+    def _details(self, e: EventMention, segments: list[Segment], applied: list[Mention]) -> dict[str, bool | str]:
         details: dict[str, bool | str] = {}
         if e.event is None:
             return details
-        for d, _ in applied:
+        for d in applied:
             if e.event not in self.v.detail_events[d.meaning.name]:
                 continue
             # The nearest event this detail can belong to, preferring the one before it.
@@ -688,7 +690,7 @@ class _Reader:
         segments: list[Segment],
         prefix_end: int,
         children: list[ChildMention],
-        applied: list[tuple[Mention, bool]],
+        applied: list[Mention],
     ) -> ParseResult:
         corrects: dict[str, str] = {}
         wrong_children = [c.number for c in children if c.wrong]
