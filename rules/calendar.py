@@ -54,6 +54,7 @@ class WorkingCalendar:
             if day.weekday() < 5 and day not in self.bank_holidays:
                 self._working.append(ordinal)
             self._count_to.append(len(self._working))
+        self._due_on: dict[tuple[int, str, bool, date], tuple[date, datetime]] = {}
 
     # -- questions about single days ------------------------------------
     def _index(self, day: date) -> int:
@@ -99,6 +100,33 @@ class WorkingCalendar:
         i = self._index(day)
         strictly_before = self._count_to[i - 1] if i else 0
         return self._working_day_at(strictly_before - n, day)
+
+    def due_on(self, day: date, n: int, unit: str, before: bool) -> tuple[date, datetime]:
+        """A date-only timescale ("15 working days", "2 weeks", "3 months", "2 working
+        days before") applied to `day`: the due date and the instant it turns overdue.
+
+        Memoised: a full recompute asks the same questions of the same days thousands
+        of times. The memo is bounded (cleared when it grows past 200,000 answers) so a
+        long-running bot cannot grow without limit.
+        """
+        key = (n, unit, before, day)
+        found = self._due_on.get(key)
+        if found is not None:
+            return found
+        if unit == "working_days":
+            due = self.working_days_before(day, n) if before else self.add_working_days(day, n)
+        elif unit == "days":
+            due = day - timedelta(days=n) if before else day + timedelta(days=n)
+        elif unit == "weeks":
+            due = day - timedelta(weeks=n) if before else day + timedelta(weeks=n)
+        elif unit == "months":
+            due = add_months(day, -n if before else n)
+        else:
+            raise ValueError(f"'{unit}' is not a date-only unit")
+        if len(self._due_on) >= 200_000:
+            self._due_on.clear()
+        found = self._due_on[key] = (due, end_of_day(due))
+        return found
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end` (negative if end < start)."""

@@ -60,8 +60,25 @@ class CompiledStep:
     hours_based: bool
 
 
-# event name -> (rule, the status that alone decides a match or None, the matchers)
-Listeners = dict[str, list[tuple[Rule, str | None, tuple[Matcher, ...]]]]
+@dataclass(slots=True, eq=False)
+class CompiledRule:
+    """A rule in force with what the engine reads of it on every event worked out
+    once (a pydantic model's properties and nested fields cost a call each)."""
+
+    id: str
+    rule: Rule
+    steps: tuple[CompiledStep, ...]
+    last_step: int
+    recurs: bool
+    group: str | None
+    before_meeting: bool
+    flexible: str | None
+
+
+# (rule, the status that alone decides a match or None, the matchers): most
+# listeners' only condition is a status, which the engine checks without the matchers.
+Listener = tuple[CompiledRule, str | None, tuple[Matcher, ...]]
+Listeners = dict[str, list[Listener]]  # by event name
 
 
 @dataclass
@@ -71,17 +88,17 @@ class RulePack:
     enabled: frozenset[str] = frozenset()  # rules a deployment turned on that are off by default
     disabled: frozenset[str] = frozenset()
     by_id: dict[str, Rule] = field(default_factory=dict)  # rules in force
+    compiled: dict[str, CompiledRule] = field(default_factory=dict)  # the same, as the engine reads them
     # event name -> (rule in force, its matches on that event): the engine
     # touches only the rules listening to the event in hand
     triggered_by: Listeners = field(default_factory=lambda: defaultdict(list))
-    held_by: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
+    held_by: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
     met_by: Listeners = field(default_factory=lambda: defaultdict(list))
     ended_by: Listeners = field(default_factory=lambda: defaultdict(list))
     # event name -> (status, matches that start it, matches that end it)
     status_changes: dict[str, list[tuple[str, tuple[Matcher, ...], tuple[Matcher, ...]]]] = field(
         default_factory=lambda: defaultdict(list))
-    groups: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
-    steps: dict[str, tuple[CompiledStep, ...]] = field(default_factory=dict)
+    groups: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
 
     def __post_init__(self) -> None:
         known = {rule.id for rule in self.rules}
@@ -93,19 +110,21 @@ class RulePack:
             if not self.in_force(rule):
                 continue
             self.by_id[rule.id] = rule
-            self.steps[rule.id] = tuple(
+            steps = tuple(
                 CompiledStep(step.within.amount, step.within.unit, step.within.before,
                              step.standard or rule.standard, self.vocabulary.sources[rule.source],
                              step.title or rule.title, step.within.describe(), step.within.unit == "hours")
                 for step in rule.steps)
-            self._index(rule, self.triggers(rule), self.triggered_by)
-            self._index(rule, rule.met_by, self.met_by)
-            self._index(rule, self.ends(rule), self.ended_by)
+            compiled = self.compiled[rule.id] = CompiledRule(
+                rule.id, rule, steps, len(steps) - 1, rule.recurs, rule.group, rule.before_meeting, rule.flexible)
+            self._index(compiled, self.triggers(rule), self.triggered_by)
+            self._index(compiled, rule.met_by, self.met_by)
+            self._index(compiled, self.ends(rule), self.ended_by)
             if rule.before_meeting:
                 for name in {m.event for m in rule.trigger}:
-                    self.held_by[name].append(rule)
+                    self.held_by[name].append(compiled)
             if rule.group:
-                self.groups[rule.group].append(rule)
+                self.groups[rule.group].append(compiled)
         for name, status in self.vocabulary.statuses.items():
             for event in {m.event for m in status.starts} | {m.event for m in status.ends}:
                 self.status_changes[event].append((
@@ -118,7 +137,7 @@ class RulePack:
         details = tuple((key, wanted, self.detail_default(match.event, key)) for key, wanted in match.details.items())
         return Matcher(match.status, details, frozenset(match.during), frozenset(match.not_during))
 
-    def _index(self, rule: Rule, matches: list[Match], index: Listeners) -> None:
+    def _index(self, rule: CompiledRule, matches: list[Match], index: Listeners) -> None:
         events: dict[str, list[Matcher]] = defaultdict(list)
         for match in matches:
             events[match.event].append(self.matcher(match))
