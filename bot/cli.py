@@ -234,6 +234,8 @@ def cmd_db_upgrade(ctx: Context) -> int:
     store = Store(engine, ctx.config.rule_pack(), ctx.config.calendar())
     for change in store.sync_config(ctx.config):
         print(f"config: {change}")
+    if store.rules_changed() and (children := store.recompute_all()):
+        print(f"deadlines: worked out again for {children} children (the rules in force or the bank holidays changed)")
     return 0
 
 

@@ -7,6 +7,8 @@ that started it until its plan ends) holding at most one open deadline.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -16,6 +18,23 @@ from rules.model import Deadline, Event, Override
 from rules.pack import CASE_CLOSED, RETRACTION, TASK_DONE, CompiledRule, Listener, Matcher, RulePack
 
 ASSUMED_END_OF_DAY = time(17, 0)
+# Raise when a change to this module gives different deadlines for the same history:
+# stored deadlines are then worked out again at the next start (see deadline_basis).
+ENGINE_REVISION = 1
+
+
+def deadline_basis(pack: RulePack, calendar: WorkingCalendar) -> str:
+    """A fingerprint of everything a child's deadlines are worked out from besides
+    their own history: the rules in force, the vocabulary, the bank holidays and
+    the engine. Deadlines stored under another one are out of date."""
+    basis = {
+        "engine": ENGINE_REVISION,
+        "rules": [pack.by_id[rule].model_dump(mode="json") for rule in sorted(pack.by_id)],
+        "vocabulary": pack.vocabulary.model_dump(mode="json"),
+        "bank_holidays": sorted(day.isoformat() for day in calendar.bank_holidays),
+        "years": [calendar.first_year, calendar.last_year],
+    }
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
 
 
 def event_moment(event: Event) -> tuple[datetime, str | None]:

@@ -186,3 +186,14 @@ class OutgoingMessage(Base):
     claimed_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     __table_args__ = (Index("ix_outgoing_state", "state"), Index("ix_outgoing_batch", "batch"))
+
+
+class DeadlineBasis(Base):
+    """What the stored deadlines were worked out from (rules.engine.deadline_basis):
+    one row. When the rules or the calendar change, every child is recomputed."""
+
+    __tablename__ = "deadline_basis"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime]
+    children: Mapped[int] = mapped_column(Integer)

@@ -14,18 +14,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, literal_column, select, update
+from sqlalchemy import Engine, delete, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from rules.calendar import LONDON, WorkingCalendar
 from rules.config import Config
-from rules.engine import child_deadlines
+from rules.engine import child_deadlines, deadline_basis
 from rules.model import Deadline, Event, Override
 from rules.pack import RulePack
 from store.db import check_schema, make_engine
 from store.models import (
     Child,
+    DeadlineBasis,
     Decision,
     DeadlineRecord,
     EventRecord,
@@ -310,23 +311,66 @@ class Store:
             if row is None:
                 return []
             version = row.events_version
-            events = [_to_engine(e) for e in s.scalars(select(EventRecord).where(EventRecord.child == child))]
-            decisions = [Override(target=d.target, due=d.due, by=d.by, at=d.at, reason=d.reason)
-                         for d in s.scalars(select(Decision).where(Decision.child == child))]
+            events = [_to_engine(e) for e in s.execute(_EVENTS.where(EventRecord.child == child))]
+            decisions = [_to_override(d) for d in s.execute(_DECISIONS.where(Decision.child == child))]
             timeline = child_deadlines(events, self.pack, self.calendar, datetime.now(LONDON), decisions, child)
             s.execute(delete(DeadlineRecord).where(DeadlineRecord.child == child))
-            s.add_all(_to_record(d, row.unit_id) for d in timeline.deadlines)
+            s.add_all(DeadlineRecord(**_record_values(d, row.unit_id)) for d in timeline.deadlines)
             row.deadlines_version = version
         return timeline.deadlines
 
+    def rules_changed(self) -> bool:
+        """Whether the stored deadlines were worked out from other rules or another
+        calendar than this store's (a new release, enabled_rules, a bank holiday announced)."""
+        with self.session() as s:
+            return s.scalar(select(DeadlineBasis.fingerprint)) != deadline_basis(self.pack, self.calendar)
+
     def recompute_stale(self) -> int:
-        """Children whose deadlines missed their last event (a crash between the
-        two steps): recompute them. Run at every start."""
+        """Bring every child's deadlines up to date; run at every start. When the rules
+        or the calendar changed, that is every child; otherwise the children whose
+        deadlines missed their last event (a crash between the two steps). Returns
+        how many children were recomputed."""
+        if self.rules_changed():
+            return self.recompute_all()
         with self.session() as s:
             stale = list(s.scalars(select(Child.number).where(Child.deadlines_version != Child.events_version)))
         for child in stale:
             self.recompute_child(child)
         return len(stale)
+
+    def recompute_all(self, chunk: int = 1000) -> int:
+        """Every child's deadlines worked out again, in one transaction, `chunk` children
+        at a time; records what they were worked out from."""
+        basis = deadline_basis(self.pack, self.calendar)
+        now = datetime.now(LONDON)
+        with self.session.begin() as s:
+            # Every child's row locked (SQLite: the write lock BEGIN IMMEDIATE took), so no
+            # update is stored meanwhile; a second process starting at the same time
+            # waits here, then finds the work done.
+            children = dict(s.execute(select(Child.number, Child.unit_id).order_by(Child.number)
+                                      .with_for_update()).all())
+            if s.scalar(select(DeadlineBasis.fingerprint)) == basis:
+                return 0
+            s.execute(delete(DeadlineRecord))
+            numbers = list(children)
+            for start in range(0, len(numbers), chunk):
+                part = numbers[start:start + chunk]
+                events: dict[str, list[Event]] = {n: [] for n in part}
+                for row in s.execute(_EVENTS.where(EventRecord.child.in_(part))):
+                    event = _to_engine(row)
+                    events[event.child].append(event)
+                decisions: dict[str, list[Override]] = {n: [] for n in part}
+                for d in s.execute(_DECISIONS.where(Decision.child.in_(part))):
+                    decisions[d.child].append(_to_override(d))
+                rows = [_record_values(d, children[n]) for n in part
+                        for d in child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n).deadlines]
+                if rows:  # the table, not the entity: one executemany, not one per mix of empty fields
+                    s.execute(insert(_DEADLINES), rows)
+            s.execute(update(Child).values(deadlines_version=Child.events_version))
+            values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(children)}
+            upsert = (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(DeadlineBasis)
+            s.execute(upsert.values(values).on_conflict_do_update(index_elements=["id"], set_=values))
+        return len(children)
 
     def due(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
             overdue_only: bool = False, child: str | None = None) -> list[DueItem]:
@@ -438,17 +482,36 @@ class Store:
         return out.getvalue()
 
 
-def _to_engine(record: EventRecord) -> Event:
-    return Event(id=str(record.id), child=record.child, event=record.event, date=record.date,
-                 status=record.status, time=record.time, details=dict(record.details),  # type: ignore[arg-type]
-                 posted_at=record.posted_at, supersedes=str(record.supersedes) if record.supersedes else None)
+# A child's history as the engine reads it, in the order it was recorded.
+_EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventRecord.date, EventRecord.status,
+                 EventRecord.time, EventRecord.details, EventRecord.posted_at,
+                 EventRecord.supersedes).order_by(EventRecord.id)
+_DEADLINES: Any = DeadlineRecord.__table__
+_DECISIONS = select(Decision.child, Decision.target, Decision.due, Decision.by, Decision.at,
+                    Decision.reason).order_by(Decision.id)
 
 
-def _to_record(d: Deadline, unit_id: str) -> DeadlineRecord:
-    return DeadlineRecord(
-        id=d.id, child=d.child, unit_id=unit_id, rule=d.rule, standard=d.standard, source=d.source, title=d.title,
-        timescale=d.timescale, due=d.due, due_at=d.due_at, hours_based=d.hours_based,
+def _to_engine(row: Sequence[Any]) -> Event:
+    """An event as the engine reads it, from a row of _EVENTS (unpacked: a row's
+    attributes are looked up by name, and a full recompute reads every event)."""
+    event_id, child, event, day, status, clock, details, posted_at, supersedes = row
+    return Event(id=str(event_id), child=child, event=event, date=day, status=status, time=clock,
+                 details=dict(details), posted_at=posted_at, supersedes=str(supersedes) if supersedes else None)
+
+
+def _to_override(row: Sequence[Any]) -> Override:
+    """A decision as the engine reads it, from a row of _DECISIONS."""
+    _child, target, due, by, at, reason = row
+    return Override(target=target, due=due, by=by, at=at, reason=reason)
+
+
+def _record_values(d: Deadline, unit_id: str) -> dict[str, Any]:
+    return {
+        "id": d.id, "child": d.child, "unit_id": unit_id, "rule": d.rule, "standard": d.standard,
+        "source": d.source, "title": d.title, "timescale": d.timescale, "due": d.due, "due_at": d.due_at,
+        "hours_based": d.hours_based,
         # overdue is a reading at a moment, not a fact to store
-        state="open" if d.state == "overdue" else d.state, responsible=list(d.responsible), event_id=d.event_id,
-        met_event_id=d.met_event_id, closed_on=d.closed_on, late=d.late, override=d.override)
-
+        "state": "open" if d.state == "overdue" else d.state, "responsible": list(d.responsible),
+        "event_id": d.event_id, "met_event_id": d.met_event_id, "closed_on": d.closed_on, "late": d.late,
+        "override": d.override,
+    }

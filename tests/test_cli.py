@@ -118,10 +118,10 @@ def test_due_refuses_a_database_without_the_schema_then_works_after_upgrade(tmp_
     refused = timescales("due", cwd=tmp_path)
     assert refused.returncode == 2 and "run 'timescales db upgrade'" in refused.stderr
     upgraded = timescales("db", "upgrade", cwd=tmp_path)
-    assert upgraded.returncode == 0 and "schema none -> 0003" in upgraded.stdout
+    assert upgraded.returncode == 0 and "schema none -> 0004" in upgraded.stdout
     assert "config: added unit unit-a (Unit A)" in upgraded.stdout
     again = timescales("db", "upgrade", cwd=tmp_path)
-    assert "already at 0003" in again.stdout and "config:" not in again.stdout
+    assert "already at 0004" in again.stdout and "config:" not in again.stdout
     assert json.loads(timescales("due", "--json", cwd=tmp_path).stdout) == []
 
 

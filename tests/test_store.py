@@ -80,13 +80,77 @@ def test_duplicate_delivery_from_two_processes_at_once_is_one_event(store, db_ur
 
 
 def test_a_crash_between_storing_and_recomputing_loses_nothing(store, db_url):
+    store.record(posting("1.1"), [NewEvent(child="124", event="visit", date=date(2026, 11, 23))])
+    store.recompute_stale()  # a start: the deadlines now follow these rules
     store.store_events(posting(), [STRATEGY])  # the process dies here, before recomputing
     assert store.child_deadlines("123") == []
     restarted = Store.open(db_url, TEST_CONFIG)
-    assert restarted.recompute_stale() == 1
+    assert restarted.recompute_stale() == 1  # child 123 only
     assert {d.rule for d in restarted.child_deadlines("123")} >= {"icpc", "s47-visit"}
     assert restarted.recompute_stale() == 0
     restarted.engine.dispose()
+
+
+def test_a_bank_holiday_added_to_the_config_moves_stored_deadlines_at_the_next_start(store, db_url):
+    store.record(posting(), [STRATEGY])  # Mon 23 Nov 2026: ICPC within 15 working days, Mon 14 Dec
+    store.record(posting("1.2", by="U0SW1"), [NewEvent(child="124", event="visit", date=date(2026, 11, 23))])
+    assert store.recompute_stale() == 2  # nothing knew what the stored deadlines followed: all of them
+    assert store.recompute_stale() == 0
+    icpc = {d.rule: d for d in store.child_deadlines("123")}["icpc"]
+    assert icpc.due == date(2026, 12, 14)
+
+    # A bank holiday announced after the holidays release, on Tue 1 Dec: one working day fewer.
+    holiday = TEST_CONFIG.model_copy(update={"extra_bank_holidays": [date(2026, 12, 1)]})
+    restarted = Store.open(db_url, holiday)
+    assert restarted.rules_changed()
+    assert restarted.recompute_stale() == 2
+    assert {d.rule: d for d in restarted.child_deadlines("123")}["icpc"].due == date(2026, 12, 15)
+    assert restarted.recompute_stale() == 0 and not restarted.rules_changed()
+    # ...and taken out again, the deadline returns to the Monday.
+    again = Store.open(db_url, TEST_CONFIG)
+    assert again.recompute_stale() == 2
+    assert {d.rule: d for d in again.child_deadlines("123")}["icpc"].due == date(2026, 12, 14)
+    for opened in (restarted, again):
+        opened.engine.dispose()
+
+
+HOLIDAY_CONFIG = TEST_CONFIG.model_copy(update={"extra_bank_holidays": [date(2026, 12, 1)]})
+
+
+def _start(url: str, barrier, results) -> None:
+    store = Store.open(url, HOLIDAY_CONFIG)
+    barrier.wait()
+    results.put(store.recompute_stale())
+    store.engine.dispose()
+
+
+def test_two_processes_starting_after_a_rules_change_recompute_once(store, db_url):
+    for n in range(20):
+        store.record(posting(f"3.{n}"), [NewEvent(child=str(500 + n), event="strategy_discussion",
+                                                  date=date(2026, 11, 23), details={"s47": True})])
+    store.recompute_stale()
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_start, args=(db_url, barrier, results)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+        assert w.exitcode == 0
+    assert sorted(results.get(timeout=5) for _ in workers) == [0, 20]  # one did the work, the other found it done
+    icpc = [d for d in store.child_deadlines("510") if d.rule == "icpc"]
+    assert [d.due for d in icpc] == [date(2026, 12, 15)]
+
+
+def test_a_rule_turned_on_in_the_config_gives_every_child_its_deadlines(store, db_url):
+    [visit] = store.record(posting(), [NewEvent(child="124", event="visit", date=date(2026, 11, 23))])
+    store.recompute_stale()
+    assert "visit-recorded" not in {d.rule for d in store.child_deadlines("124")}
+    turned_on = Store.open(db_url, TEST_CONFIG.model_copy(update={"enabled_rules": ["visit-recorded"]}))
+    assert turned_on.recompute_stale() == 1
+    recorded = [d for d in turned_on.child_deadlines("124") if d.rule == "visit-recorded"]
+    assert [d.event_id for d in recorded] == [str(visit.id)]
+    turned_on.engine.dispose()
 
 
 def test_a_correction_supersedes_and_the_deadlines_follow(store):
