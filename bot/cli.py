@@ -350,8 +350,9 @@ def cmd_sweep(ctx: Context) -> int:
     if args.dry_run:
         for recipient, message in report.messages.items():
             sender.send(recipient, message)
-    lines = sum(len(m.notices) for m in report.messages.values())
-    print(f"{'would send' if args.dry_run else 'sent'} {len(report.messages)} messages ({lines} items)"
+    messages, lines = len(report.messages), sum(len(m.notices) for m in report.messages.values())
+    print(f"{'would send' if args.dry_run else 'sent'} {messages} message{'' if messages == 1 else 's'} "
+          f"({lines} reminder and escalation line{'' if lines == 1 else 's'})"
           + (f"; {len(report.failed)} failed, left for the next sweep" if report.failed else "")
           + (f"; {report.recovered} recovered from an earlier sweep" if report.recovered else ""))
     return 1 if report.failed else 0

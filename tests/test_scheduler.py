@@ -256,3 +256,34 @@ def test_the_agenda_lists_every_child_flags_the_quiet_ones_and_the_decisions_to_
     assert "*Child 888* :warning: no update for 4 weeks" in agenda
     assert "*Child 889*" in agenda and "*Child 889* :warning:" not in agenda
     assert "flexible scheme, review this week: icpc set for Fri 18 Dec by <@U0SW3>: family availability" in agenda
+
+
+def test_across_the_october_clock_change_an_urgent_deadline_escalates_at_the_right_instant(store, slack):
+    # Saturday 24 Oct 2026 12:00 BST: the visit within 24 hours is due Sunday 11:00 GMT (23 hours of wall clock).
+    post(store, "strategy discussion held today for child 321, S47 agreed", "2026-10-24T12:00")
+    assert run(store, slack, "2026-10-25T09:55") == {}  # 09:55 GMT: more than an hour to go
+    got = run(store, slack, "2026-10-25T10:05")
+    assert list(got) == ["C0UNITA"] and f"due within the hour: child 321: {VISIT} - due Sun 25 Oct 11:00" in got["C0UNITA"][0]
+    assert run(store, slack, "2026-10-25T10:55") == {}
+    got = run(store, slack, "2026-10-25T11:00")
+    assert set(got) == {"C0UNITA", "U0TM"} and f"OVERDUE: child 321: {VISIT}" in got["U0TM"][0]
+    # Monday 26 Oct, now GMT: nothing before 08:30 on the clock, then the day's messages.
+    assert run(store, slack, "2026-10-26T08:25") == {}
+    got = run(store, slack, "2026-10-26T08:30")
+    assert "Record of the strategy discussion shared with partner agencies" in got["C0UNITA"][0]
+    assert "Unit meeting agenda" not in "".join(got["C0UNITA"])  # the agenda is for 09:00
+    got = run(store, slack, "2026-10-26T09:00")
+    assert "Unit meeting agenda, Unit A" in got["C0UNITA"][0]
+
+
+def test_after_the_march_clock_change_the_working_day_starts_at_half_past_eight_bst(store, slack):
+    post(store, "strategy discussion held for child 654 on 19 March, S47 agreed", "2026-03-25T10:00")
+    run(store, slack, "2026-03-25T10:05")  # what was already late when it was recorded
+    # ICPC within 15 working days of Thu 19 Mar 2026: Mar 20 23-27 30 31 (8), Apr 1 2 (10), Good Friday 3
+    # and Easter Monday 6 Apr are bank holidays, Apr 7-10 (14), Mon 13 Apr (15). Reminded 2 working days
+    # before, Thu 9 Apr, from 08:30 BST (07:30 UTC), after the clocks went forward on 29 March.
+    early = run(store, slack, "2026-04-09T08:25")
+    assert early == {}
+    got = run(store, slack, "2026-04-09T08:30")
+    assert "due soon: child 654: Initial Child Protection Conference held - due Mon 13 Apr" in got["C0UNITA"][0]
+    assert at("2026-04-09T08:30").utcoffset() == timedelta(hours=1)
