@@ -1,7 +1,7 @@
 """Deadline engine speed: a full recompute of 10,000 children with 30 events each,
 and one child with 500 events.
 
-    .venv/bin/python bench/engine.py
+    .venv/bin/python -m bench.engine
 """
 
 from __future__ import annotations
