@@ -1,4 +1,4 @@
-"""APScheduler 3 inside each bot process: one job, the sweep, every five minutes.
+"""APScheduler 3 inside each bot process: one job, the sweep, at start and every five minutes.
 
 The truth is in our ledger, not in APScheduler: every process schedules the same
 fixed-id job in its own in-memory job store (a shared job store is not safe in
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timezone
+from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -37,7 +37,8 @@ def start_scheduler(run_sweep: Callable[[], object]) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=LONDON)
     # coalesce: after a stall, one run, not a burst; misfire grace: a run up to 4 min
     # late still happens (the next is due at 5); max_instances: never two at once here.
+    # The first run is at start: what came due while the bot was off goes out now.
     scheduler.add_job(job, SWEEP_TRIGGER, id="sweep", replace_existing=True, coalesce=True,
-                      misfire_grace_time=240, max_instances=1)
+                      misfire_grace_time=240, max_instances=1, next_run_time=datetime.now(timezone.utc))
     scheduler.start()
     return scheduler

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +20,7 @@ from bot.slack_app import SlackSender
 from conftest import TEST_CONFIG, UNIT_A, UNIT_B
 from fake_slack import FakeSlack
 from rules.calendar import LONDON
-from scheduler.jobs import SWEEP_TRIGGER
+from scheduler.jobs import SWEEP_TRIGGER, start_scheduler
 from scheduler.outbox import Outbox
 from scheduler.sweep import sweep
 from store.ledger import Ledger
@@ -287,3 +288,25 @@ def test_after_the_march_clock_change_the_working_day_starts_at_half_past_eight_
     got = run(store, slack, "2026-04-09T08:30")
     assert "due soon: child 654: Initial Child Protection Conference held - due Mon 13 Apr" in got["C0UNITA"][0]
     assert at("2026-04-09T08:30").utcoffset() == timedelta(hours=1)
+
+
+def test_each_process_sweeps_at_start_then_every_five_minutes_and_survives_a_failed_sweep(caplog):
+    done = threading.Event()
+
+    def failing_sweep() -> None:
+        done.set()
+        raise RuntimeError("database went away")
+
+    scheduler = start_scheduler(failing_sweep)
+    try:
+        assert done.wait(5)  # the first sweep runs at start, not at the next five-minute mark
+        give_up = time.monotonic() + 5
+        while "sweep failed" not in caplog.text and time.monotonic() < give_up:
+            time.sleep(0.01)
+        assert "sweep failed" in caplog.text
+        job = scheduler.get_job("sweep")  # the failure was logged; the job stays scheduled
+        assert scheduler.running and job is not None
+        assert (job.trigger, job.coalesce, job.misfire_grace_time, job.max_instances) == (SWEEP_TRIGGER, True, 240, 1)
+        assert job.next_run_time.minute % 5 == 0 and job.next_run_time.second == 0
+    finally:
+        scheduler.shutdown()
