@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import random
 import statistics
-import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import insert
 
+from bench.stores import empty_store, plain_units
 from rules.calendar import LONDON, end_of_day
-from rules.config import Config, UnitConfig
-from store.db import make_engine, upgrade
 from store.models import Child, DeadlineRecord
 from store.records import Store
 
@@ -44,14 +40,7 @@ def fill(store: Store) -> None:
 
 
 def main() -> None:
-    url = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    units = [UnitConfig(id=f"unit-{i}", name=f"Unit {i}", channel=f"C{i}", team_manager="TM", service_manager="SM",
-                        head_of_service="HOS", coordinator="UC") for i in range(UNITS)]
-    config = Config(units=units)
-    store = Store(engine, config.rule_pack(), config.calendar())
-    store.sync_config(config)
+    store = empty_store(plain_units(UNITS))
     fill(store)
     now = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)
     for _ in range(5):
@@ -62,7 +51,7 @@ def main() -> None:
         found = len(store.due([f"unit-{i % UNITS}"], now))
         runs.append((time.perf_counter() - t0) * 1000)
     runs.sort()
-    print(f"{engine.dialect.name}: 'what's due this week' for one unit among {DEADLINES:,} open deadlines "
+    print(f"{store.engine.dialect.name}: 'what's due this week' for one unit among {DEADLINES:,} open deadlines "
           f"(~{found} items, overdue included): median {statistics.median(runs):.1f} ms, "
           f"p95 {runs[94]:.1f} ms")
 

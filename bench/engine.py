@@ -18,7 +18,6 @@ from rules.calendar import LONDON, WorkingCalendar
 from rules.engine import child_deadlines
 from rules.pack import load_pack
 
-
 NOW = datetime(2027, 6, 1, 9, 0, tzinfo=LONDON)
 
 

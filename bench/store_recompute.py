@@ -6,17 +6,13 @@ after the rules or the bank holidays changed: 10,000 children with 30 events eac
 
 from __future__ import annotations
 
-import sys
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
 from bench.histories import histories
-from rules.config import Config, UnitConfig
-from store.db import make_engine, upgrade
+from bench.stores import empty_store, plain_units
 from store.models import Child, DeadlineRecord, EventRecord
 from store.records import Store
 
@@ -37,25 +33,19 @@ def fill(store: Store) -> None:
 
 
 def main() -> None:
-    url = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    units = [UnitConfig(id=f"unit-{i}", name=f"Unit {i}", channel=f"C{i}", team_manager="TM", service_manager="SM",
-                        head_of_service="HOS", coordinator="UC") for i in range(UNITS)]
-    config = Config(units=units)
-    store = Store(engine, config.rule_pack(), config.calendar())
-    store.sync_config(config)
+    config = plain_units(UNITS)
+    store = empty_store(config)
     fill(store)
     for label, run_config in (("first start", config),
                               ("a bank holiday added", config.model_copy(
                                   update={"extra_bank_holidays": [date(2026, 12, 1)]}))):
-        restarted = Store(engine, run_config.rule_pack(), run_config.calendar())
+        restarted = Store(store.engine, run_config.rule_pack(), run_config.calendar())
         t0 = time.perf_counter()
         children = restarted.recompute_stale()
         took = time.perf_counter() - t0
         with store.session() as s:
             deadlines = s.scalar(select(func.count()).select_from(DeadlineRecord))
-        print(f"{engine.dialect.name}: {label}: {children:,} children x {EVENTS_EACH} events -> "
+        print(f"{store.engine.dialect.name}: {label}: {children:,} children x {EVENTS_EACH} events -> "
               f"{deadlines:,} deadlines read, worked out and written in {took:.1f} s")
 
 

@@ -8,17 +8,15 @@ Slack's own latency is left out: the Sender here answers ok at once.
 from __future__ import annotations
 
 import statistics
-import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import date, datetime, timedelta
 
+from bench.stores import empty_store
 from rules.calendar import LONDON
 from rules.config import Config, UnitConfig
 from scheduler.outbox import Message, Outbox, SendResult
 from scheduler.sweep import sweep
-from store.db import make_engine, upgrade
 from store.models import Child, DeadlineRecord
 from store.records import Store
 
@@ -78,16 +76,13 @@ def timed(store: Store, cfg: Config, sender: CountingSender, runs: int) -> list[
 
 
 def main() -> None:
-    url = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{tempfile.mkdtemp()}/sweep.db"
-    upgrade(make_engine(url))
     cfg = config()
-    store = Store.open(url, cfg)
-    store.sync_config(cfg)
+    store = empty_store(cfg)
     fill(store, 100_000, 0)
     sender = CountingSender()
     timed(store, cfg, sender, 1)  # warm-up (and this week's digests: none, nothing is overdue)
     quiet = timed(store, cfg, sender, 5)
-    print(f"{url.split(':')[0]}: sweep over 100,000 open deadlines, nothing due: median "
+    print(f"{store.engine.dialect.name}: sweep over 100,000 open deadlines, nothing due: median "
           f"{statistics.median(quiet) * 1000:.0f} ms, max {max(quiet) * 1000:.0f} ms (target < 1 s); sent {sender.sent}")
     fill(store, 0, 1000, first_child=900000)
     tracemalloc.start()
