@@ -97,6 +97,7 @@ def current_events(events: Iterable[Event]) -> list[Event]:
 
 
 def _matches(matchers: tuple[Matcher, ...], event: Event, statuses: set[str]) -> bool:
+    """Whether any of a listener's matchers hears the event, given the child's statuses."""
     details, status = event.details, event.status
     for m in matchers:
         if m.status != status:
@@ -244,6 +245,7 @@ class _Replay:
             run = runs.get(rule.id)
             if run is None or run.ended:
                 continue
+            # a status-only listener (`wanted`) needs no matchers: (status != wanted) if wanted ...
             if status != wanted if wanted is not None else not _matches(matchers, event, statuses):
                 continue
             run.meetings += 1
