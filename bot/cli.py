@@ -235,7 +235,8 @@ def cmd_db_upgrade(ctx: Context) -> int:
     for change in store.sync_config(ctx.config):
         print(f"config: {change}")
     if store.rules_changed() and (children := store.recompute_all()):
-        print(f"deadlines: worked out again for {children} children (the rules in force or the bank holidays changed)")
+        print(f"deadlines: worked out again for {children} {'child' if children == 1 else 'children'} "
+              "(the rules in force or the bank holidays changed)")
     return 0
 
 

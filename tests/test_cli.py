@@ -151,6 +151,29 @@ def test_due_and_export_read_what_the_store_holds(tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip() == "timescales: --to is before --from"
 
 
+def test_db_upgrade_after_a_bank_holiday_is_added_works_the_deadlines_out_again(tmp_path):
+    from datetime import date, datetime
+
+    from rules.calendar import LONDON
+    from rules.config import load_config
+    from store.records import NewEvent, Posting, Store
+
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    timescales("db", "upgrade", cwd=tmp_path)
+    store = Store.open(f"sqlite:///{tmp_path / 'timescales.db'}", load_config(tmp_path / "timescales.toml"))
+    store.record(Posting("unit-a", "C0UNITA", "1.0", "U0SW1", datetime(2026, 11, 23, 15, tzinfo=LONDON), "strat"),
+                 [NewEvent("123", "strategy_discussion", date(2026, 11, 23), details={"s47": True})])
+    store.engine.dispose()
+    (tmp_path / "timescales.toml").write_text('extra_bank_holidays = ["2026-12-01"]\n' + UNIT_CONFIG)
+    upgraded = timescales("db", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "deadlines: worked out again for 1 child (the rules in force or the bank holidays changed)" in upgraded.stdout
+    due = json.loads(timescales("due", "--from", "2026-12-01", "--to", "2026-12-31", "--now", "2026-11-23T16:00",
+                                "--json", cwd=tmp_path).stdout)
+    assert {d["standard"]: d["due"] for d in due}["6.1"] == "2026-12-15"  # a working day later than Mon 14 Dec
+    assert "deadlines:" not in timescales("db", "upgrade", cwd=tmp_path).stdout
+
+
 def test_an_unreachable_database_is_one_line(tmp_path):
     out = timescales("due", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", cwd=tmp_path)
     assert out.returncode == 2
