@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, literal_column, select, update
@@ -315,15 +316,21 @@ class Store:
             decisions = [_to_override(d) for d in s.execute(_DECISIONS.where(Decision.child == child))]
             timeline = child_deadlines(events, self.pack, self.calendar, datetime.now(LONDON), decisions, child)
             s.execute(delete(DeadlineRecord).where(DeadlineRecord.child == child))
-            s.add_all(DeadlineRecord(**_record_values(d, row.unit_id)) for d in timeline.deadlines)
+            if timeline.deadlines:
+                s.execute(insert(_DEADLINES), [_record_values(d, row.unit_id) for d in timeline.deadlines])
             row.deadlines_version = version
         return timeline.deadlines
+
+    @cached_property
+    def deadline_basis(self) -> str:
+        """What this store's deadlines are worked out from (rules.engine.deadline_basis)."""
+        return deadline_basis(self.pack, self.calendar)
 
     def rules_changed(self) -> bool:
         """Whether the stored deadlines were worked out from other rules or another
         calendar than this store's (a new release, enabled_rules, a bank holiday announced)."""
         with self.session() as s:
-            return s.scalar(select(DeadlineBasis.fingerprint)) != deadline_basis(self.pack, self.calendar)
+            return s.scalar(select(DeadlineBasis.fingerprint)) != self.deadline_basis
 
     def recompute_stale(self) -> int:
         """Bring every child's deadlines up to date; run at every start. When the rules
@@ -341,8 +348,7 @@ class Store:
     def recompute_all(self, chunk: int = 1000) -> int:
         """Every child's deadlines worked out again, in one transaction, `chunk` children
         at a time; records what they were worked out from."""
-        basis = deadline_basis(self.pack, self.calendar)
-        now = datetime.now(LONDON)
+        basis, now = self.deadline_basis, datetime.now(LONDON)
         with self.session.begin() as s:
             # Every child's row locked (SQLite: the write lock BEGIN IMMEDIATE took), so no
             # update is stored meanwhile; a second process starting at the same time
