@@ -140,11 +140,7 @@ class _Replay:
         """Open the run's deadline for its step `step_index`, counting from `event`."""
         rule = run.rule
         step = rule.steps[step_index]
-        if step.hours_based:
-            due_at = add_hours(self.moments[event.id], -step.amount if step.before else step.amount)
-            due = due_at.date()
-        else:
-            due, due_at = self.calendar.due_on(event.date, step.amount, step.unit, step.before)
+        due, due_at = due_by(self.calendar, step.amount, step.unit, step.before, event.date, self.moments[event.id])
         # positional, in Deadline's field order: this runs once per deadline
         deadline = Deadline(self.new_id(rule, event), self.child, rule.id, step.standard, step.source,
                             step.title, due, due_at, rule.rule.responsible, event.id, step.text, step.hours_based)
