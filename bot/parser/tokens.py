@@ -8,6 +8,7 @@ for part of a date.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,15 +50,25 @@ class Token:
     capitals: bool  # written in capitals in the message ("SO", not "so")
 
 
+def plain_digits(text: str) -> str:
+    """NFKC, with format characters (zero-width spaces, joiners, direction marks) removed
+    and every decimal digit written as ASCII: "١٢٣", "１２３" and "12\u200b3" all read 123."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(c)) if unicodedata.category(c) == "Nd" else c
+                   for c in text if unicodedata.category(c) != "Cf")
+
+
 def clean(message: str) -> str:
-    """Slack markup removed, quotes and dashes made plain; case kept."""
+    """Slack markup removed, digits made ASCII, quotes and dashes made plain; case kept."""
 
     def link(match: re.Match[str]) -> str:
         if match.group(1):  # a mention or channel link: its label, or nothing
             return match.group(2) or " "
         return match.group(4) or " "
 
-    text = _SLACK_LINK.sub(link, message)
+    text = _SLACK_LINK.sub(link, plain_digits(message))
     for entity, char in _ENTITIES.items():
         text = text.replace(entity, char)
     text = _TEXT_SPEAK.sub(lambda m: _SPOKEN.get(m.group().lower(), "tomorrow"), text)
