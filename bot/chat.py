@@ -8,6 +8,7 @@ Slack; "home" shows what App Home would; "quit" or Ctrl-D ends.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -15,9 +16,9 @@ from typing import TextIO
 
 from bot.conversation import Conversation, Incoming, slash_query
 from bot.parser import ParseResult
-from bot.replies import Reply, notice_message
+from bot.replies import notice_message
 from rules.config import Config, UnitConfig
-from scheduler.outbox import Message, Outbox, SendResult
+from scheduler.outbox import Message, Outbox, Reply, SendResult
 from scheduler.sweep import sweep
 
 DEMO_UNIT = UnitConfig(id="demo", name="Demo unit", channel="C0DEMO", team_manager="U0TM",
@@ -25,10 +26,24 @@ DEMO_UNIT = UnitConfig(id="demo", name="Demo unit", channel="C0DEMO", team_manag
                        practitioners=["U0YOU"], child_protection_lead="U0CPL")
 
 
-def _show(replies: Iterable[Reply], out: TextIO) -> None:
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+
+
+def for_terminal(text: str) -> str:
+    """Slack's markup as a terminal shows it: mentions as @U..., escapes undone."""
+    text = _MENTION.sub(r"@\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _show(replies: Iterable[Reply], out: TextIO, channel: str) -> None:
     for reply in replies:
-        marker = "  ↳ " if reply.thread_ts else "bot: "
-        print(marker + reply.text.replace("\n", "\n" + " " * len(marker)), file=out)
+        if reply.only_for:
+            marker = "(only you see this) "
+        elif reply.channel != channel:
+            marker = f"[{'DM to ' if reply.channel.startswith(('U', 'W')) else '#'}{reply.channel}] "
+        else:
+            marker = "  ↳ " if reply.thread_ts else "bot: "
+        print(marker + for_terminal(reply.text).replace("\n", "\n" + " " * len(marker)), file=out)
 
 
 def _block_text(blocks: list[dict[str, object]]) -> str:
@@ -55,7 +70,7 @@ class TerminalSender:
     def send(self, recipient: str, message: Message) -> SendResult:
         text, _ = notice_message(message)
         where = f"#{recipient}" if recipient.startswith(("C", "G")) else f"DM to {recipient}"
-        print(f"[{where}] " + text.replace("\n", "\n    "), file=self.out)
+        print(f"[{where}] " + for_terminal(text).replace("\n", "\n    "), file=self.out)
         return SendResult(True, ts=message.batch)
 
     def find(self, recipient: str, batch: str) -> str | None:
@@ -83,7 +98,7 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
             continue
         if line.startswith("/timescales"):
             _show([conversation.answer_query(slash_query(line.removeprefix("/timescales"), now), user, now,
-                                             unit.channel, None)], out)  # like Slack's: only the asker sees it
+                                             unit.channel, None)], out, unit.channel)  # only the asker sees it
             continue
         waiting = store.pending(unit.channel, asking) if asking else None
         choices = _choices(waiting.reading) if waiting else []
@@ -95,7 +110,7 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
             correcting = line.lower().startswith(("undo", "sorry", "correction", "actually"))
             replies = conversation.message(Incoming(unit.channel, user, ts, line, now,
                                                     thread_ts=last_recorded if correcting else None))
-        _show(replies, out)
+        _show(replies, out, unit.channel)
         subject = asking if waiting else ts
         still = store.pending(unit.channel, subject) if subject else None
         asking = subject if still else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import getpass
 import json
 import os
 import sys
@@ -23,7 +24,9 @@ from slack_sdk import WebClient
 
 from bot.chat import DEMO_UNIT, TerminalSender, run_chat
 from bot.conversation import Conversation
+from bot.logs import configure_logging
 from bot.parser import ParseResult, parse
+from bot.parser.tokens import plain_digits
 from bot.slack_app import SlackSender, api_url, build_app, http_server
 from rules.calendar import LONDON
 from rules.config import Config, load_config
@@ -87,8 +90,8 @@ def parse_detail(text: str) -> tuple[str, DetailValue]:
 
 
 def check_child(child: str) -> str:
-    number = child.lstrip("#")
-    if not number.isdigit():
+    number = plain_digits(child).lstrip("#")
+    if not (number.isascii() and number.isdigit()):
         raise UsageError(f"--child '{child}' should be the child's number (digits only, no names)")
     return number
 
@@ -220,8 +223,16 @@ def cmd_parse(ctx: Context) -> int:
 
 
 def open_store(ctx: Context) -> Store:
+    """The store, refusing to run on units the config does not describe: the config is
+    the source of truth, and only `db upgrade` changes units and people."""
     store = Store.open(ctx.args.db, ctx.config)
-    store.sync_config(ctx.config)
+    held = set(store.unit_names()) - {DEMO_UNIT.id}
+    if not ctx.config_found and held:
+        raise UsageError(f"{ctx.args.config} not found, and the database holds units ({', '.join(sorted(held))}): "
+                         "give --config PATH or set TIMESCALES_CONFIG")
+    if ctx.config_found and store.sync_config(ctx.config, apply=False):
+        print(f"timescales: {ctx.args.config} differs from the units and people in the database: run "
+              "'timescales db upgrade' to bring them in line", file=sys.stderr)
     store.recompute_stale()
     return store
 
@@ -232,8 +243,11 @@ def cmd_db_upgrade(ctx: Context) -> int:
     where = engine.url.render_as_string(hide_password=True)
     print(f"{where}: schema already at {after}" if before == after else f"{where}: schema {before or 'none'} -> {after}")
     store = Store(engine, ctx.config.rule_pack(), ctx.config.calendar())
-    for change in store.sync_config(ctx.config):
-        print(f"config: {change}")
+    if ctx.config_found:
+        for change in store.sync_config(ctx.config):
+            print(f"config: {change}")
+    else:
+        print(f"config: no {ctx.args.config}, so units and people are left as they are")
     if store.rules_changed() and (children := store.recompute_all()):
         print(f"deadlines: worked out again for {children} {'child' if children == 1 else 'children'} "
               "(the rules in force or the bank holidays changed)")
@@ -244,7 +258,7 @@ def cmd_due(ctx: Context) -> int:
     args = ctx.args
     store = open_store(ctx)
     now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
-    known = check_unit(ctx, args.unit)
+    known = check_unit(store, ctx, args.unit)
     start = parse_instant(args.start, "--from").day if args.start else None
     end = parse_instant(args.end, "--to").day if args.end else None
     if start and end and end < start:
@@ -263,9 +277,9 @@ def cmd_due(ctx: Context) -> int:
     return 0
 
 
-def check_unit(ctx: Context, unit: str | None) -> list[str]:
-    """The config's unit ids, having checked that `unit` (if given) is one of them."""
-    known = [u.id for u in ctx.config.units]
+def check_unit(store: Store, ctx: Context, unit: str | None) -> list[str]:
+    """The units the database holds, having checked that `unit` (if given) is one of them."""
+    known = list(store.unit_names())
     if unit and unit not in known:
         raise UsageError(f"--unit '{unit}' is not in {ctx.args.config} (units: {', '.join(known) or 'none'})")
     return known
@@ -275,9 +289,38 @@ def cmd_export(ctx: Context) -> int:
     args = ctx.args
     if bool(args.child) == bool(args.unit):
         raise UsageError("give one of --child ID or --unit ID")
-    check_unit(ctx, args.unit)
+    child = check_child(args.child) if args.child else None
     store = open_store(ctx)
-    sys.stdout.write(store.export_csv(child=check_child(args.child) if args.child else None, unit=args.unit))
+    check_unit(store, ctx, args.unit)
+    exported = store.export_csv(child=child, unit=args.unit)
+    units = [args.unit] if args.unit else [u for u in [store.child_unit(child or "")] if u]
+    store.log_access(operator(), "export", units, store.children_of(units) if args.unit else [child or ""],
+                     datetime.now(LONDON), child=child)
+    sys.stdout.write(exported)
+    return 0
+
+
+def operator() -> str:
+    """Who ran a command on the server, for the access log."""
+    return f"cli:{getpass.getuser()}"
+
+
+def cmd_access_log(ctx: Context) -> int:
+    """Who was shown or exported which children (SPEC section 8)."""
+    args = ctx.args
+    since = parse_instant(args.start, "--from").moment if args.start else None
+    store = open_store(ctx)
+    rows = store.access_log(child=check_child(args.child) if args.child else None, user=args.user, since=since)
+    entries = [{"at": r.at.astimezone(LONDON).isoformat(), "user": r.user_id, "via": r.via, "units": r.units,
+                "child": r.child, "children": r.children} for r in rows]
+    if ctx.json:
+        print(json.dumps(entries, indent=1))
+        return 0
+    for r in rows:
+        about = f"child {r.child}" if r.child else f"{r.children} children"
+        print(f"{r.at.astimezone(LONDON):%Y-%m-%d %H:%M}  {r.user_id:<16} {r.via:<8} {','.join(r.units):<20} {about}")
+    if not rows:
+        print("Nobody was shown any children in that window.")
     return 0
 
 
@@ -302,9 +345,11 @@ def cmd_chat(ctx: Context) -> int:
         raise UsageError(f"unit {unit.id} has nobody in it: give --user ID")
     clock = _clock(ctx)
     upgrade(make_engine(args.db))  # the local chat sets up its own database
-    store = Store.open(args.db, config)
-    store.sync_config(config)
-    store.recompute_stale()
+    store = open_store(Context(args, config, ctx.config_found))
+    if not ctx.config_found:
+        store.sync_config(config)  # the demo unit (open_store refused a database holding real units)
+    elif unit.id not in store.unit_names():
+        raise UsageError(f"unit {unit.id} is not in the database yet: run 'timescales db upgrade'")
     print(f"Chat as {user} in {unit.name} ({unit.channel}). Post updates as you would in Slack, ask "
           "\"what's due this week\", \"quit\" to end.")
     run_chat(Conversation(store), unit, user, clock, sys.stdin, sys.stdout, config)
@@ -378,8 +423,7 @@ def cmd_run(ctx: Context) -> int:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=os.environ.get("DATABASE_URL", DEFAULT_DB),
                         help="database URL (default: env DATABASE_URL, else sqlite:///timescales.db)")
-    parser.add_argument("--config", default=os.environ.get("TIMESCALES_CONFIG", DEFAULT_CONFIG),
-                        help="config file (default: env TIMESCALES_CONFIG, else timescales.toml)")
+    parser.add_argument("--config", help="config file (default: env TIMESCALES_CONFIG, else timescales.toml)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -450,6 +494,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--unit")
     commands["export"] = cmd_export
 
+    access = sub.add_parser("access-log", help="who was shown or exported which children")
+    _common(access)
+    access.add_argument("--child", help="only what showed this child")
+    access.add_argument("--user", help="only what this person (a Slack id, or cli:NAME) was shown")
+    access.add_argument("--from", dest="start", help="from this date or date-time (ISO 8601)")
+    access.add_argument("--json", action="store_true")
+    commands["access-log"] = cmd_access_log
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     db_upgrade = db_sub.add_parser("upgrade", help="create or migrate the schema")
@@ -460,12 +512,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def read_config(args: argparse.Namespace) -> tuple[Config, bool]:
+    """The config, and whether there was one. A file named with --config or
+    TIMESCALES_CONFIG must exist: a mistyped path is an error, never an empty config."""
+    named = getattr(args, "config", None) or os.environ.get("TIMESCALES_CONFIG")
+    args.config = named or DEFAULT_CONFIG
+    path = Path(args.config)
+    if path.exists() or named:
+        return load_config(path), True
+    return Config(), False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        config_path = Path(args.config)
-        found = config_path.exists()
-        config = load_config(config_path) if found else Config()
+        configure_logging()
+        config, found = read_config(args)
         return args._commands[args.command](Context(args, config, found))
     except (ValueError, SchemaError) as exc:  # our own errors, each a sentence for the user
         print(f"timescales: {exc}", file=sys.stderr)

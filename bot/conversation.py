@@ -4,26 +4,66 @@ Shared by Slack (`bot/slack_app.py`) and the terminal chat (`bot/chat.py`), so
 both behave the same. It holds no state of its own: every message is claimed in
 the store first (Slack retries and the @mention twin are dropped there), and a
 message the bot asked about waits in the store until it is answered.
+
+Every way in asks the gate (`bot/access.py`) who the person is and whether they
+may do this here; a refusal is raised as `NotAllowed` and turned into a reply
+only that person sees, in one place (`_refusals`), with nothing stored. What is
+recorded names the person who did it: an answer to the bot's question about
+someone else's message is the answerer's.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import wraps
+from typing import Concatenate, ParamSpec
 
+from bot.access import NOT_YOUR_CHILD, Actor, Gate, NotAllowed, Where
 from bot.parser import ParseResult, Query, parse
 from bot.parser.reading import DecisionReading, answer, choose, for_people, read_decision
-from bot.replies import Reply, describe_event, due_list, questions, recorded
+from bot.parser.transfers import read_transfer
+from bot.replies import describe_event, due_list, escape, questions, recorded, transfer_question
 from rules.calendar import LONDON
-from store.models import DeadlineRecord, EventRecord
+from scheduler.outbox import Reply
+from store.models import DeadlineRecord, EventRecord, PendingUpdate
 from store.records import DecisionNotAllowed, DueItem, NewEvent, Posting, Store
 
 log = logging.getLogger(__name__)
-MANAGER_ROLES = {"team_manager", "service_manager", "head_of_service"}
 NOT_SET_UP = ("This channel is not set up as a unit, so I have not recorded anything. To set it up, add it "
               "to timescales.toml as a [[units]] entry with `channel = \"{channel}\"` and run "
               "`timescales db upgrade`.")
+UPDATES_IN_CHANNELS = ("I record updates only in your unit's channel, where the unit sees them: please post "
+                       "this there. Here you can ask me \"what's due this week\" or \"what's due for me\".")
+ONLY_MANAGERS_EXTEND = "Only a team manager, service manager or head of service can agree an extension."
+
+P = ParamSpec("P")
+
+
+def _refusals(method: Callable[Concatenate[Conversation, P], list[Reply]]
+              ) -> Callable[Concatenate[Conversation, P], list[Reply]]:
+    """The one refusal path: a reply only the person sees; nothing was stored."""
+
+    @wraps(method)
+    def guarded(self: Conversation, *args: P.args, **kwargs: P.kwargs) -> list[Reply]:
+        try:
+            return method(self, *args, **kwargs)
+        except NotAllowed as refused:
+            return [refused.reply]
+
+    return guarded
+
+
+def held_elsewhere_text(children: list[str]) -> str:
+    """Says only that another unit holds them, and how to ask for a transfer: no unit,
+    date, event or deadline of theirs."""
+    which = f"Child {children[0]} is" if len(children) == 1 else (
+        "Children " + ", ".join(children[:-1]) + f" and {children[-1]} are")
+    return (f"{which} held by another unit, so I have not recorded anything from this message. If "
+            f"{'the child has' if len(children) == 1 else 'they have'} moved to this unit, say "
+            f"\"transfer {children[0]} to this unit\" and I will ask the holding unit's team manager.")
 
 
 @dataclass(frozen=True)
@@ -49,6 +89,10 @@ def _new_events(reading: ParseResult) -> list[NewEvent]:
     return events
 
 
+def _retractions(targets: list[EventRecord]) -> list[NewEvent]:
+    return [NewEvent(child=e.child, event="retraction", date=e.date, supersedes=e.id) for e in targets]
+
+
 def slash_query(text: str, now: datetime) -> Query:
     """/timescales due [today|week|next week|overdue|child N|mine]."""
     words = text.lower().split()
@@ -63,6 +107,7 @@ def slash_query(text: str, now: datetime) -> Query:
 class Conversation:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.gate = Gate(store)
 
     # -- messages ------------------------------------------------------------------
     def message(self, m: Incoming) -> list[Reply]:
@@ -70,49 +115,78 @@ class Conversation:
             return []  # a retry, or the app_mention twin of a message already handled
         try:
             return self._message(m)
+        except NotAllowed as refused:
+            return [refused.reply]
         except Exception:  # answered in the thread, never swallowed
-            log.exception("could not handle message %s/%s", m.channel, m.ts)
+            log.exception("could not handle a message in %s", m.channel)
             return [self._reply(m, "Sorry, something went wrong and nothing was recorded from this message. "
                                    "Please try again, or tell your unit co-ordinator.")]
 
     def _message(self, m: Incoming) -> list[Reply]:
         unit = self.store.unit_for_channel(m.channel)
+        actor = self.gate.actor(m.user)
+        where = Where(m.channel, None if m.direct else (m.thread_ts or m.ts))
         if m.thread_ts and unit and (waiting := self.store.pending(m.channel, m.thread_ts)):
             before = ParseResult.model_validate(waiting.reading)
             reading = answer(before, m.text, m.now)
             if reading == before and parse(m.text, m.now).kind == "other":
                 return []  # "thanks", "will check": not an answer, and not worth a reply
-            return self._record_or_ask(Posting(unit, m.channel, m.thread_ts, waiting.posted_by, waiting.posted_at,
-                                               waiting.text), reading, m.thread_ts)
+            self.gate.require_member(actor, unit, where)
+            return self._record_or_ask(self._answering(waiting, m.user, m.ts, m.text), reading, m.thread_ts,
+                                       asked=self._asked(waiting))
         if decision := read_decision(m.text, m.now):
-            return [self._reply(m, self._decide(decision, m))]
+            return [self._decide(decision, m, unit, actor, where)]
+        if unit and (child := read_transfer(m.text)):
+            self.gate.require_member(actor, unit, where)
+            return self._ask_transfer(child, unit, actor, m)
         reading = parse(m.text, m.now)
         if reading.kind == "query":
             assert reading.query is not None
             if m.direct:
-                return [self.answer_query(reading.query, m.user, m.now, m.channel, None)]
+                return [self.answer_query(reading.query, m.user, m.now, m.channel, None, via="dm")]
             if unit is None:  # anyone may read this channel: children are listed only where they belong
                 return [self._reply(m, "I only list children in their unit's channel: ask me in a direct "
                                        "message, or with /timescales (only you see the answer).")]
-            return [self.answer_query(reading.query, m.user, m.now, m.channel, m.thread_ts or m.ts, shown_in=unit)]
+            return [self.answer_query(reading.query, m.user, m.now, m.channel, m.thread_ts or m.ts, shown_in=unit,
+                                      via="channel")]
         if reading.kind == "other":
             return [self._reply(m, "I keep your unit's timescales. Ask me \"what's due this week\", "
                                    "\"what's overdue\" or \"what's due for me\".")] if m.direct else []
         if unit is None:
-            return [self._reply(m, NOT_SET_UP.format(channel=m.channel))]
+            return [self._reply(m, UPDATES_IN_CHANNELS if m.direct else NOT_SET_UP.format(channel=m.channel))]
+        self.gate.require_member(actor, unit, where)
         if reading.kind == "correction":
             return self._correct(m, unit, reading)
-        return self._record_or_ask(Posting(unit, m.channel, m.ts, m.user, m.now, m.text), reading, m.ts)
+        posting = Posting(unit, m.channel, m.ts, m.user, m.now, m.text)
+        return self._record_or_ask(posting, reading, m.ts, asked=posting)
 
     def _reply(self, m: Incoming, text: str) -> Reply:
         return Reply(m.channel, text, thread_ts=None if m.direct else (m.thread_ts or m.ts))
 
-    def _record_or_ask(self, posting: Posting, reading: ParseResult, thread: str) -> list[Reply]:
+    @staticmethod
+    def _asked(waiting: PendingUpdate) -> Posting:
+        """The message a question is about, as it was posted."""
+        return Posting(waiting.unit_id, waiting.channel, waiting.message_ts, waiting.posted_by, waiting.posted_at,
+                       waiting.text)
+
+    @staticmethod
+    def _answering(waiting: PendingUpdate, user: str, answer_ts: str, words: str) -> Posting:
+        """What an answer records: the answerer is the author; the event says which
+        message (and whose) it completes."""
+        text = f"{waiting.text}\n(answer: {words})" if words else waiting.text
+        return Posting(waiting.unit_id, waiting.channel, waiting.message_ts, user, waiting.posted_at, text,
+                       answered_for=waiting.posted_by if user != waiting.posted_by else None, answer_ts=answer_ts)
+
+    def _record_or_ask(self, posting: Posting, reading: ParseResult, thread: str, asked: Posting) -> list[Reply]:
+        """Record a complete reading, or keep the message (`asked`, as posted) and ask."""
+        children = [u.child for u in reading.updates if u.child]
+        if held := self.gate.held_elsewhere(posting.unit_id, children):
+            return [Reply(posting.channel, held_elsewhere_text(held), thread_ts=thread)]
         if reading.clarify or any(u.child is None or u.event is None or u.date is None for u in reading.updates):
             if not reading.clarify:  # an answer that still leaves something out: ask again
                 return [Reply(posting.channel, "I still need the child's number, what happened and the date "
                                                "before I can record this.", thread_ts=thread)]
-            self.store.save_pending(posting, reading.model_dump(mode="json"))
+            self.store.save_pending(asked, reading.model_dump(mode="json"))
             text, blocks = questions(reading, (posting.channel, posting.message_ts))
             return [Reply(posting.channel, text, blocks, thread_ts=thread)]
         self.store.drop_pending(posting.channel, posting.message_ts)
@@ -125,20 +199,27 @@ class Conversation:
         created = [d for d in deadlines if d.event_id in ids and d.state == "open"]
         met = [d for d in deadlines if d.met_event_id in ids]
         text, blocks = recorded([e for e in stored if e.event != "retraction"], created, met, posting.posted_by,
-                                (posting.channel, posting.message_ts))
+                                (posting.channel, posting.message_ts), posting.answered_for)
         return Reply(posting.channel, text, blocks, thread_ts=thread)
 
     # -- corrections, edits, undo ------------------------------------------------------
+    def _require_held_here(self, unit: str, children: list[str], where: Where) -> None:
+        if held := self.gate.held_elsewhere(unit, children):
+            raise NotAllowed(Reply(where.channel, held_elsewhere_text(held), thread_ts=where.thread_ts))
+
     def _correct(self, m: Incoming, unit: str, reading: ParseResult) -> list[Reply]:
         assert reading.correction is not None
         targets = self._targets(m, unit, reading.correction.corrects)
         if not targets:
             return [self._reply(m, "I could not find the update to correct. Reply in the thread of the update, "
                                    "or name the child and what happened (\"correction: HV for 123 was yesterday\").")]
+        thread = m.thread_ts or m.ts
+        new = reading.updates[0] if reading.updates else None
+        self._require_held_here(unit, [e.child for e in targets] + ([new.child] if new and new.child else []),
+                                Where(m.channel, thread))
         posting = Posting(unit, m.channel, m.ts, m.user, m.now, m.text)
         if reading.correction.undo:
-            return [self._withdraw(posting, targets, m.thread_ts or m.ts, "Undone")]
-        new = reading.updates[0] if reading.updates else None
+            return [self._withdraw(posting, targets, thread, "Undone")]
         replacements = []
         for old in targets:
             replacements.append(NewEvent(
@@ -148,9 +229,8 @@ class Conversation:
                 details={**old.details, **(new.details if new else {})}, supersedes=old.id))
         if new and new.child and any(r.child != old.child for r, old in zip(replacements, targets)):
             # Another child: withdraw from the old one, record for the new one.
-            replacements = [NewEvent(child=old.child, event="retraction", date=old.date, supersedes=old.id)
-                            for old in targets] + [replace(r, supersedes=None) for r in replacements]
-        return [self._recorded_reply(posting, replacements, m.thread_ts or m.ts)]
+            replacements = _retractions(targets) + [replace(r, supersedes=None) for r in replacements]
+        return [self._recorded_reply(posting, replacements, thread)]
 
     def _targets(self, m: Incoming, unit: str, corrects: dict[str, str]) -> list[EventRecord]:
         if m.thread_ts:
@@ -164,147 +244,260 @@ class Conversation:
         return []
 
     def _withdraw(self, posting: Posting, targets: list[EventRecord], thread: str, verb: str) -> Reply:
-        self.store.record(posting, [NewEvent(child=e.child, event="retraction", date=e.date, supersedes=e.id)
-                                    for e in targets])
+        self.store.record(posting, _retractions(targets))
         lines = [f"{verb} by <@{posting.posted_by}>: these are no longer recorded, and their deadlines are gone:"]
         lines += [f"• {describe_event(e)}" for e in targets]
         return Reply(posting.channel, "\n".join(lines), thread_ts=thread)
 
-    def undo(self, channel: str, message_ts: str, user: str, action_ts: str, now: datetime) -> list[Reply]:
+    def _unit_member(self, channel: str, user: str, thread: str | None) -> tuple[str, Actor] | None:
+        """The channel's unit and the person, who must be one of its members; None for a
+        channel that is not a unit's."""
         unit = self.store.unit_for_channel(channel)
-        if unit is None or not self.store.claim_message(channel, f"undo:{action_ts}", user, now):
+        if unit is None:
+            return None
+        actor = self.gate.actor(user)
+        self.gate.require_member(actor, unit, Where(channel, thread))
+        return unit, actor
+
+    @_refusals
+    def undo(self, channel: str, message_ts: str, user: str, action_ts: str, now: datetime) -> list[Reply]:
+        if (found := self._unit_member(channel, user, message_ts)) is None:
+            return []
+        unit, _ = found
+        if not self.store.claim_message(channel, f"undo:{action_ts}", user, now):
             return []
         targets = self.store.live_events(channel, message_ts)
         if not targets:
-            return [Reply(channel, "That update has already been undone.", thread_ts=message_ts)]
+            return [Reply(channel, "That update has already been undone.", thread_ts=message_ts, only_for=user)]
+        self._require_held_here(unit, [e.child for e in targets], Where(channel, message_ts))
         posting = Posting(unit, channel, f"undo:{action_ts}", user, now, "Undo")
         return [self._withdraw(posting, targets, message_ts, "Undone")]
 
+    @_refusals
+    def may_correct(self, channel: str, message_ts: str, user: str) -> list[Reply]:
+        """Before the Correct form opens: [] when this person may correct that update."""
+        if (found := self._unit_member(channel, user, message_ts)) is not None:
+            self._require_held_here(found[0], [e.child for e in self.store.live_events(channel, message_ts)],
+                                    Where(channel, message_ts))
+        return []
+
+    @_refusals
     def edited(self, channel: str, message_ts: str, text: str, user: str, edit_ts: str, now: datetime) -> list[Reply]:
         """An edited Slack message is read again and replaces what it recorded."""
-        unit = self.store.unit_for_channel(channel)
-        if unit is None or not self.store.claim_message(channel, f"edit:{edit_ts}", user, now):
-            return []
         reading = parse(text, now)
         old = self.store.live_events(channel, message_ts)
+        if reading.kind != "update" and not old:
+            return []
+        if (found := self._unit_member(channel, user, message_ts)) is None:
+            return []
+        unit, _ = found
+        if not self.store.claim_message(channel, f"edit:{edit_ts}", user, now):
+            return []
+        where = Where(channel, message_ts)
+        self._require_held_here(unit, [e.child for e in old] + [u.child for u in reading.updates if u.child], where)
         posting = Posting(unit, channel, f"edit:{edit_ts}", user, now, text)
         if reading.kind != "update":
-            return [self._withdraw(posting, old, message_ts, "Edited")] if old else []
+            return [self._withdraw(posting, old, message_ts, "Edited")]
         if reading.clarify:
-            return self._record_or_ask(Posting(unit, channel, message_ts, user, now, text), reading, message_ts)
+            asked = Posting(unit, channel, message_ts, user, now, text)
+            return self._record_or_ask(asked, reading, message_ts, asked=asked)
         if old:
-            self.store.record(posting, [NewEvent(child=e.child, event="retraction", date=e.date, supersedes=e.id)
-                                        for e in old])
+            self.store.record(posting, _retractions(old))
         posting = Posting(unit, channel, f"edit:{edit_ts}:new", user, now, text)
         reply = self._recorded_reply(posting, _new_events(reading), message_ts)
         reply.text = "Edited, so read again. " + reply.text
         reply.blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": reply.text}}]
         return [reply]
 
+    @_refusals
     def deleted(self, channel: str, message_ts: str, user: str, now: datetime) -> list[Reply]:
-        unit = self.store.unit_for_channel(channel)
-        if unit is None or not self.store.claim_message(channel, f"delete:{message_ts}", user, now):
+        """A deleted message withdraws what it recorded. Slack says whose message it was,
+        not who deleted it (the author or a workspace admin): the author is recorded."""
+        targets = self.store.live_events(channel, message_ts)
+        waiting = self.store.pending(channel, message_ts)
+        if not targets and waiting is None:
+            return []
+        if (found := self._unit_member(channel, user, message_ts)) is None:
+            return []
+        unit, _ = found
+        if not self.store.claim_message(channel, f"delete:{message_ts}", user, now):
             return []
         self.store.drop_pending(channel, message_ts)
-        targets = self.store.live_events(channel, message_ts)
         if not targets:
             return []
+        self._require_held_here(unit, [e.child for e in targets], Where(channel, message_ts))
         posting = Posting(unit, channel, f"delete:{message_ts}", user, now, "(message deleted)")
         return [self._withdraw(posting, targets, message_ts, "The message was deleted")]
 
+    @_refusals
     def chose(self, channel: str, message_ts: str, option: int, user: str, action_ts: str, now: datetime) -> list[Reply]:
-        """A button under a question."""
+        """A button under a question: the person who clicked is the one recorded."""
         waiting = self.store.pending(channel, message_ts)
-        if waiting is None or not self.store.claim_message(channel, f"choose:{action_ts}", user, now):
+        if waiting is None:
+            return []
+        self.gate.require_member(self.gate.actor(user), waiting.unit_id, Where(channel, message_ts))
+        if not self.store.claim_message(channel, f"choose:{action_ts}", user, now):
             return []
         reading = ParseResult.model_validate(waiting.reading)
         if not reading.clarify or option >= len(reading.clarify[0].options):
             return []
-        return self._record_or_ask(Posting(waiting.unit_id, channel, message_ts, waiting.posted_by,
-                                           waiting.posted_at, waiting.text), choose(reading, option), message_ts)
+        return self._record_or_ask(self._answering(waiting, user, f"choose:{action_ts}", ""), choose(reading, option),
+                                   message_ts, asked=self._asked(waiting))
+
+    # -- moving a child to another unit --------------------------------------------------
+    def _ask_transfer(self, child: str, unit: str, actor: Actor, m: Incoming) -> list[Reply]:
+        holder = self.store.holders([child]).get(child)
+        if holder is None:
+            return [self._reply(m, f"No unit holds child {child} yet: post its updates here and it will be this "
+                                   "unit's.")]
+        if holder == unit:
+            return [self._reply(m, f"Child {child} is already held by this unit.")]
+        transfer = self.store.ask_transfer(child, unit, actor.user, m.now, m.channel, m.ts)
+        if actor.manages(holder):  # a manager over both units agrees it in asking
+            return self._transferred(transfer.id, True, actor, m.now, m.channel)
+        managers = sorted(self.store.members(holder).get("team_manager", set()))
+        text, blocks = transfer_question(transfer.id, child, self.store.unit_names().get(unit, unit), actor.user)
+        return [Reply(manager, text, blocks) for manager in managers] + [self._reply(
+            m, f"I have asked the team manager of the unit holding child {child} to agree the transfer; I will "
+               "say here when they decide. Nothing for the child is recorded here until then.")]
+
+    @_refusals
+    def decide_transfer(self, transfer_id: int, agree: bool, user: str, now: datetime, channel: str) -> list[Reply]:
+        """Transfer / Decline, by a manager of the unit holding the child."""
+        transfer = self.store.transfer(transfer_id)
+        where = Where(channel)
+        actor = self.gate.actor(user)
+        if transfer is None:
+            raise self.gate.refuse(actor, where, "I cannot find that transfer request.")
+        self.gate.require_manager(actor, transfer.from_unit, where, "Only a manager of the unit holding the "
+                                  "child can agree or decline its transfer.")
+        return self._transferred(transfer_id, agree, actor, now, channel)
+
+    def _transferred(self, transfer_id: int, agree: bool, actor: Actor, now: datetime, channel: str) -> list[Reply]:
+        decided = self.store.decide_transfer(transfer_id, agree, actor.user, now)
+        if decided is None:
+            return [Reply(channel, "That transfer request has already been decided.", only_for=actor.user)]
+        names = self.store.unit_names()
+        child, new_unit = decided.child, escape(names.get(decided.to_unit, decided.to_unit))
+        asked_in = Reply(decided.channel, (
+            f"Child {child} is now held by this unit: transfer agreed by <@{actor.user}>. Post its updates "
+            "here; its reminders come here from now on.") if agree else (
+            f"The transfer of child {child} was declined by <@{actor.user}>: it stays with its unit."),
+            thread_ts=decided.message_ts)
+        if not agree:
+            return [asked_in, Reply(channel, f"Declined: child {child} stays with your unit.", only_for=actor.user)]
+        told = Reply(self.store.unit_channel(decided.from_unit),
+                     f"Child {child} has moved to {new_unit} (transfer agreed by <@{actor.user}>): its updates "
+                     "and reminders are theirs from now on.")
+        return [asked_in, told] + ([] if channel in (decided.channel, told.channel) else [
+            Reply(channel, f"Transferred: child {child} is now held by {new_unit}.")])
 
     # -- buttons on reminders -------------------------------------------------------
-    def _deadline(self, deadline_id: str, user: str) -> tuple[DeadlineRecord | None, set[str]]:
+    def _deadline(self, deadline_id: str, user: str, where: Where) -> tuple[DeadlineRecord, Actor]:
+        """The deadline behind a button, and the person, who must be in the unit holding it."""
         child = deadline_id.split(":")[0]
         record = next((d for d in self.store.child_deadlines(child) if d.id == deadline_id), None)
-        roles = self.store.roles_of(user).get(record.unit_id, set()) if record else set()
-        return record, roles
+        actor = self.gate.actor(user)
+        if record is None:
+            raise self.gate.refuse(actor, where, "I cannot find that task in your units.")
+        self.gate.require_member(actor, record.unit_id, where, NOT_YOUR_CHILD)
+        return record, actor
 
+    @_refusals
     def mark_done(self, deadline_id: str, user: str, action_ts: str, now: datetime, channel: str) -> list[Reply]:
-        record, roles = self._deadline(deadline_id, user)
-        if record is None or not roles:
-            return [Reply(channel, "I cannot find that task in your units.", only_for=user)]
+        record, _ = self._deadline(deadline_id, user, Where(channel))
         unit_channel = self.store.unit_channel(record.unit_id)
         if not self.store.claim_message(unit_channel, f"done:{action_ts}", user, now):
             return []
         if record.state != "open":
-            return [Reply(channel, f"Already {record.state}: {record.title} for child {record.child}.")]
+            return [Reply(channel, f"Already {record.state}: {record.title} for child {record.child}.", only_for=user)]
         posting = Posting(record.unit_id, unit_channel, f"done:{action_ts}", user, now, f"Mark done: {record.title}")
         self.store.record(posting, [NewEvent(child=record.child, event="task_done", date=now.astimezone(LONDON).date(),
                                              details={"rule": record.rule})])
         return [Reply(channel, f"Marked done by <@{user}>: {record.title} for child {record.child} "
                                f"({record.standard}), {for_people(now.astimezone(LONDON).date())}.")]
 
+    @_refusals
+    def may_give_reason(self, deadline_id: str, user: str, channel: str) -> list[Reply]:
+        """Before the reason / extension form opens: [] when this person may use it."""
+        self._deadline(deadline_id, user, Where(channel))
+        return []
+
     def check_reason(self, deadline_id: str, user: str, new_due: str | None) -> str | None:
-        """Why this person may not record this (None if they may)."""
-        record, roles = self._deadline(deadline_id, user)
-        if record is None or not roles:
-            return "That task is not in one of your units."
-        if new_due and not roles & MANAGER_ROLES:
-            return "Only a team manager, service manager or head of service can agree an extension."
+        """Why this person may not record this (None if they may), shown in the form itself."""
+        try:
+            _, actor = self._deadline(deadline_id, user, Where(""))
+        except NotAllowed as refused:
+            return refused.reply.text
+        if new_due and not actor.manages(self.store.child_unit(deadline_id.split(":")[0]) or ""):
+            return ONLY_MANAGERS_EXTEND
         return None
 
-    def record_reason(self, deadline_id: str, user: str, reason: str, new_due: str | None, now: datetime) -> list[Reply]:
-        record, _ = self._deadline(deadline_id, user)
-        if record is None or self.check_reason(deadline_id, user, new_due):
+    @_refusals
+    def record_reason(self, deadline_id: str, user: str, reason: str, new_due: str | None, now: datetime,
+                      submission: str) -> list[Reply]:
+        """The reason / extension form, once however often the same submission arrives."""
+        record, actor = self._deadline(deadline_id, user, Where(""))
+        unit_channel = self.store.unit_channel(record.unit_id)
+        if new_due and not actor.manages(record.unit_id):
+            return [Reply(unit_channel, ONLY_MANAGERS_EXTEND, only_for=user)]
+        if not self.store.claim_message(unit_channel, f"form:{submission}", user, now):
             return []
         due = date.fromisoformat(new_due) if new_due else record.due
         try:
             self.store.record_decision(record.child, "extension" if new_due else "reason", record.id, due, user, now,
-                                       reason)
+                                       reason, unit_channel, f"form:{submission}")
         except DecisionNotAllowed as refused:
-            return [Reply(self.store.unit_channel(record.unit_id), f"Not recorded: {refused}.", only_for=user)]
+            return [Reply(unit_channel, f"Not recorded: {refused}.", only_for=user)]
         what = f"Extension to {for_people(due)}" if new_due else "Reason"
-        return [Reply(self.store.unit_channel(record.unit_id), f"{what} recorded by <@{user}> for child {record.child}: "
-                                                     f"{record.title} ({record.standard}). Reason: {reason}")]
+        return [Reply(unit_channel, f"{what} recorded by <@{user}> for child {record.child}: "
+                                    f"{record.title} ({record.standard}). Reason: {escape(reason)}")]
 
     # -- decisions -------------------------------------------------------------------
-    def _decide(self, d: DecisionReading, m: Incoming) -> str:
+    def _decide(self, d: DecisionReading, m: Incoming, unit: str | None, actor: Actor, where: Where) -> Reply:
         if not (d.child and d.target and d.due):
-            return ("To record a decision I need the child's number, what it moves (ICPC, first core group or "
-                    "assessment), the new date and the reason, e.g. \"ICPC for 123 set for 10 Dec by lead SW: "
-                    "family availability\".")
-        unit = self.store.child_unit(d.child)
-        roles = self.store.roles_of(m.user).get(unit or "", set())
-        if not roles:
-            return f"Child {d.child} is not in a unit you belong to, so I have not recorded this."
-        if d.kind == "extension" and not roles & MANAGER_ROLES:
-            return "Only a team manager, service manager or head of service can agree an extension."
+            return self._reply(m, "To record a decision I need the child's number, what it moves (ICPC, first core "
+                                  "group or assessment), the new date and the reason, e.g. \"ICPC for 123 set for 10 "
+                                  "Dec by lead SW: family availability\".")
+        holder = self.store.child_unit(d.child)
+        if unit is not None:
+            self.gate.require_member(actor, unit, where)
+            if holder is not None and holder != unit:
+                return self._reply(m, held_elsewhere_text([d.child]))
+        if not actor.member_of(holder):
+            return self._reply(m, f"Child {d.child} is not held by a unit you belong to, so I have not recorded "
+                                  "this.")
+        assert holder is not None
+        if d.kind == "extension" and not actor.manages(holder):
+            return self._reply(m, ONLY_MANAGERS_EXTEND)
         if not d.reason:
-            return "A decision that moves a deadline needs its reason: add it after a colon or \"reason\"."
+            return self._reply(m, "A decision that moves a deadline needs its reason: add it after a colon or "
+                                  "\"reason\".")
         try:
             self.store.record_decision(d.child, d.kind, d.target, d.due, m.user, m.now, d.reason, m.channel, m.ts)
         except DecisionNotAllowed as refused:
-            return f"Not recorded: {refused}."
+            return self._reply(m, f"Not recorded: {refused}.")
         what = {"icpc": "ICPC", "first_core_group": "first core group", "assessment": "assessment"}[d.target]
         kind = "Extension" if d.kind == "extension" else "Lead social worker's decision"
-        agreed = f", agreed by {d.agreed_by}" if d.agreed_by else ""
-        return (f"{kind} recorded by <@{m.user}>{agreed}: the {what} for child {d.child} is now due "
-                f"{for_people(d.due)}. Reason: {d.reason}")
+        agreed = f", agreed by {escape(d.agreed_by)}" if d.agreed_by else ""
+        return self._reply(m, f"{kind} recorded by <@{m.user}>{agreed}: the {what} for child {d.child} is now due "
+                              f"{for_people(d.due)}. Reason: {escape(d.reason)}")
 
     # -- questions ---------------------------------------------------------------------
     def answer_query(self, q: Query, user: str, now: datetime, channel: str, thread: str | None,
-                     shown_in: str | None = None) -> Reply:
+                     shown_in: str | None = None, via: str = "slash") -> Reply:
         """Answer about the asker's units; in a unit's channel, where everyone in the channel
-        reads the answer, only about that unit (`shown_in`)."""
+        reads the answer, only about that unit (`shown_in`). Logged in the access log."""
         units = self.store.units_for(user)
+        only_for = user if via == "channel" else None  # a refusal in a channel: for the asker only
         if not units:
             return Reply(channel, "You have no units configured, so I cannot show you any children. Ask your "
-                                  "unit co-ordinator to add you to timescales.toml.", thread_ts=thread)
+                                  "unit co-ordinator to add you to timescales.toml.", thread_ts=thread,
+                         only_for=only_for)
         if shown_in is not None:
             if shown_in not in units:
                 return Reply(channel, "You are not in this channel's unit, so I will not list its children here.",
-                             thread_ts=thread)
+                             thread_ts=thread, only_for=only_for)
             units = [shown_in]
         today = now.astimezone(LONDON).date()
         items: list[DueItem]
@@ -322,6 +515,8 @@ class Conversation:
             items = self.store.due(units, now, q.start, q.end)
             span = for_people(q.start) if q.start == q.end else f"{for_people(q.start)} to {for_people(q.end)}"  # type: ignore[arg-type]
             heading = f"Due {span}, and everything overdue"
+        self.store.log_access(user, via, units, (i.record.child for i in items), now,
+                              child=q.child if q.type == "child" else None)
         text, blocks = due_list(items, today, heading)
         return Reply(channel, text, blocks, thread_ts=thread)
 
@@ -333,12 +528,15 @@ class Conversation:
         today = now.astimezone(LONDON).date()
         monday = today - timedelta(days=today.weekday())
         blocks: list[dict[str, object]] = [{"type": "header", "text": {"type": "plain_text", "text": "Timescales"}}]
+        shown: set[str] = set()
         for heading, items in (
             ("Overdue in your units", self.store.due(units, now, overdue_only=True)),
             ("Due this week", [i for i in self.store.due(units, now, monday, monday + timedelta(days=6))
                                if not i.overdue]),
             ("Yours", self.store.due_for(user, now)),
         ):
+            shown |= {i.record.child for i in items}
             blocks += due_list(items, today, heading)[1]
             blocks.append({"type": "divider"})
+        self.store.log_access(user, "home", units, shown, now)
         return blocks

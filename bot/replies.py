@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 from typing import Any
@@ -21,15 +20,10 @@ Block = dict[str, Any]
 STATUS_WORDS = {"done": "done", "planned": "booked for", "not_done": "did not happen"}
 
 
-@dataclass
-class Reply:
-    """One message to post: in a channel (in a thread when thread_ts is set) or to a person."""
-
-    channel: str
-    text: str
-    blocks: list[Block] = field(default_factory=list)
-    thread_ts: str | None = None
-    only_for: str | None = None  # a user id: shown only to them (ephemeral)
+def escape(text: str) -> str:
+    """People's words as words: no @channel, mention or link a person typed works in a
+    reply (Slack reads only these three characters as markup)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _section(text: str) -> Block:
@@ -46,7 +40,7 @@ def _button(label: str, action_id: str, value: dict[str, Any], style: str | None
 
 def describe_event(e: EventRecord | Any) -> str:
     when = for_people(e.date) + (f" {e.time:%H:%M}" if e.time else "")
-    details = ", ".join(f"{k.replace('_', ' ')}: {_yes_no(v)}" for k, v in (e.details or {}).items())
+    details = ", ".join(f"{k.replace('_', ' ')}: {escape(_yes_no(v))}" for k, v in (e.details or {}).items())
     return (f"{title(e.event)} for child {e.child}, {STATUS_WORDS.get(e.status, e.status)} {when}"
             + (f" ({details})" if details else ""))
 
@@ -64,8 +58,10 @@ def deadline_line(d: DeadlineRecord, today: date | None = None) -> str:
 
 
 def recorded(events: Sequence[EventRecord], created: Sequence[DeadlineRecord], met: Sequence[DeadlineRecord],
-             by: str, message: tuple[str, str]) -> tuple[str, list[Block]]:
-    lines = [f"Recorded (posted by <@{by}>):"] + [f"• {describe_event(e)}" for e in events]
+             by: str, message: tuple[str, str], answering: str | None = None) -> tuple[str, list[Block]]:
+    """What was stored and what follows from it; `answering` is whose message an answer completed."""
+    who = f"answered by <@{by}> for <@{answering}>'s message" if answering else f"posted by <@{by}>"
+    lines = [f"Recorded ({who}):"] + [f"• {describe_event(e)}" for e in events]
     if created:
         lines += ["Deadlines:"] + [f"• {deadline_line(d)}" for d in created]
     if met:
@@ -77,6 +73,15 @@ def recorded(events: Sequence[EventRecord], created: Sequence[DeadlineRecord], m
     blocks = [_section(text), {"type": "actions", "elements": [
         _button("Undo", "undo", value, "danger"), _button("Correct", "correct", value)]}]
     return text, blocks
+
+
+def transfer_question(transfer: int, child: str, to_unit: str, asked_by: str) -> tuple[str, list[Block]]:
+    """The holding unit's team manager is asked to agree a child's move."""
+    text = (f"{escape(to_unit)} asks for child {child} to move to their unit (asked by <@{asked_by}>). If you agree, "
+            "the child's record, deadlines and reminders go to them; your unit stops seeing the child.")
+    value = {"transfer": transfer}
+    return text, [_section(text), {"type": "actions", "elements": [
+        _button("Transfer", "transfer_agree", value, "primary"), _button("Decline", "transfer_decline", value)]}]
 
 
 def questions(reading: ParseResult, message: tuple[str, str]) -> tuple[str, list[Block]]:
@@ -154,7 +159,7 @@ def notice_message(message: Message) -> tuple[str, list[Block]]:
 
 def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date) -> list[str]:
     """The weekly unit meeting discusses every child: one entry each."""
-    lines = [f"*Unit meeting agenda, {unit_name}, week of {for_people(today)}* ({len(children)} children)"]
+    lines = [f"*Unit meeting agenda, {escape(unit_name)}, week of {for_people(today)}* ({len(children)} children)"]
     for c in children:
         quiet = c.last_update is None or (today - c.last_update.astimezone(LONDON).date()).days >= 28
         flags = " :warning: no update for 4 weeks" if quiet else ""
@@ -162,9 +167,10 @@ def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date) ->
         lines += [f"  :red_circle: overdue: {d.title} (due {for_people(d.due)}, {d.standard})" for d in c.overdue]
         lines += [f"  due: {d.title} (due {for_people(d.due)}, {d.standard})" for d in c.due_this_week]
         lines += [f"  since last week: {describe_event(e)}" for e in c.events_since if e.event != "retraction"]
-        lines += [f"  decided: {d.target} due {for_people(d.due)} by <@{d.by}>: {d.reason}" for d in c.decisions_since]
+        lines += [f"  decided: {d.target} due {for_people(d.due)} by <@{d.by}>: {escape(d.reason)}"
+                  for d in c.decisions_since]
         lines += [f"  flexible scheme, review this week: {d.target} set for {for_people(d.due)} by <@{d.by}>: "
-                  f"{d.reason}" for d in c.to_review]
+                  f"{escape(d.reason)}" for d in c.to_review]
         if not (c.overdue or c.due_this_week or c.events_since or c.decisions_since or c.to_review):
             lines.append("  nothing due this week")
     return lines

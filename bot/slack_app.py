@@ -24,8 +24,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.conversation import Conversation, Incoming, slash_query
-from bot.replies import Reply, notice_message
-from scheduler.outbox import Message, SendResult
+from bot.replies import notice_message
+from scheduler.outbox import Message, Reply, SendResult
 from rules.calendar import LONDON
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,15 @@ def api_url() -> str:
 def post(client: WebClient, reply: Reply) -> None:
     if reply.only_for:
         client.chat_postEphemeral(channel=reply.channel, user=reply.only_for, text=reply.text,
-                                  blocks=reply.blocks or None)
+                                  blocks=reply.blocks or None, thread_ts=reply.thread_ts)
     else:
         client.chat_postMessage(channel=reply.channel, text=reply.text, blocks=reply.blocks or None,
                                 thread_ts=reply.thread_ts)
+
+
+def _channel(body: dict[str, Any]) -> str:
+    """The channel a button was clicked in (a unit's, or the DM of a reminder)."""
+    return str((body.get("channel") or {}).get("id", ""))
 
 
 def _now() -> datetime:
@@ -156,12 +161,22 @@ def build_app(conversation: Conversation, token: str, signing_secret: str | None
     def mark_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         value = json.loads(action["value"])
-        channel = (body.get("channel") or {}).get("id", "")
-        send(conversation.mark_done(value["deadline"], body["user"]["id"], action["action_ts"], now(), channel))
+        send(conversation.mark_done(value["deadline"], body["user"]["id"], action["action_ts"], now(), _channel(body)))
+
+    @app.action(re.compile(r"^transfer_(agree|decline)$"))
+    def transfer(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        value = json.loads(action["value"])
+        send(conversation.decide_transfer(int(value["transfer"]), action["action_id"] == "transfer_agree",
+                                          body["user"]["id"], now(), _channel(body)))
 
     @app.action("reason")
     def reason(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
+        if refused := conversation.may_give_reason(json.loads(action["value"])["deadline"], body["user"]["id"],
+                                                   _channel(body)):
+            send(refused)
+            return
         client.views_open(trigger_id=body["trigger_id"], view={
             "type": "modal", "callback_id": "reason_form", "private_metadata": action["value"],
             "title": {"type": "plain_text", "text": "Reason or extension"},
@@ -184,11 +199,15 @@ def build_app(conversation: Conversation, token: str, signing_secret: str | None
             return
         ack()
         send(conversation.record_reason(json.loads(view["private_metadata"])["deadline"], body["user"]["id"],
-                                        values["reason"]["text"]["value"] or "", new_due, now()))
+                                        values["reason"]["text"]["value"] or "", new_due, now(), view["id"]))
 
     @app.action("correct")
     def correct(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
+        where = json.loads(action["value"])
+        if refused := conversation.may_correct(where["channel"], where["ts"], body["user"]["id"]):
+            send(refused)
+            return
         client.views_open(trigger_id=body["trigger_id"], view={
             "type": "modal", "callback_id": "correct_form", "private_metadata": action["value"],
             "title": {"type": "plain_text", "text": "Correct an update"},

@@ -17,6 +17,9 @@ from rules.calendar import DEFAULT_YEARS, WorkingCalendar
 from rules.pack import RulePack, describe_validation_error, load_pack
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# Slack ids: people U... (W... on Enterprise Grid), channels C... (G... for older private ones).
+_PERSON = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
 class ConfigError(ValueError):
@@ -33,6 +36,18 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 def _clock(value: str) -> str:
     if not _CLOCK.match(value):
         raise ValueError('expected a time like "09:00"')
+    return value
+
+
+def _person(value: str) -> str:
+    if not _PERSON.match(value):
+        raise ValueError(f"expected a Slack member id like U012AB3CD (profile, then Copy member ID), not {value!r}")
+    return value
+
+
+def _channel(value: str) -> str:
+    if not _CHANNEL.match(value):
+        raise ValueError(f"expected a Slack channel id like C012AB3CD (channel details, at the bottom), not {value!r}")
     return value
 
 
@@ -65,6 +80,21 @@ class UnitConfig(_Strict):
     meeting_day: str = "monday"  # the weekly unit meeting: its agenda is posted that morning
     agenda_time: str = "09:00"
 
+    @field_validator("team_manager", "service_manager", "head_of_service", "coordinator", "child_protection_lead")
+    @classmethod
+    def _people(cls, value: str | None) -> str | None:
+        return value if value is None else _person(value)
+
+    @field_validator("practitioners")
+    @classmethod
+    def _practitioners(cls, value: list[str]) -> list[str]:
+        return [_person(v) for v in value]
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        return _channel(value)
+
     @field_validator("meeting_day")
     @classmethod
     def _weekday(cls, value: str) -> str:
@@ -88,6 +118,9 @@ class Config(_Strict):
     disabled_rules: list[str] = []
     units: list[UnitConfig] = []
     reminders: ReminderConfig = Field(default_factory=ReminderConfig)
+    # People's own words (message text, unanswered questions) are kept this long;
+    # the structured record (events, decisions, deadlines) is kept.
+    retention_days: int = Field(default=90, ge=1, le=3650)
 
     @field_validator("timezone")
     @classmethod

@@ -10,10 +10,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from store.models import DeadlineRecord
 from store.records import AgendaChild
+
+
+@dataclass
+class Reply:
+    """One message to post: in a channel (in a thread when thread_ts is set) or to a person."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    only_for: str | None = None  # a user id: shown only to them (ephemeral)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)
     skipped: int = 0
     recovered: int = 0
+    forgotten: int = 0  # message texts and unanswered questions past retention_days, removed
 
 
 @dataclass
@@ -48,6 +49,7 @@ def sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: P
     ledger = Ledger(store)
     report = SweepReport()
     if not dry_run:
+        report.forgotten = store.forget_words(now - timedelta(days=config.retention_days))
         report.recovered = _recover(store, ledger, outbox, config, calendar, now)
     today = now.astimezone(LONDON).date()
     working = is_working_time(calendar, policy, now)

@@ -114,8 +114,12 @@ class EventRecord(Base):
     channel: Mapped[str] = mapped_column(String(64))
     message_ts: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer, default=0)  # several updates in one message
-    text: Mapped[str] = mapped_column(Text, default="")  # what was posted, for audit
+    text: Mapped[str] = mapped_column(Text, default="")  # what was posted, for audit (kept retention_days)
     supersedes: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    # Recorded from an answer to the bot's question: posted_by is who answered,
+    # answered_for who posted the message it completes, answer_ts the answer itself.
+    answered_for: Mapped[str | None] = mapped_column(String(64))
+    answer_ts: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (
         # The same message stored twice is one event, even from two processes at once.
         UniqueConstraint("channel", "message_ts", "seq", name="uq_events_message"),
@@ -137,7 +141,48 @@ class Decision(Base):
     reason: Mapped[str] = mapped_column(Text)
     channel: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(64))
-    __table_args__ = (Index("ix_decisions_child", "child"),)
+    __table_args__ = (
+        Index("ix_decisions_child", "child"),
+        # One message or form submission is one decision, however often it arrives.
+        UniqueConstraint("channel", "message_ts", name="uq_decisions_message"),
+    )
+
+
+class Transfer(Base):
+    """A child moving between units: asked for by the new unit, agreed or declined by a
+    manager of the unit holding the child (SPEC section 8)."""
+
+    __tablename__ = "transfers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    child: Mapped[str] = mapped_column(ForeignKey("children.number"))
+    from_unit: Mapped[str] = mapped_column(String(64))
+    to_unit: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(64))  # where it was asked: told the outcome there
+    message_ts: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # asked | agreed | declined
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    __table_args__ = (
+        UniqueConstraint("channel", "message_ts", name="uq_transfers_message"),
+        Index("ix_transfers_child", "child"),
+    )
+
+
+class AccessRecord(Base):
+    """Who was shown or exported which children, when and how (SPEC section 8)."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    user_id: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(16))  # channel | dm | slash | home | export | report
+    units: Mapped[list[str]]
+    child: Mapped[str | None] = mapped_column(String(20))  # an answer about one child
+    children: Mapped[int] = mapped_column(Integer)  # how many children it showed
+    shown: Mapped[list[str]]  # their numbers, so "who saw child N" can be answered
+    __table_args__ = (Index("ix_access_log_at", "at"), Index("ix_access_log_user", "user_id"))
 
 
 class DeadlineRecord(Base):

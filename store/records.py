@@ -26,6 +26,7 @@ from rules.model import Deadline, Event, Override
 from rules.pack import RulePack
 from store.db import check_schema, make_engine
 from store.models import (
+    AccessRecord,
     Child,
     DeadlineBasis,
     Decision,
@@ -33,6 +34,7 @@ from store.models import (
     EventRecord,
     InboundMessage,
     PendingUpdate,
+    Transfer,
     Unit,
     UnitMember,
 )
@@ -70,6 +72,10 @@ class Posting:
     posted_by: str
     posted_at: datetime
     text: str = ""
+    # An answer to the bot's question about someone else's message: posted_by is who
+    # answered (the author of the record), answered_for who posted the message.
+    answered_for: str | None = None
+    answer_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,10 +142,12 @@ class Store:
         return cls(engine, config.rule_pack(), config.calendar())
 
     # -- units and people ---------------------------------------------------------
-    def sync_config(self, config: Config) -> list[str]:
-        """Make the units and members match timescales.toml; says what changed."""
+    def sync_config(self, config: Config, apply: bool = True) -> list[str]:
+        """Make the units and members match timescales.toml; says what changed (with
+        apply=False, what would change, changing nothing). Only `timescales db upgrade`
+        applies it: the config is the source of truth, never a side effect."""
         changes: list[str] = []
-        with self.session.begin() as s:
+        with self.session() as s:  # committed at the end only when applying
             existing = {u.id: u for u in s.scalars(select(Unit))}
             members_before = {(m.unit_id, m.user_id, m.role) for m in s.scalars(select(UnitMember))}
             for unit in config.units:
@@ -172,13 +180,21 @@ class Store:
             # A unit taken out of the config keeps its children's records (nothing is
             # lost) but nobody is a member any more, so nobody sees them until it returns.
             for unit_id in sorted(set(existing) - {u.id for u in config.units}):
-                changes.append(f"unit {unit_id} is no longer in the config; its records are kept")
+                if any(member[0] == unit_id for member in members_before):
+                    changes.append(f"unit {unit_id} is no longer in the config; its records are kept")
+            if apply:
+                s.commit()
         return changes
 
     def units_for(self, user: str) -> list[str]:
         """The units whose children this person may see."""
         with self.session() as s:
             return sorted(set(s.scalars(select(UnitMember.unit_id).where(UnitMember.user_id == user))))
+
+    def unit_names(self) -> dict[str, str]:
+        """Every unit the database holds (from the last `db upgrade`): id -> name."""
+        with self.session() as s:
+            return dict(s.execute(select(Unit.id, Unit.name).order_by(Unit.id)).all())
 
     def unit_for_channel(self, channel: str) -> str | None:
         with self.session() as s:
@@ -206,6 +222,11 @@ class Store:
             for m in s.scalars(select(UnitMember).where(UnitMember.unit_id == unit)):
                 people.setdefault(m.role, set()).add(m.user_id)
         return people
+
+    def children_of(self, units: Iterable[str]) -> list[str]:
+        """The numbers of the children these units hold."""
+        with self.session() as s:
+            return list(s.scalars(select(Child.number).where(Child.unit_id.in_(list(units))).order_by(Child.number)))
 
     def child_unit(self, child: str) -> str | None:
         with self.session() as s:
@@ -256,7 +277,8 @@ class Store:
                     "date": update_.date, "time": update_.time, "details": dict(update_.details),
                     "posted_by": posting.posted_by, "posted_at": posting.posted_at, "channel": posting.channel,
                     "message_ts": posting.message_ts, "seq": seq, "text": posting.text,
-                    "supersedes": update_.supersedes})
+                    "supersedes": update_.supersedes, "answered_for": posting.answered_for,
+                    "answer_ts": posting.answer_ts})
                 if inserted:
                     s.execute(update(Child).where(Child.number == update_.child)
                               .values(events_version=Child.events_version + 1))
@@ -285,7 +307,8 @@ class Store:
 
     def record_decision(self, child: str, kind: str, target: str, due: date, by: str, at: datetime, reason: str,
                         channel: str | None = None, message_ts: str | None = None) -> Decision:
-        """An override with its author and reason; the child's deadlines follow it."""
+        """An override with its author and reason; the child's deadlines follow it. The same
+        message or form arriving again is the same decision (unique on channel + message)."""
         if not reason.strip():
             raise DecisionNotAllowed("a decision that moves a deadline needs a reason")
         with self.session.begin() as s:
@@ -297,12 +320,94 @@ class Store:
                 if not (row.flexible_assessment or (unit and unit.flexible_assessment)):
                     raise DecisionNotAllowed(f"child {child}'s unit is not on the flexible assessment scheme; "
                                              "record an extension with a reason instead")
-            decision = Decision(child=child, kind=kind, target=target, due=due, by=by, at=at, reason=reason,
-                                channel=channel, message_ts=message_ts)
-            s.add(decision)
-            s.execute(update(Child).where(Child.number == child).values(events_version=Child.events_version + 1))
+            values = {"child": child, "kind": kind, "target": target, "due": due, "by": by, "at": at,
+                      "reason": reason, "channel": channel, "message_ts": message_ts}
+            if _insert_ignoring_duplicates(s, Decision, values):
+                s.execute(update(Child).where(Child.number == child).values(events_version=Child.events_version + 1))
+            query = select(Decision).where(Decision.child == child, Decision.channel == channel,
+                                           Decision.message_ts == message_ts)
+            decision = s.scalars(query if message_ts else query.order_by(Decision.id.desc())).first()
+            assert decision is not None
         self.recompute_child(child)
         return decision
+
+    # -- which unit holds a child, and moving children between units -----------------
+    def holders(self, children: Iterable[str]) -> dict[str, str]:
+        """Child number -> the unit holding it, for those any unit holds."""
+        numbers = sorted(set(children))
+        if not numbers:
+            return {}
+        with self.session() as s:
+            return dict(s.execute(select(Child.number, Child.unit_id).where(Child.number.in_(numbers))).all())
+
+    def ask_transfer(self, child: str, to_unit: str, by: str, at: datetime, channel: str,
+                     message_ts: str) -> Transfer:
+        """Ask for a child to move to `to_unit`; the same message asked again, or a request
+        already waiting for this child and unit, is the same request."""
+        with self.session.begin() as s:
+            row = s.get(Child, child)
+            if row is None:
+                raise DecisionNotAllowed(f"no unit holds child {child}")
+            waiting = s.scalars(select(Transfer).where(Transfer.child == child, Transfer.to_unit == to_unit,
+                                                       Transfer.state == "asked")).first()
+            if waiting is not None:
+                return waiting
+            _insert_ignoring_duplicates(s, Transfer, {
+                "child": child, "from_unit": row.unit_id, "to_unit": to_unit, "requested_by": by,
+                "requested_at": at, "channel": channel, "message_ts": message_ts, "state": "asked"})
+            transfer = s.scalars(select(Transfer).where(Transfer.channel == channel,
+                                                        Transfer.message_ts == message_ts)).one()
+        return transfer
+
+    def transfer(self, transfer_id: int) -> Transfer | None:
+        with self.session() as s:
+            return s.get(Transfer, transfer_id)
+
+    def decide_transfer(self, transfer_id: int, agree: bool, by: str, at: datetime) -> Transfer | None:
+        """Agree or decline a waiting request; None when it was decided already (a second
+        click, another manager first) or the child is no longer where it was asked from."""
+        with self.session.begin() as s:
+            transfer = s.get(Transfer, transfer_id, with_for_update=True)
+            child = s.get(Child, transfer.child, with_for_update=True) if transfer else None
+            if transfer is None or child is None or transfer.state != "asked" or child.unit_id != transfer.from_unit:
+                return None
+            transfer.state, transfer.decided_by, transfer.decided_at = ("agreed" if agree else "declined"), by, at
+            if agree:
+                # The new unit's reminders, lists and walls from now on; the lead is the
+                # person who asked until someone in the new unit allocates the child.
+                child.unit_id, child.lead_practitioner = transfer.to_unit, transfer.requested_by
+                s.execute(update(DeadlineRecord).where(DeadlineRecord.child == child.number)
+                          .values(unit_id=transfer.to_unit))
+        return transfer
+
+    # -- the access log and what is kept ----------------------------------------------
+    def log_access(self, user: str, via: str, units: Sequence[str], shown: Iterable[str], at: datetime,
+                   child: str | None = None) -> None:
+        numbers = sorted(set(shown))
+        with self.session.begin() as s:
+            s.add(AccessRecord(at=at, user_id=user, via=via, units=sorted(units), child=child,
+                               children=len(numbers), shown=numbers))
+
+    def access_log(self, child: str | None = None, user: str | None = None,
+                   since: datetime | None = None) -> list[AccessRecord]:
+        query = select(AccessRecord).order_by(AccessRecord.at, AccessRecord.id)
+        if user:
+            query = query.where(AccessRecord.user_id == user)
+        if since:
+            query = query.where(AccessRecord.at >= since)
+        with self.session() as s:
+            rows = list(s.scalars(query))
+        return [r for r in rows if child is None or r.child == child or child in r.shown]
+
+    def forget_words(self, before: datetime) -> int:
+        """People's own words older than `before` removed: message text (the structured
+        event stays) and questions nobody answered. Returns how many records changed."""
+        with self.session.begin() as s:
+            cleared = s.execute(update(EventRecord).where(EventRecord.posted_at < before, EventRecord.text != "")
+                                .values(text="")).rowcount  # type: ignore[attr-defined]
+            dropped = s.execute(delete(PendingUpdate).where(  # type: ignore[attr-defined]
+                PendingUpdate.posted_at < before)).rowcount
+        return int(cleared or 0) + int(dropped or 0)
 
     # -- deadlines -------------------------------------------------------------------
     def recompute_child(self, child: str) -> list[Deadline]:
@@ -454,7 +559,8 @@ class Store:
 
     # -- audit -----------------------------------------------------------------------
     def export_csv(self, child: str | None = None, unit: str | None = None) -> str:
-        """Events, deadlines and decisions with their authors, for audit and inspection."""
+        """Events, deadlines and decisions with their authors, for audit and inspection.
+        Every cell is safe to open in a spreadsheet (see `_cell`)."""
         with self.session() as s:
             children_q = select(Child.number)
             if child:
@@ -466,26 +572,50 @@ class Store:
                                .order_by(EventRecord.child, EventRecord.id)).all()
             decisions = s.scalars(select(Decision).where(Decision.child.in_(numbers))
                                   .order_by(Decision.child, Decision.id)).all()
+            transfers = s.scalars(select(Transfer).where(Transfer.child.in_(numbers))
+                                  .order_by(Transfer.child, Transfer.id)).all()
             deadlines = s.scalars(select(DeadlineRecord).where(DeadlineRecord.child.in_(numbers))
                                   .order_by(DeadlineRecord.child, DeadlineRecord.due)).all()
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["record", "child", "id", "what", "status", "date", "by", "recorded_at", "standard",
-                         "source", "reason_or_text", "supersedes"])
+                         "source", "reason_or_text", "supersedes", "met_on", "answers"])
+
+        def row(*cells: object) -> None:
+            writer.writerow([_cell(c) for c in cells])
+
         for e in events:
             when = e.date.isoformat() + (f"T{e.time.isoformat('minutes')}" if e.time else "")
-            writer.writerow(["event", e.child, e.id, e.event, e.status, when, e.posted_by,
-                             e.posted_at.astimezone(LONDON).isoformat(), "", "", e.text, e.supersedes or ""])
+            answers = f"message {e.message_ts} by {e.answered_for}" if e.answered_for else ""
+            row("event", e.child, e.id, e.event, e.status, when, e.posted_by,
+                e.posted_at.astimezone(LONDON).isoformat(), "", "", e.text, e.supersedes or "", "", answers)
         for d in decisions:
-            writer.writerow(["decision", d.child, d.id, f"{d.kind}: {d.target}", "", d.due.isoformat(), d.by,
-                             d.at.astimezone(LONDON).isoformat(), "", "", d.reason, ""])
+            row("decision", d.child, d.id, f"{d.kind}: {d.target}", "", d.due.isoformat(), d.by,
+                d.at.astimezone(LONDON).isoformat(), "", "", d.reason, "", "", "")
+        for t in transfers:
+            asked = f"transfer asked: {t.from_unit} -> {t.to_unit}"
+            row("decision", t.child, f"transfer-{t.id}", asked, "asked", t.requested_at.astimezone(LONDON).date(),
+                t.requested_by, t.requested_at.astimezone(LONDON).isoformat(), "", "", "", "", "", "")
+            if t.decided_at:
+                row("decision", t.child, f"transfer-{t.id}", f"transfer {t.state}: {t.from_unit} -> {t.to_unit}",
+                    t.state, t.decided_at.astimezone(LONDON).date(), t.decided_by,
+                    t.decided_at.astimezone(LONDON).isoformat(), "", "", "", "", "", "")
         now = datetime.now(LONDON)
         for r in deadlines:
             state = "overdue" if is_overdue(r, now) else r.state + (" (late)" if r.late else "")
-            writer.writerow(["deadline", r.child, r.id, r.title, state, r.due.isoformat(),
-                             (r.override or {}).get("by", ""), "", r.standard, r.source,
-                             (r.override or {}).get("reason", ""), ""])
+            met_on = r.closed_on.isoformat() if r.state == "met" and r.closed_on else ""
+            row("deadline", r.child, r.id, r.title, state, r.due.isoformat(), (r.override or {}).get("by", ""), "",
+                r.standard, r.source, (r.override or {}).get("reason", ""), "", met_on, "")
         return out.getvalue()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading '."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 # A child's history as the engine reads it, in the order it was recorded.

@@ -120,3 +120,38 @@ def store(db_url) -> Store:
     opened.sync_config(TEST_CONFIG)
     yield opened
     opened.engine.dispose()
+
+
+# -- the bot over the wire, with a fake Slack -----------------------------------
+from fake_slack import FakeSlack  # noqa: E402
+from wire import Bot  # noqa: E402
+
+
+@pytest.fixture
+def slack(monkeypatch):
+    fake = FakeSlack()
+    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    yield fake
+    fake.close()
+
+
+def running_bot(kind: str, slack: FakeSlack, tmp_path, request):
+    """The bot served on a free port over a fresh store of that kind."""
+    url = new_database(kind, tmp_path, request)
+    upgrade(make_engine(url))
+    opened = Store.open(url, TEST_CONFIG)
+    opened.sync_config(TEST_CONFIG)
+    running = Bot(opened, slack)
+    yield running
+    running.close()
+    opened.engine.dispose()
+
+
+@pytest.fixture
+def bot(slack, tmp_path, request):
+    yield from running_bot("sqlite", slack, tmp_path, request)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bot_on_both(slack, tmp_path, request):
+    yield from running_bot(request.param, slack, tmp_path, request)

@@ -117,11 +117,13 @@ def test_due_refuses_a_database_without_the_schema_then_works_after_upgrade(tmp_
     (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
     refused = timescales("due", cwd=tmp_path)
     assert refused.returncode == 2 and "run 'timescales db upgrade'" in refused.stderr
+    from store.db import head_revision
+
     upgraded = timescales("db", "upgrade", cwd=tmp_path)
-    assert upgraded.returncode == 0 and "schema none -> 0004" in upgraded.stdout
+    assert upgraded.returncode == 0 and f"schema none -> {head_revision()}" in upgraded.stdout
     assert "config: added unit unit-a (Unit A)" in upgraded.stdout
     again = timescales("db", "upgrade", cwd=tmp_path)
-    assert "already at 0004" in again.stdout and "config:" not in again.stdout
+    assert f"already at {head_revision()}" in again.stdout and "config:" not in again.stdout
     assert json.loads(timescales("due", "--json", cwd=tmp_path).stdout) == []
 
 
@@ -183,6 +185,83 @@ def test_an_unreachable_database_is_one_line(tmp_path):
 
 def test_export_refuses_a_unit_not_in_the_config(tmp_path):
     (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    timescales("db", "upgrade", cwd=tmp_path)
     out = timescales("export", "--unit", "unit-z", cwd=tmp_path)
     assert out.returncode == 2 and out.stderr.strip() == (
         "timescales: --unit 'unit-z' is not in timescales.toml (units: unit-a)")
+
+
+def _members(tmp_path: Path) -> set[tuple[str, str, str]]:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "timescales.db") as db:
+        return set(db.execute("select unit_id, user_id, role from unit_members"))
+
+
+def test_a_mistyped_or_missing_config_refuses_and_never_empties_the_units(tmp_path):
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    timescales("db", "upgrade", cwd=tmp_path)
+    members = _members(tmp_path)
+    assert ("unit-a", "U0TM", "team_manager") in members
+    typo = timescales("due", cwd=tmp_path, env={"TIMESCALES_CONFIG": str(tmp_path / "timescale.toml")})
+    assert typo.returncode == 2 and typo.stdout == ""
+    assert typo.stderr.strip() == f"timescales: cannot read {tmp_path / 'timescale.toml'}: No such file or directory"
+    (tmp_path / "timescales.toml").rename(tmp_path / "elsewhere.toml")
+    for args in (["due"], ["export", "--unit", "unit-a"], ["sweep", "--dry-run"]):
+        out = timescales(*args, cwd=tmp_path)
+        assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+        assert "timescales.toml not found, and the database holds units (unit-a)" in out.stderr
+    upgraded = timescales("db", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0 and "units and people are left as they are" in upgraded.stdout
+    assert _members(tmp_path) == members
+    assert json.loads(timescales("due", "--json", "--config", "elsewhere.toml", cwd=tmp_path).stdout) == []
+
+
+def test_a_config_edited_without_db_upgrade_is_pointed_out(tmp_path):
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    timescales("db", "upgrade", cwd=tmp_path)
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG.replace('["U0SW1"]', '["U0SW1", "U0SW9"]'))
+    out = timescales("due", "--json", cwd=tmp_path)
+    assert out.returncode == 0 and json.loads(out.stdout) == []
+    assert "differs from the units and people in the database: run 'timescales db upgrade'" in out.stderr
+    assert ("unit-a", "U0SW9", "practitioner") not in _members(tmp_path)
+
+
+@pytest.mark.parametrize(("line", "field"), [
+    ('channel = "C0UNITA"', 'channel = "#unit-a"'),
+    ('team_manager = "U0TM"', 'team_manager = "Jo Bloggs"'),
+    ('practitioners = ["U0SW1"]', 'practitioners = ["U0SW1", "sam@council.gov.uk"]'),
+])
+def test_slack_ids_are_checked_for_their_shape_with_the_field_named(tmp_path, line, field):
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG.replace(line, field))
+    out = timescales("db", "upgrade", cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    name = field.split(" =")[0]
+    assert f"field 'units.0.{name}" in out.stderr and "Slack" in out.stderr and "id like" in out.stderr
+
+
+def test_the_sqlite_files_are_readable_by_their_owner_only(tmp_path):
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    timescales("db", "upgrade", cwd=tmp_path)
+    timescales("chat", "--now", "2026-11-23T10:00", cwd=tmp_path, stdin="HV done for 123 today\n")
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("timescales.db")]
+    assert files and all(p.stat().st_mode & 0o777 == 0o600 for p in files), [(p, oct(p.stat().st_mode)) for p in files]
+
+
+def test_exports_are_in_the_access_log(tmp_path):
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    timescales("db", "upgrade", cwd=tmp_path)
+    timescales("chat", "--now", "2026-11-23T10:00", cwd=tmp_path,
+               stdin="strategy discussion held today for 123, S47 agreed\nHV done for 124 today\n"
+                     "what's due this week\n")
+    assert timescales("export", "--unit", "unit-a", cwd=tmp_path).returncode == 0
+    assert timescales("export", "--child", "１２３", cwd=tmp_path).returncode == 0
+    log = json.loads(timescales("access-log", "--json", cwd=tmp_path).stdout)
+    assert [(e["via"], e["units"], e["child"], e["children"]) for e in log] == [
+        ("channel", ["unit-a"], None, 1), ("export", ["unit-a"], None, 2), ("export", ["unit-a"], "123", 1)]
+    assert set(log[0]) == {"at", "user", "via", "units", "child", "children"}
+    assert log[1]["user"].startswith("cli:") and log[0]["user"] == "U0SW1"
+    only = json.loads(timescales("access-log", "--child", "124", "--json", cwd=tmp_path).stdout)
+    assert [e["via"] for e in only] == ["export"]
+    bad = timescales("access-log", "--from", "yesterday", cwd=tmp_path)
+    assert bad.returncode == 2 and "--from 'yesterday' is not an ISO 8601" in bad.stderr

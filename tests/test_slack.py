@@ -4,107 +4,9 @@ exactly as Slack sends them, and Web API calls out to a fake Slack on
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
 import time
-import urllib.error
-import urllib.request
-from datetime import datetime
-from typing import Any
 from urllib.parse import urlencode
-
-import pytest
-
-from bot.conversation import Conversation
-from bot.slack_app import build_app, http_server
-from conftest import TEST_CONFIG, new_database
-from fake_slack import FakeSlack
-from rules.calendar import LONDON
-from store.db import make_engine, upgrade
-from store.records import Store
-
-SECRET = "test-signing-secret"
-NOW = datetime(2026, 11, 23, 10, tzinfo=LONDON)
-MONDAY_TS = f"{NOW.timestamp():.6f}"
-
-
-class Bot:
-    """The app served on a free port, with its store and the fake Slack it talks to."""
-
-    def __init__(self, store: Store, slack: FakeSlack, now: datetime = NOW) -> None:
-        self.store, self.slack = store, slack
-        self.app = build_app(Conversation(store), "xoxb-test", SECRET, now=lambda: now)
-        self.server = http_server(self.app, 0, host="127.0.0.1")
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self._n = 0
-
-    def send(self, body: str, content_type: str, secret: str = SECRET, retry: int | None = None) -> int:
-        stamp = str(int(time.time()))
-        signature = "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
-        if retry is not None:
-            headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
-        request = urllib.request.Request(self.url, data=body.encode(), headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as refused:
-            return refused.code
-
-    def event(self, event: dict[str, Any], event_id: str | None = None, **kw: Any) -> int:
-        self._n += 1
-        envelope = {"token": "x", "team_id": "T0", "api_app_id": "A0", "type": "event_callback",
-                    "event_id": event_id or f"Ev{self._n:04d}", "event_time": int(time.time()), "event": event,
-                    "authorizations": [{"team_id": "T0", "user_id": "U0BOT", "is_bot": True}]}
-        return self.send(json.dumps(envelope), "application/json", **kw)
-
-    def message(self, text: str, user: str = "U0SW1", channel: str = "C0UNITA", ts: str | None = None,
-                **extra: Any) -> tuple[int, str]:
-        self._n += 1
-        ts = ts or f"{NOW.timestamp() + self._n:.6f}"
-        event = {"type": "message", "channel": channel, "user": user, "text": text, "ts": ts,
-                 "event_ts": ts, "channel_type": "channel", **extra}
-        return self.event(event), ts
-
-    def command(self, text: str, user: str = "U0UC", channel: str = "C0UNITA") -> int:
-        form = {"command": "/timescales", "text": text, "user_id": user, "channel_id": channel, "team_id": "T0",
-                "response_url": "http://127.0.0.1:9/unused", "trigger_id": "t1"}
-        return self.send(urlencode(form), "application/x-www-form-urlencoded")
-
-    def click(self, action_id: str, value: dict[str, Any], user: str = "U0SW1") -> int:
-        self._n += 1
-        payload = {"type": "block_actions", "user": {"id": user}, "team": {"id": "T0"}, "trigger_id": "t2",
-                   "container": {"type": "message"}, "channel": {"id": value["channel"]},
-                   "actions": [{"action_id": action_id, "value": json.dumps(value), "type": "button",
-                                "block_id": "b", "action_ts": f"{time.time() + self._n:.6f}"}]}
-        return self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def slack(monkeypatch):
-    fake = FakeSlack()
-    monkeypatch.setenv("SLACK_API_URL", fake.url)
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
-def bot(slack, tmp_path, request):
-    url = new_database("sqlite", tmp_path, request)
-    upgrade(make_engine(url))
-    store = Store.open(url, TEST_CONFIG)
-    store.sync_config(TEST_CONFIG)
-    running = Bot(store, slack)
-    yield running
-    running.close()
-    store.engine.dispose()
 
 
 def test_an_update_is_recorded_and_answered_in_its_thread(bot, slack):
@@ -168,10 +70,11 @@ def test_a_channel_answer_lists_only_that_channels_unit(bot, slack):
     reply = slack.wait_for(3)[2]
     assert "child 777" in reply["text"] and "child 888" not in reply["text"]
     bot.message("what's due this week?", user="U0SW3")  # unit B's practitioner, in unit A's channel
-    reply = slack.wait_for(4)[3]
-    assert "not in this channel's unit" in reply["text"] and "777" not in reply["text"]
+    (refused,) = slack.wait_for(1, "chat.postEphemeral")  # for the asker only
+    assert refused["user"] == "U0SW3"
+    assert "not in this channel's unit" in refused["text"] and "777" not in refused["text"]
     bot.message("what's due this week?", user="U0SM", channel="C0RANDOM")
-    reply = slack.wait_for(5)[4]
+    reply = slack.wait_for(4)[3]
     assert "direct message" in reply["text"] and "777" not in reply["text"]
 
 
