@@ -68,12 +68,12 @@ class TerminalSender:
         self.out = out
 
     def send(self, recipient: str, message: Message) -> SendResult:
-        text, _ = notice_message(message)
+        text = message.reply.text if message.reply else message.text or notice_message(message)[0]
         where = f"#{recipient}" if recipient.startswith(("C", "G")) else f"DM to {recipient}"
         print(f"[{where}] " + for_terminal(text).replace("\n", "\n    "), file=self.out)
         return SendResult(True, ts=message.batch)
 
-    def find(self, recipient: str, batch: str) -> str | None:
+    def find(self, recipient: str, message: Message) -> str | None:
         return None  # a terminal keeps no history to look in
 
 

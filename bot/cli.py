@@ -11,32 +11,36 @@ import difflib
 import getpass
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from time import monotonic
 from typing import NoReturn
 
 from sqlalchemy.exc import DBAPIError
-
-from slack_sdk import WebClient
 
 from bot.chat import DEMO_UNIT, TerminalSender, run_chat
 from bot.conversation import Conversation
 from bot.logs import configure_logging
 from bot.parser import ParseResult, parse
 from bot.parser.tokens import plain_digits
-from bot.slack_app import SlackSender, api_url, build_app, http_server
+from bot.slack_app import SlackBot, SlackSender, api_url, slack_client
+from bot.web import HttpService
 from rules.calendar import LONDON
 from rules.config import Config, load_config
 from rules.engine import child_deadlines
 from rules.model import Deadline, DetailValue, Event, Rule
 from rules.pack import RulePack
 from store.db import SchemaError, make_engine, upgrade
-from scheduler.jobs import start_scheduler
+from scheduler.jobs import Scheduled, start_scheduler
 from scheduler.outbox import Outbox
 from scheduler.sweep import sweep
+from store.inbox import Inbox
+from store.ledger import Ledger
 from store.records import Store
 
 DEFAULT_DB = "sqlite:///timescales.db"
@@ -363,24 +367,51 @@ def _slack_env(*names: str) -> dict[str, str]:
     return {n: os.environ[n] for n in names}
 
 
-def _scheduled_sweeps(ctx: Context, store: Store, token: str) -> None:
-    outbox = Outbox(SlackSender(WebClient(token=token, base_url=api_url())))
-    start_scheduler(lambda: sweep(store, outbox, ctx.config, datetime.now(LONDON)))
+STOP_WITHIN = 25.0  # seconds from SIGTERM to exit (SPEC section 10)
+
+
+def _scheduled_sweeps(ctx: Context, store: Store, token: str) -> Scheduled:
+    outbox = Outbox(SlackSender(slack_client(token)))
+    return start_scheduler(lambda: sweep(store, outbox, ctx.config, datetime.now(LONDON)))
+
+
+def _stopped(bot: SlackBot, scheduled: Scheduled | None, began: float) -> int:
+    """Finish what is in hand within STOP_WITHIN seconds of the signal, then exit 0; what
+    could not be finished waits in the store for the next start."""
+    for name in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(name, signal.SIG_IGN)
+    left = lambda: max(0.0, STOP_WITHIN - 1 - (monotonic() - began))  # noqa: E731
+    finished = bot.stop(left())
+    if scheduled is not None:
+        finished = scheduled.stop(left()) and finished
+    print("Stopped: " + ("everything in hand was finished." if finished else
+                         "what was not finished is stored and is done at the next start."), flush=True)
+    if not finished:  # a sweep or a request still running: its claims and leases make it safe to leave
+        sys.stderr.flush()
+        os._exit(0)
+    return 0
+
+
+def _exit_on_sigterm(*_: object) -> None:
+    raise SystemExit(0)  # waitress stops its loop on SystemExit, as on Ctrl-C
 
 
 def cmd_serve(ctx: Context) -> int:
     env = _slack_env("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     store = open_store(ctx)
-    app = build_app(Conversation(store), env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"])
-    if not ctx.args.no_scheduler:
-        _scheduled_sweeps(ctx, store, env["SLACK_BOT_TOKEN"])
-    server = http_server(app, ctx.args.port)
-    print(f"Listening on port {ctx.args.port} at /slack/events (Slack API {api_url()})", flush=True)
+    bot = SlackBot(Conversation(store), env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"])
+    service = HttpService(bot, ctx.args.port)
+    bot.start()
+    scheduled = None if ctx.args.no_scheduler else _scheduled_sweeps(ctx, store, env["SLACK_BOT_TOKEN"])
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    print(f"Listening on port {service.port} at /slack/events, /health and /ready (Slack API {api_url()})",
+          flush=True)
     try:
-        server.serve_forever()
+        service.serve()
     finally:
-        server.server_close()
-    return 0
+        began = monotonic()
+        service.close()
+    return _stopped(bot, scheduled, began)
 
 
 def cmd_sweep(ctx: Context) -> int:
@@ -391,7 +422,7 @@ def cmd_sweep(ctx: Context) -> int:
     if args.dry_run:
         sender: SlackSender | TerminalSender = TerminalSender(sys.stdout)
     else:
-        sender = SlackSender(WebClient(token=_slack_env("SLACK_BOT_TOKEN")["SLACK_BOT_TOKEN"], base_url=api_url()))
+        sender = SlackSender(slack_client(_slack_env("SLACK_BOT_TOKEN")["SLACK_BOT_TOKEN"]))
     report = sweep(store, Outbox(sender), ctx.config, now, dry_run=args.dry_run)
     if args.dry_run:
         for recipient, message in report.messages.items():
@@ -399,9 +430,37 @@ def cmd_sweep(ctx: Context) -> int:
     messages, lines = len(report.messages), sum(len(m.notices) for m in report.messages.values())
     print(f"{'would send' if args.dry_run else 'sent'} {messages} message{'' if messages == 1 else 's'} "
           f"({lines} reminder and escalation line{'' if lines == 1 else 's'})"
-          + (f"; {len(report.failed)} failed, left for the next sweep" if report.failed else "")
+          + (f"; {len(report.failed)} not delivered, left for the next sweep" if report.failed else "")
+          + (f"; {len(report.refused)} refused by Slack for good, reported to the unit (timescales status)"
+             if report.refused else "")
           + (f"; {report.recovered} recovered from an earlier sweep" if report.recovered else ""))
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.refused else 0
+
+
+def cmd_status(ctx: Context) -> int:
+    """The delivery state (SPEC section 10): what is waiting, what failed and why."""
+    store = open_store(ctx)
+    ledger = Ledger(store)
+    pending, oldest = ledger.pending()
+    last = ledger.marked("last_sweep")
+    requests = Inbox(store.engine).counts()
+    waiting, given_up = requests.get("waiting", 0) + requests.get("working", 0), requests.get("failed", 0)
+    failures = [{"recipient": f.recipient, "error": f.error, "since": f.since.astimezone(LONDON).isoformat(),
+                 "messages": f.messages} for f in ledger.failures(datetime.min.replace(tzinfo=LONDON))]
+    oldest_at = oldest.astimezone(LONDON).isoformat() if oldest else None
+    last_at = last.at.astimezone(LONDON).isoformat() if last else None
+    if ctx.json:
+        print(json.dumps({"pending": pending, "failed": ledger.failed_messages(), "oldest_pending": oldest_at,
+                          "last_sweep": last_at, "failures": failures,
+                          "requests": {"waiting": waiting, "failed": given_up}}, indent=1))
+        return 0
+    print(f"{pending} message{'' if pending == 1 else 's'} waiting to be sent"
+          + (f" (the oldest claimed {oldest_at})" if oldest_at else "")
+          + f"; {ledger.failed_messages()} refused by Slack; last sweep {last_at or 'never'}")
+    for f in failures:
+        print(f"  {f['messages']} to {f['recipient']}: {f['error']} (since {f['since']})")
+    print(f"{waiting} Slack request{'' if waiting == 1 else 's'} waiting to be handled, {given_up} given up")
+    return 0
 
 
 def cmd_run(ctx: Context) -> int:
@@ -409,10 +468,19 @@ def cmd_run(ctx: Context) -> int:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         store = open_store(ctx)
-        app = build_app(Conversation(store), os.environ["SLACK_BOT_TOKEN"])
-        _scheduled_sweeps(ctx, store, os.environ["SLACK_BOT_TOKEN"])
-        SocketModeHandler(app, os.environ["SLACK_APP_TOKEN"]).start()
-        return 0
+        bot = SlackBot(Conversation(store), os.environ["SLACK_BOT_TOKEN"])
+        bot.start()
+        scheduled = _scheduled_sweeps(ctx, store, os.environ["SLACK_BOT_TOKEN"])
+        socket_mode = SocketModeHandler(bot.front, os.environ["SLACK_APP_TOKEN"])
+        stopping = threading.Event()
+        for name in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(name, lambda *_: stopping.set())
+        socket_mode.connect()
+        print("Connected to Slack over Socket Mode.", flush=True)
+        stopping.wait()
+        began = monotonic()
+        socket_mode.close()  # no more requests taken; those not acknowledged Slack sends again
+        return _stopped(bot, scheduled, began)
     print("No SLACK_BOT_TOKEN / SLACK_APP_TOKEN set: running the chat in this terminal instead of Slack "
           "(app_manifest.yml and the README's 'Connecting Slack' give you the tokens).")
     ctx.args.unit = ctx.args.user = None
@@ -464,6 +532,11 @@ def build_parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--now", help="the time to judge open/overdue at (default: now)")
     deadlines.add_argument("--json", action="store_true")
     commands["deadlines"] = cmd_deadlines
+
+    status = sub.add_parser("status", help="the delivery state: messages waiting, refused, the last sweep")
+    _common(status)
+    status.add_argument("--json", action="store_true")
+    commands["status"] = cmd_status
 
     sweep_cmd = sub.add_parser("sweep", help="one pass of the reminder and escalation job")
     _common(sweep_cmd)

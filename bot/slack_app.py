@@ -1,35 +1,55 @@
-"""Slack: Bolt listeners (thin: the conversation does the work), the HTTP server
-for `timescales serve`, and Socket Mode for `timescales run`.
+"""Slack: a front door that stores every request before Slack is acknowledged, Bolt
+listeners (thin: the conversation does the work) run by workers from that store, and
+every post delivered through the ledger and the outbox (SPEC section 10).
 
-Every Web API call goes through one WebClient whose base URL is SLACK_API_URL,
-so GovSlack, proxies and the tests' fake Slack all work. Events are
-acknowledged at once and handled on Bolt's worker threads, well inside Slack's
-3 seconds; buttons and slash commands call ack() before doing anything.
+Two Bolt apps share one WebClient. The front door verifies signatures (HTTP) and
+writes the request to the inbox: stored, it answers 200 (Socket Mode: acks); not
+stored (the database down or locked), it answers 503 (Socket Mode: no ack), so
+Slack sends it again. The handler app, with the listeners, runs each stored request
+to the end in a worker thread (process_before_response), and the request is marked
+done only then: a crash or a stop leaves it for the next start.
+
+Every Web API call goes to SLACK_API_URL, and the client never retries by itself:
+a re-send that may post twice is the outbox's decision, made after looking in the
+channel's history (slack_sdk's default handler retries a dropped connection blindly).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
-from collections.abc import Callable, Sequence
+import socket
+import uuid
+from collections.abc import Callable
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.client import HTTPException
 from typing import Any
+from urllib.error import URLError
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import Conversation, Incoming, slash_query
+from bot.inbox import InboxWorkers
 from bot.replies import notice_message
-from scheduler.outbox import Message, Reply, SendResult
 from rules.calendar import LONDON
+from scheduler.delivery import deliver_replies
+from scheduler.outbox import LookupFailed, Message, Outbox, Reply, SendResult
+from store.db import make_engine
+from store.inbox import Inbox, Request
+from store.records import HANDLING
 
 log = logging.getLogger(__name__)
 SLACK_API_URL = "https://slack.com/api/"
+# Slack's errors that say "not now" rather than "never": retried like a 500.
+TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
 def api_url() -> str:
@@ -37,13 +57,9 @@ def api_url() -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def post(client: WebClient, reply: Reply) -> None:
-    if reply.only_for:
-        client.chat_postEphemeral(channel=reply.channel, user=reply.only_for, text=reply.text,
-                                  blocks=reply.blocks or None, thread_ts=reply.thread_ts)
-    else:
-        client.chat_postMessage(channel=reply.channel, text=reply.text, blocks=reply.blocks or None,
-                                thread_ts=reply.thread_ts)
+def slack_client(token: str) -> WebClient:
+    """The Web API client: SLACK_API_URL, a bounded wait, no retries of its own."""
+    return WebClient(token=token, base_url=api_url(), timeout=20, retry_handlers=[])
 
 
 def _channel(body: dict[str, Any]) -> str:
@@ -60,9 +76,35 @@ def _at(ts: str) -> datetime:
     return datetime.fromtimestamp(float(ts), LONDON)
 
 
+def refused_result(refused: SlackApiError) -> SendResult:
+    """What Slack's refusal means for trying again."""
+    status = refused.response.status_code
+    error = str(refused.response.get("error") or f"HTTP {status}")
+    if status == 429:
+        retry_after = refused.response.headers.get("Retry-After") or refused.response.headers.get("retry-after")
+        return SendResult(False, retry_after=float(retry_after or 1), error="ratelimited")
+    if status >= 500:  # Slack may have posted it before failing: look before sending again
+        return SendResult(False, error=error, maybe_sent=True)
+    if error in TRANSIENT_ERRORS:
+        return SendResult(False, error=error)
+    return SendResult(False, error=error, permanent=True)
+
+
+def broken_result(error: Exception) -> SendResult:
+    """A network error: unreachable (nothing was sent), or broken mid-way (Slack may have it)."""
+    reason = error.reason if isinstance(error, URLError) else error
+    if isinstance(reason, (ConnectionRefusedError, socket.gaierror)) or (
+            isinstance(reason, OSError) and reason.errno in (101, 113)):  # network / host unreachable
+        return SendResult(False, error=f"Slack unreachable ({type(reason).__name__})", unreachable=True)
+    return SendResult(False, error=f"connection broken ({type(reason).__name__})", maybe_sent=True)
+
+
+NETWORK_ERRORS = (URLError, OSError, HTTPException)
+
+
 class SlackSender:
-    """The scheduler's Sender for Slack: posts with the batch id in the message
-    metadata, and finds a batch again in the channel's recent history."""
+    """The outbox's Sender for Slack: posts with the batch id in the message metadata,
+    and finds a batch again in the channel's (or the thread's) recent history."""
 
     EVENT_TYPE = "timescales_notice"
 
@@ -70,200 +112,272 @@ class SlackSender:
         self.client = client
 
     def send(self, recipient: str, message: Message) -> SendResult:
-        text, blocks = notice_message(message)
+        reply = message.reply
         try:
-            response = self.client.chat_postMessage(
-                channel=recipient, text=text, blocks=blocks,
-                metadata={"event_type": self.EVENT_TYPE, "event_payload": {"batch": message.batch}})
+            if reply and reply.only_for:
+                response = self.client.chat_postEphemeral(channel=reply.channel, user=reply.only_for, text=reply.text,
+                                                          blocks=reply.blocks or None, thread_ts=reply.thread_ts)
+            else:
+                if reply:
+                    text, blocks, thread = reply.text, reply.blocks, reply.thread_ts
+                elif message.text:
+                    text, blocks, thread = message.text, [], None
+                else:
+                    (text, blocks), thread = notice_message(message), None
+                response = self.client.chat_postMessage(
+                    channel=recipient, text=text, blocks=blocks or None, thread_ts=thread,
+                    metadata={"event_type": self.EVENT_TYPE, "event_payload": {"batch": message.batch}})
         except SlackApiError as refused:
-            status = refused.response.status_code
-            retry_after = refused.response.headers.get("Retry-After") if status == 429 else None
-            return SendResult(False, retry_after=float(retry_after) if retry_after else None,
-                              error=f"{status} {refused.response.get('error', '')}")
-        return SendResult(True, ts=response.get("ts"))
+            return refused_result(refused)
+        except NETWORK_ERRORS as broken:
+            return broken_result(broken)
+        return SendResult(True, ts=response.get("ts") or response.get("message_ts"))
 
-    def find(self, recipient: str, batch: str) -> str | None:
+    def find(self, recipient: str, message: Message) -> str | None:
+        reply = message.reply
+        if reply and reply.only_for:
+            return None  # an ephemeral message is in nobody's history: it is sent again
         try:
             channel = recipient
             if recipient.startswith(("U", "W")):  # a person: their DM with the bot
                 channel = self.client.conversations_open(users=recipient)["channel"]["id"]
-            history = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
-        except SlackApiError:
-            return None
-        messages: list[dict[str, Any]] = history.get("messages") or []
-        for posted in messages:
+            if reply and reply.thread_ts:
+                history = self.client.conversations_replies(channel=channel, ts=reply.thread_ts, limit=200,
+                                                            include_all_metadata=True)
+            else:
+                history = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+        except SlackApiError as refused:
+            result = refused_result(refused)
+            if result.permanent:
+                return None  # no such channel: the send will be refused for good and reported
+            raise LookupFailed(result.error) from None
+        except NETWORK_ERRORS as broken:
+            raise LookupFailed(broken_result(broken).error) from None
+        for posted in history.get("messages") or []:
             payload = (posted.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("batch") == batch:
+            if payload.get("batch") == message.batch:
                 return str(posted["ts"])
         return None
 
 
-def build_app(conversation: Conversation, token: str, signing_secret: str | None = None,
-              now: Callable[[], datetime] = _now) -> App:
-    client = WebClient(token=token, base_url=api_url())
-    # Over HTTP every request's signature is checked; Socket Mode has no signatures to check.
-    app = App(client=client, signing_secret=signing_secret,
-              request_verification_enabled=signing_secret is not None)
+def request_key(body: dict[str, Any], raw: str) -> str:
+    """What Slack's retries of one request share: the event id, the view, the click."""
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return f"event:{body['event_id']}"
+    if body.get("command") and body.get("trigger_id"):
+        return f"command:{body['trigger_id']}"
+    if body.get("type") == "view_submission" and (body.get("view") or {}).get("id"):
+        return f"view:{body['view']['id']}"
+    if body.get("type") == "block_actions" and body.get("actions"):
+        action = body["actions"][0]
+        return f"action:{(body.get('user') or {}).get('id')}:{action.get('action_id')}:{action.get('action_ts')}"
+    return "body:" + hashlib.sha256(raw.encode()).hexdigest()
 
-    def send(replies: list[Reply]) -> None:
-        for reply in replies:
-            post(client, reply)
 
-    def on_message(event: dict[str, Any], context: dict[str, Any]) -> None:
-        subtype = event.get("subtype")
-        if event.get("bot_id") or subtype == "bot_message" or event.get("user") == context.get("bot_user_id"):
-            return  # never answer ourselves or other bots
-        channel = event["channel"]
-        if subtype == "message_changed":
-            new = event["message"]
-            if new.get("bot_id") or new.get("text") == event.get("previous_message", {}).get("text"):
+class SlackBot:
+    """The bot on Slack: the front door, the workers and the handler app."""
+
+    def __init__(self, conversation: Conversation, token: str, signing_secret: str | None = None,
+                 now: Callable[[], datetime] = _now, workers: int = 4) -> None:
+        self.conversation, self.now = conversation, now
+        store = conversation.store
+        self.client = slack_client(token)
+        self.outbox = Outbox(SlackSender(self.client), per_channel_gap=0)
+        # The front door waits at most 2 s for the database: Slack wants an answer in 3.
+        self.inbox = Inbox(make_engine(store.engine.url.render_as_string(hide_password=False), wait=2))
+        self.workers = InboxWorkers(self.inbox, self._handle, workers)
+        # Over HTTP every request's signature is checked; Socket Mode has no signatures to check.
+        self.front = App(client=self.client, signing_secret=signing_secret,
+                         request_verification_enabled=signing_secret is not None)
+        self.front.use(self._store_first)
+        self.handler = App(client=self.client, request_verification_enabled=False, token_verification_enabled=False,
+                           process_before_response=True)
+        self._listen(self.handler)
+
+    def start(self) -> None:
+        self.workers.start()
+
+    def stop(self, timeout: float) -> bool:
+        """Finish what the workers have in hand within `timeout` seconds; the rest stays stored."""
+        finished = self.workers.stop(timeout)
+        self.inbox.engine.dispose()
+        return finished
+
+    # -- the front door --------------------------------------------------------------
+    def _store_first(self, req: BoltRequest, next: Callable[[], None]) -> BoltResponse:  # noqa: A002 - Bolt's name
+        body: dict[str, Any] = req.body
+        if refusal := self._form_errors(body):  # shown in the form itself, so answered now; nothing to store
+            return BoltResponse(status=200, body=json.dumps({"response_action": "errors", "errors": refusal}),
+                                headers={"content-type": "application/json"})
+        raw = req.raw_body if req.mode == "http" else json.dumps(body)
+        content_type = (req.headers.get("content-type") or [""])[0]
+        try:
+            if self.inbox.put(request_key(body, raw), req.mode, content_type, raw):
+                self.workers.wake()
+        except SQLAlchemyError as down:
+            log.warning("a Slack request could not be stored (%s): not acknowledged, so Slack sends it again",
+                        type(down).__name__)
+            return BoltResponse(status=503, body="")
+        return BoltResponse(status=200, body="")
+
+    def _form_errors(self, body: dict[str, Any]) -> dict[str, str] | None:
+        view = body.get("view") or {}
+        if body.get("type") != "view_submission" or view.get("callback_id") != "reason_form":
+            return None
+        try:
+            new_due = view["state"]["values"]["due"]["date"].get("selected_date")
+            deadline = json.loads(view["private_metadata"])["deadline"]
+        except (KeyError, TypeError, ValueError):
+            return {"reason": "This form could not be read: please open it again."}
+        refusal = self.conversation.check_reason(deadline, body["user"]["id"], new_due)
+        return {"due": refusal} if refusal else None
+
+    # -- the workers' side -----------------------------------------------------------
+    def _handle(self, request: Request) -> bool:
+        """Run one stored request through the listeners; True when it was handled."""
+        http = request.mode == "http"
+        bolt = BoltRequest(body=request.body if http else json.loads(request.body), mode=request.mode,
+                           headers={"content-type": [request.content_type]} if http else None,
+                           context={"request": str(request.id)})
+        token = HANDLING.set(str(request.id))
+        try:
+            response = self.handler.dispatch(bolt)
+        finally:
+            HANDLING.reset(token)
+        return response.status != 500  # 404: no listener wants it, which is handled too
+
+    def send(self, replies: list[Reply], context: BoltContext) -> None:
+        deliver_replies(self.conversation.store, self.outbox, replies, str(context.get("request") or uuid.uuid4()),
+                        self.now())
+
+    def _open_form(self, trigger_id: str, view: dict[str, Any]) -> None:
+        try:  # a form's trigger lasts 3 seconds: no point trying again later
+            self.client.views_open(trigger_id=trigger_id, view=view)
+        except (SlackApiError, *NETWORK_ERRORS) as failed:
+            log.warning("a form could not be opened: %s", type(failed).__name__)
+
+    def _listen(self, app: App) -> None:
+        conversation, now, send = self.conversation, self.now, self.send
+
+        def on_message(event: dict[str, Any], context: BoltContext) -> None:
+            subtype = event.get("subtype")
+            if event.get("bot_id") or subtype == "bot_message" or event.get("user") == context.get("bot_user_id"):
+                return  # never answer ourselves or other bots
+            channel = event["channel"]
+            if subtype == "message_changed":
+                new = event["message"]
+                if new.get("bot_id") or new.get("text") == event.get("previous_message", {}).get("text"):
+                    return
+                send(conversation.edited(channel, new["ts"], new.get("text", ""), new.get("user", ""),
+                                         event.get("event_ts", event["ts"]), now()), context)
+            elif subtype == "message_deleted":
+                send(conversation.deleted(channel, event["deleted_ts"],
+                                          event.get("previous_message", {}).get("user", ""), now()), context)
+            elif subtype in (None, "thread_broadcast", "file_share"):
+                send(conversation.message(Incoming(
+                    channel=channel, user=event.get("user", ""), ts=event["ts"], text=event.get("text", ""),
+                    now=_at(event["ts"]) if now is _now else now(), thread_ts=event.get("thread_ts"),
+                    direct=event.get("channel_type") == "im")), context)
+
+        app.event("message")(on_message)
+        app.event("app_mention")(on_message)  # the same message again: the store drops the twin
+
+        @app.event("app_home_opened")
+        def home(event: dict[str, Any]) -> None:
+            try:
+                self.client.views_publish(user_id=event["user"],
+                                          view={"type": "home", "blocks": conversation.home(event["user"], now())})
+            except (SlackApiError, *NETWORK_ERRORS) as failed:  # shown again next time they open it
+                log.warning("App Home could not be published: %s", type(failed).__name__)
+
+        @app.command("/timescales")
+        def command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            reply = conversation.answer_query(slash_query(command.get("text", ""), now()), command["user_id"], now(),
+                                              command["channel_id"], None)
+            reply.only_for = command["user_id"]
+            send([reply], context)
+
+        @app.action(re.compile(r"^answer_\d+$"))
+        def chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            value = json.loads(action["value"])
+            send(conversation.chose(value["channel"], value["ts"], value["option"], body["user"]["id"],
+                                    action["action_ts"], now()), context)
+
+        @app.action("undo")
+        def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            value = json.loads(action["value"])
+            send(conversation.undo(value["channel"], value["ts"], body["user"]["id"], action["action_ts"], now()),
+                 context)
+
+        @app.action("mark_done")
+        def mark_done(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            value = json.loads(action["value"])
+            send(conversation.mark_done(value["deadline"], body["user"]["id"], action["action_ts"], now(),
+                                        _channel(body)), context)
+
+        @app.action(re.compile(r"^transfer_(agree|decline)$"))
+        def transfer(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            value = json.loads(action["value"])
+            send(conversation.decide_transfer(int(value["transfer"]), action["action_id"] == "transfer_agree",
+                                              body["user"]["id"], now(), _channel(body)), context)
+
+        @app.action("reason")
+        def reason(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            if refused := conversation.may_give_reason(json.loads(action["value"])["deadline"], body["user"]["id"],
+                                                       _channel(body)):
+                send(refused, context)
                 return
-            send(conversation.edited(channel, new["ts"], new.get("text", ""), new.get("user", ""),
-                                     event.get("event_ts", event["ts"]), now()))
-        elif subtype == "message_deleted":
-            send(conversation.deleted(channel, event["deleted_ts"],
-                                      event.get("previous_message", {}).get("user", ""), now()))
-        elif subtype in (None, "thread_broadcast", "file_share"):
-            send(conversation.message(Incoming(
-                channel=channel, user=event.get("user", ""), ts=event["ts"], text=event.get("text", ""),
-                now=_at(event["ts"]) if now is _now else now(), thread_ts=event.get("thread_ts"),
-                direct=event.get("channel_type") == "im")))
+            self._open_form(body["trigger_id"], {
+                "type": "modal", "callback_id": "reason_form", "private_metadata": action["value"],
+                "title": {"type": "plain_text", "text": "Reason or extension"},
+                "submit": {"type": "plain_text", "text": "Record"},
+                "blocks": [
+                    {"type": "input", "block_id": "reason", "label": {"type": "plain_text", "text": "Reason"},
+                     "element": {"type": "plain_text_input", "action_id": "text", "multiline": True}},
+                    {"type": "input", "block_id": "due", "optional": True,
+                     "label": {"type": "plain_text", "text": "New due date (an extension: managers only)"},
+                     "element": {"type": "datepicker", "action_id": "date"}}]})
 
-    app.event("message")(on_message)
-    app.event("app_mention")(on_message)  # the same message again: the store drops the twin
+        @app.view("reason_form")
+        def reasoned(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+            ack()  # the front door already refused what this person may not record, in the form
+            values = view["state"]["values"]
+            send(conversation.record_reason(json.loads(view["private_metadata"])["deadline"], body["user"]["id"],
+                                            values["reason"]["text"]["value"] or "",
+                                            values["due"]["date"].get("selected_date"), now(), view["id"]), context)
 
-    @app.event("app_home_opened")
-    def home(event: dict[str, Any]) -> None:
-        client.views_publish(user_id=event["user"], view={"type": "home", "blocks": conversation.home(event["user"], now())})
+        @app.action("correct")
+        def correct(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            where = json.loads(action["value"])
+            if refused := conversation.may_correct(where["channel"], where["ts"], body["user"]["id"]):
+                send(refused, context)
+                return
+            self._open_form(body["trigger_id"], {
+                "type": "modal", "callback_id": "correct_form", "private_metadata": action["value"],
+                "title": {"type": "plain_text", "text": "Correct an update"},
+                "submit": {"type": "plain_text", "text": "Correct"},
+                "blocks": [{"type": "input", "block_id": "what",
+                            "label": {"type": "plain_text", "text": "What should it say?"},
+                            "hint": {"type": "plain_text",
+                                     "text": "e.g. \"it was yesterday\", \"child 124 not 123\", \"booked for 3 Dec\""},
+                            "element": {"type": "plain_text_input", "action_id": "text"}}]})
 
-    @app.command("/timescales")
-    def command(ack: Ack, command: dict[str, Any]) -> None:
-        ack()
-        reply = conversation.answer_query(slash_query(command.get("text", ""), now()), command["user_id"], now(),
-                                          command["channel_id"], None)
-        reply.only_for = command["user_id"]
-        post(client, reply)
+        @app.view("correct_form")
+        def corrected(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            where = json.loads(view["private_metadata"])
+            text = view["state"]["values"]["what"]["text"]["value"] or ""
+            send(conversation.message(Incoming(channel=where["channel"], user=body["user"]["id"],
+                                               ts=f"form:{view['id']}", text="correction: " + text, now=now(),
+                                               thread_ts=where["ts"])), context)
 
-    @app.action(re.compile(r"^answer_\d+$"))
-    def chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        value = json.loads(action["value"])
-        send(conversation.chose(value["channel"], value["ts"], value["option"], body["user"]["id"],
-                                action["action_ts"], now()))
-
-    @app.action("undo")
-    def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        value = json.loads(action["value"])
-        send(conversation.undo(value["channel"], value["ts"], body["user"]["id"], action["action_ts"], now()))
-
-    @app.action("mark_done")
-    def mark_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        value = json.loads(action["value"])
-        send(conversation.mark_done(value["deadline"], body["user"]["id"], action["action_ts"], now(), _channel(body)))
-
-    @app.action(re.compile(r"^transfer_(agree|decline)$"))
-    def transfer(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        value = json.loads(action["value"])
-        send(conversation.decide_transfer(int(value["transfer"]), action["action_id"] == "transfer_agree",
-                                          body["user"]["id"], now(), _channel(body)))
-
-    @app.action("reason")
-    def reason(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        if refused := conversation.may_give_reason(json.loads(action["value"])["deadline"], body["user"]["id"],
-                                                   _channel(body)):
-            send(refused)
-            return
-        client.views_open(trigger_id=body["trigger_id"], view={
-            "type": "modal", "callback_id": "reason_form", "private_metadata": action["value"],
-            "title": {"type": "plain_text", "text": "Reason or extension"},
-            "submit": {"type": "plain_text", "text": "Record"},
-            "blocks": [
-                {"type": "input", "block_id": "reason", "label": {"type": "plain_text", "text": "Reason"},
-                 "element": {"type": "plain_text_input", "action_id": "text", "multiline": True}},
-                {"type": "input", "block_id": "due", "optional": True,
-                 "label": {"type": "plain_text", "text": "New due date (an extension: managers only)"},
-                 "element": {"type": "datepicker", "action_id": "date"}}]})
-
-    @app.view("reason_form")
-    def reasoned(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view["state"]["values"]
-        new_due = values["due"]["date"].get("selected_date")
-        refusal = conversation.check_reason(json.loads(view["private_metadata"])["deadline"], body["user"]["id"],
-                                            new_due)
-        if refusal:
-            ack(response_action="errors", errors={"due": refusal})
-            return
-        ack()
-        send(conversation.record_reason(json.loads(view["private_metadata"])["deadline"], body["user"]["id"],
-                                        values["reason"]["text"]["value"] or "", new_due, now(), view["id"]))
-
-    @app.action("correct")
-    def correct(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        where = json.loads(action["value"])
-        if refused := conversation.may_correct(where["channel"], where["ts"], body["user"]["id"]):
-            send(refused)
-            return
-        client.views_open(trigger_id=body["trigger_id"], view={
-            "type": "modal", "callback_id": "correct_form", "private_metadata": action["value"],
-            "title": {"type": "plain_text", "text": "Correct an update"},
-            "submit": {"type": "plain_text", "text": "Correct"},
-            "blocks": [{"type": "input", "block_id": "what", "label": {"type": "plain_text", "text": "What should it say?"},
-                        "hint": {"type": "plain_text", "text": "e.g. \"it was yesterday\", \"child 124 not 123\", \"booked for 3 Dec\""},
-                        "element": {"type": "plain_text_input", "action_id": "text"}}]})
-
-    @app.view("correct_form")
-    def corrected(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ack()
-        where = json.loads(view["private_metadata"])
-        text = view["state"]["values"]["what"]["text"]["value"] or ""
-        send(conversation.message(Incoming(channel=where["channel"], user=body["user"]["id"], ts=f"form:{view['id']}",
-                                           text="correction: " + text, now=now(), thread_ts=where["ts"])))
-
-    @app.error
-    def failed(error: Exception, body: dict[str, Any]) -> None:
-        log.error("Slack request failed: %s", error, exc_info=error)
-
-    return app
-
-
-class _Handler(BaseHTTPRequestHandler):
-    app: App
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        if self.path.split("?")[0] != "/slack/events":
-            self.send_error(404)
-            return
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8")
-        headers: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in self.headers.items()}
-        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
-        payload = (response.body or "").encode("utf-8")
-        self.send_response(response.status)
-        for name, values in response.headers.items():
-            for value in values:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def do_GET(self) -> None:  # noqa: N802
-        payload = b"ok"
-        self.send_response(200 if self.path == "/health" else 404)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: one line per request is noise
-        log.debug(format, *args)
-
-
-def http_server(app: App, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:
-    """The Events API, slash commands and interactivity at /slack/events, a thread per request."""
-    handler = type("Handler", (_Handler,), {"app": app})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+        @app.error
+        def failed(error: Exception) -> None:
+            log.error("a Slack request failed: %s", type(error).__name__, exc_info=error)

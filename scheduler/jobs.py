@@ -15,6 +15,7 @@ at each unit's meeting time, so no job needs a wall-clock time of its own.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -27,12 +28,31 @@ log = logging.getLogger(__name__)
 SWEEP_TRIGGER = CronTrigger(minute="*/5", timezone=timezone.utc)
 
 
-def start_scheduler(run_sweep: Callable[[], object]) -> BackgroundScheduler:
+class Scheduled:
+    """The scheduler with its sweep job, and whether a sweep is running now."""
+
+    def __init__(self, scheduler: BackgroundScheduler, idle: threading.Event) -> None:
+        self.scheduler, self.idle = scheduler, idle
+
+    def stop(self, timeout: float) -> bool:
+        """No more sweeps; True when none is still running after `timeout` seconds (one
+        cut short is safe: its claims' leases run out and the next sweep finishes it)."""
+        self.scheduler.shutdown(wait=False)
+        return self.idle.wait(timeout)
+
+
+def start_scheduler(run_sweep: Callable[[], object]) -> Scheduled:
+    idle = threading.Event()
+    idle.set()
+
     def job() -> None:
+        idle.clear()
         try:
             run_sweep()
         except Exception:  # logged; the next run picks up whatever this one left
             log.exception("sweep failed")
+        finally:
+            idle.set()
 
     scheduler = BackgroundScheduler(timezone=LONDON)
     # coalesce: after a stall, one run, not a burst; misfire grace: a run up to 4 min
@@ -41,4 +61,4 @@ def start_scheduler(run_sweep: Callable[[], object]) -> BackgroundScheduler:
     scheduler.add_job(job, SWEEP_TRIGGER, id="sweep", replace_existing=True, coalesce=True,
                       misfire_grace_time=240, max_instances=1, next_run_time=datetime.now(timezone.utc))
     scheduler.start()
-    return scheduler
+    return Scheduled(scheduler, idle)

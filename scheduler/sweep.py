@@ -3,9 +3,11 @@ manager digest that has come due and is not yet sent. The scheduler runs it
 every five minutes; `timescales sweep --now ISO` runs exactly this.
 
 Exactly once: each message is claimed in the ledger (a unique key per deadline,
-step, due date and recipient) before it is sent, and marked sent only when
-Slack said ok. A crash between the two leaves the claim; the next sweep finds
-it, looks in Slack's recent history for the message (its metadata carries the
+step, due date and recipient) under this sweep's lease before it is sent, and
+marked sent only when Slack said ok. A sweep that is still running holds its
+claims (a heartbeat renews them), so an overlapping sweep never takes them; one
+that died leaves them to be taken over when the lease runs out, and the next
+sweep looks in Slack's recent history for the message (its metadata carries the
 batch id) and sends it only if it is not there.
 """
 
@@ -15,25 +17,29 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from rules.calendar import LONDON, WorkingCalendar
-from rules.config import WEEKDAYS, Config, UnitConfig
+from rules.calendar import LONDON
+from rules.config import WEEKDAYS, Config
+from scheduler.delivery import REPORT_FAILURES_FOR, Heartbeat, Outcomes, report_failures, settle
 from scheduler.notices import REMINDERS, STEPS, Policy, days_late, is_working_time, steps_for
-from scheduler.outbox import Message, Notice, Outbox
-from store.ledger import Claim, Ledger
+from scheduler.outbox import Message, Notice, Outbox, Reply
+from store.inbox import Inbox, utc_now
+from store.ledger import Claim, Ledger, Stranded, new_owner
 from store.models import DeadlineRecord
-from store.records import DueItem, Store
+from store.records import DueItem, Store, UnitPeople
 
 MANAGERS = ("team_manager", "service_manager", "head_of_service")
-STRANDED_AFTER = timedelta(minutes=2)  # a claim this old and unsent was left by a crash or an outage
+KEEP_HANDLED_REQUESTS = timedelta(days=1)  # the inbox's handled requests, for looking into a fault
 
 
 @dataclass
 class SweepReport:
     messages: dict[str, Message] = field(default_factory=dict)  # recipient -> what was sent
-    failed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # left for the next sweep (Slack down, rate limits)
+    refused: list[str] = field(default_factory=list)  # refused by Slack for good: marked failed, reported
     skipped: int = 0
     recovered: int = 0
     forgotten: int = 0  # message texts and unanswered questions past retention_days, removed
+    failure_reports: int = 0
 
 
 @dataclass
@@ -45,17 +51,60 @@ class _Outgoing:
 def sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: Policy | None = None,
           dry_run: bool = False) -> SweepReport:
     policy = policy or Policy.from_config(config)
-    calendar = store.calendar
-    ledger = Ledger(store)
+    ledger = Ledger(store, timedelta(seconds=config.reminders.claim_lease_seconds))
     report = SweepReport()
-    if not dry_run:
-        report.forgotten = store.forget_words(now - timedelta(days=config.retention_days))
-        report.recovered = _recover(store, ledger, outbox, config, calendar, now)
+    if dry_run:
+        _due_messages(store, ledger, config, policy, now, report, dry_run=True)
+        return report
+    owner = new_owner()
+    outcomes = Outcomes()
+    with Heartbeat(ledger, owner):
+        _forget(store, ledger, config, now, report)
+        working = is_working_time(store.calendar, policy, now)
+        if working:
+            _retry_failures_daily(ledger, now)
+        report.recovered = _recover(store, ledger, outbox, now, owner, outcomes)
+        _due_messages(store, ledger, config, policy, now, report, owner=owner, outbox=outbox, outcomes=outcomes)
+        if working:
+            report.failure_reports = report_failures(store, ledger, outbox, now, owner, outcomes)
+        ledger.sent_batches(outcomes.delivered, now)
+    report.failed += outcomes.failed
+    report.refused += outcomes.refused
+    ledger.mark("last_sweep", utc_now())
+    return report
+
+
+def _forget(store: Store, ledger: Ledger, config: Config, now: datetime, report: SweepReport) -> None:
+    """What is kept only for a while (SPEC section 8): people's words past retention_days,
+    and the inbox's handled requests."""
+    before = now - timedelta(days=config.retention_days)
+    report.forgotten = store.forget_words(before) + ledger.forget_replies(before)
+    Inbox(store.engine).forget(utc_now() - KEEP_HANDLED_REQUESTS)
+
+
+def _retry_failures_daily(ledger: Ledger, now: datetime) -> None:
+    """Messages Slack refused for good get one more try a day (the channel may have been
+    fixed), for REPORT_FAILURES_FOR; the recovery below sends them."""
+    today = now.astimezone(LONDON).date().isoformat()
+    last = ledger.marked("failures_retried")
+    if last is None or last.value != today:
+        ledger.revive_failed(utc_now() - REPORT_FAILURES_FOR)
+        ledger.mark("failures_retried", utc_now(), today)
+
+
+def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, now: datetime, report: SweepReport,
+                  dry_run: bool = False, owner: str | None = None, outbox: Outbox | None = None,
+                  outcomes: Outcomes | None = None) -> None:
+    """Everything that has come due and is not in the ledger yet: claimed, then sent."""
+    calendar = store.calendar
     today = now.astimezone(LONDON).date()
     working = is_working_time(calendar, policy, now)
     outgoing: dict[str, _Outgoing] = {}
     overtaken: list[Claim] = []
-    members = {u.id: _people(u) for u in config.units}
+    # Whom to tell comes from the database (the config as `db upgrade` last loaded it),
+    # like who may see what: an edited timescales.toml changes neither until then.
+    units = store.units()
+    members = {u.id: u.people for u in units}
 
     for candidate in ledger.candidates(today - timedelta(days=21), today + timedelta(days=10)):
         d = candidate.deadline
@@ -74,40 +123,33 @@ def sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: P
                 entry.message.notices.append(Notice(d, step_name, days_late(calendar, d.due, today)))
 
     if working:
-        _agendas(store, config, now, outgoing)
-        _digests(store, config, policy, now, outgoing)
+        _agendas(store, config, units, now, outgoing)
+        _digests(store, units, policy, now, outgoing)
 
     known = ledger.known([c.key for entry in outgoing.values() for c in entry.claims] + [c.key for c in overtaken])
-    if not dry_run:
-        fresh_overtaken = [c for c in overtaken if c.key not in known]
-        ledger.skip(fresh_overtaken, now)
-        report.skipped = len(fresh_overtaken)
     wanted = {e.message.batch: [c for c in e.claims if c.key not in known] for e in outgoing.values()}
-    won = wanted if dry_run else ledger.claim_batches(wanted, now)  # one transaction for the lot
-    delivered: list[tuple[str, str | None]] = []
+    if dry_run:
+        for recipient, entry in sorted(outgoing.items()):
+            if wanted.get(entry.message.batch):
+                report.messages[recipient] = _only(entry.message, {c.key for c in wanted[entry.message.batch]},
+                                                   recipient, today)
+        return
+    assert owner is not None and outbox is not None and outcomes is not None
+    fresh_overtaken = [c for c in overtaken if c.key not in known]
+    ledger.skip(fresh_overtaken, now)
+    report.skipped = len(fresh_overtaken)
+    won = ledger.claim_batches(wanted, now, owner)  # one transaction for the lot
     for recipient, entry in sorted(outgoing.items()):
         claims = won.get(entry.message.batch)
-        if not claims:
+        if not claims or not ledger.hold(entry.message.batch, owner):
             continue
         message = _only(entry.message, {c.key for c in claims}, recipient, today)
-        if not dry_run:
-            result = outbox.deliver(recipient, message)
-            if not result.ok:
-                report.failed.append(recipient)  # stays claimed: the next sweep sends it
-                continue
-            delivered.append((message.batch, result.ts))
-            if len(delivered) >= 50:  # a crash before this is marked is found again in Slack's history
-                ledger.sent_batches(delivered, now)
-                delivered = []
-        report.messages[recipient] = message
-    if delivered:
-        ledger.sent_batches(delivered, now)
-    return report
-
-
-def _people(unit: UnitConfig) -> dict[str, set[str]]:
-    people = {role: {getattr(unit, role)} for role in (*MANAGERS, "child_protection_lead") if getattr(unit, role)}
-    return people
+        settle(ledger, message.batch, recipient, outbox.deliver(recipient, message), outcomes)
+        if outcomes.delivered and outcomes.delivered[-1][0] == message.batch:
+            report.messages[recipient] = message
+        if len(outcomes.delivered) >= 50:  # a crash before this is marked is found again in Slack's history
+            ledger.sent_batches(outcomes.delivered, now)
+            outcomes.delivered.clear()
 
 
 def _claim(d: DeadlineRecord, step: str, recipient: str) -> Claim:
@@ -138,13 +180,16 @@ def _only(message: Message, won: set[str], recipient: str, today: date) -> Messa
     return Message(message.batch, notices, agenda, message.unit_name, today)
 
 
-def _agendas(store: Store, config: Config, now: datetime, outgoing: dict[str, _Outgoing]) -> None:
+def _agendas(store: Store, config: Config, units: list[UnitPeople], now: datetime,
+             outgoing: dict[str, _Outgoing]) -> None:
     """Each unit's weekly agenda, from the morning of its meeting day (default Monday 09:00)."""
     local = now.astimezone(LONDON)
     monday = local.date() - timedelta(days=local.weekday())
-    for unit in config.units:
-        day = monday + timedelta(days=WEEKDAYS.index(unit.meeting_day))
-        moment = datetime.combine(day, time.fromisoformat(unit.agenda_time), tzinfo=LONDON)
+    meetings = {u.id: u for u in config.units}
+    for unit in units:
+        meeting = meetings.get(unit.id)
+        day = monday + timedelta(days=WEEKDAYS.index(meeting.meeting_day if meeting else "monday"))
+        moment = datetime.combine(day, time.fromisoformat(meeting.agenda_time if meeting else "09:00"), tzinfo=LONDON)
         if local < moment:
             continue
         week = f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
@@ -154,23 +199,24 @@ def _agendas(store: Store, config: Config, now: datetime, outgoing: dict[str, _O
         entry.message.unit_name = unit.name
 
 
-def _digests(store: Store, config: Config, policy: Policy, now: datetime, outgoing: dict[str, _Outgoing]) -> None:
+def _digests(store: Store, units: list[UnitPeople], policy: Policy, now: datetime,
+             outgoing: dict[str, _Outgoing]) -> None:
     if now.astimezone(LONDON).time() < policy.digest_time:
         return
     today = now.astimezone(LONDON).date()
     # Each manager's daily digest: everything overdue in the units they lead or manage, as it
     # stood when the day began (what falls overdue today is escalated as it happens).
     units_of: dict[str, set[str]] = {}
-    for unit in config.units:
+    for unit in units:
         for role in MANAGERS:
-            if getattr(unit, role):
-                units_of.setdefault(getattr(unit, role), set()).add(unit.id)
+            for person in unit.people.get(role, set()):
+                units_of.setdefault(person, set()).add(unit.id)
     overdue_by_unit: dict[str, list[DueItem]] = {}
-    for item in store.due([u.id for u in config.units], now, overdue_only=True):  # one query for every unit
+    for item in store.due([u.id for u in units], now, overdue_only=True):  # one query for every unit
         if item.record.due < today:
             overdue_by_unit.setdefault(item.record.unit_id, []).append(item)
-    for user, units in sorted(units_of.items()):
-        overdue = [i for unit in sorted(units) for i in overdue_by_unit.get(unit, [])]
+    for user, managed in sorted(units_of.items()):
+        overdue = [i for unit in sorted(managed) for i in overdue_by_unit.get(unit, [])]
         if not overdue:
             continue
         entry = outgoing.setdefault(user, _Outgoing())
@@ -179,37 +225,54 @@ def _digests(store: Store, config: Config, policy: Policy, now: datetime, outgoi
                                   for i in overdue]
 
 
-def _recover(store: Store, ledger: Ledger, outbox: Outbox, config: Config, calendar: WorkingCalendar,
-             now: datetime) -> int:
-    """Claims a crash or an outage left unsent: sent now, unless Slack already has them."""
+def _recover(store: Store, ledger: Ledger, outbox: Outbox, now: datetime, owner: str,
+             outcomes: Outcomes) -> int:
+    """Claims nobody holds (a crash, an outage, a reply Slack did not take, a failure given
+    its daily try): sent now, unless Slack already has them."""
     recovered = 0
     today = now.astimezone(LONDON).date()
-    units = {u.id: u for u in config.units}
-    for batch, rows in ledger.stranded(now - STRANDED_AFTER, now).items():
-        recipient = rows[0].recipient
-        found = outbox.sender.find(recipient, batch)
-        if found:
-            ledger.sent(batch, found, now)
-            recovered += 1
+    units = {u.id: u for u in store.units()}
+    for stranded in ledger.stranded(owner):
+        recipient = stranded.rows[0].recipient
+        message = _rebuilt(store, units, stranded, today, now)
+        if message is None:
+            ledger.sent(stranded.batch, None, now)  # everything in it was done meanwhile: nothing left to say
             continue
-        message = Message(batch, today=today)
-        for row in rows:
-            if row.deadline_id:
-                record = next((d for d in store.child_deadlines(row.deadline_id.split(":")[0]) if d.id == row.deadline_id), None)
-                if record is not None and record.state == "open":
-                    message.notices.append(Notice(record, row.step, days_late(calendar, record.due, today)))
-            elif row.step == "agenda":
-                unit = units.get(row.key.split("|")[1])
-                if unit:
-                    message.agenda, message.unit_name = store.agenda(unit.id, now - timedelta(days=7), now), unit.name
-            elif row.step == "digest":
-                message.notices += [Notice(i.record, "digest", days_late(calendar, i.record.due, today))
-                                    for i in store.due(store.units_for(recipient), now, overdue_only=True)]
-        if not message.notices and message.agenda is None:
-            ledger.sent(batch, None, now)  # everything in it was done meanwhile: nothing left to say
+        if not ledger.hold(stranded.batch, owner):
             continue
-        result = outbox.deliver(recipient, message)
-        if result.ok:
-            ledger.sent(batch, result.ts, now)
-            recovered += 1
+        before = len(outcomes.delivered)
+        settle(ledger, stranded.batch, recipient, outbox.deliver(recipient, message, stranded.look_first), outcomes)
+        recovered += len(outcomes.delivered) - before
     return recovered
+
+
+def _rebuilt(store: Store, units: dict[str, UnitPeople], stranded: Stranded, today: date,
+             now: datetime) -> Message | None:
+    """A stranded batch's message as it should read now; None when nothing in it is left
+    to say (its deadlines were met meanwhile, or the child moved to another unit)."""
+    recipient = stranded.rows[0].recipient
+    message = Message(stranded.batch, today=today)
+    for row in stranded.rows:
+        if row.step == "reply" and row.payload:
+            return Message(stranded.batch, reply=Reply(**row.payload))
+        if row.step == "failure_report" and row.payload:
+            return Message(stranded.batch, text=str(row.payload["text"]))
+        if row.deadline_id:
+            record = next((d for d in store.child_deadlines(row.deadline_id.split(":")[0])
+                           if d.id == row.deadline_id), None)
+            if record is not None and record.state == "open" and _still_for(recipient, units.get(record.unit_id)):
+                message.notices.append(Notice(record, row.step, days_late(store.calendar, record.due, today)))
+        elif row.step == "agenda":
+            unit = units.get(row.key.split("|")[1])
+            if unit:
+                message.agenda, message.unit_name = store.agenda(unit.id, now - timedelta(days=7), now), unit.name
+        elif row.step == "digest":
+            message.notices += [Notice(i.record, "digest", days_late(store.calendar, i.record.due, today))
+                                for i in store.due(store.units_for(recipient), now, overdue_only=True)]
+    return message if message.notices or message.agenda is not None else None
+
+
+def _still_for(recipient: str, unit: UnitPeople | None) -> bool:
+    """Whether a deadline of `unit`'s may still go to `recipient` (after a transfer, the
+    old unit's channel and people hear nothing more of the child)."""
+    return unit is not None and (recipient == unit.channel or any(recipient in p for p in unit.people.values()))

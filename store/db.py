@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,11 @@ class DatabaseUrlError(ValueError):
     pass
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, wait: float = 30.0) -> Engine:
     """SQLite (the default) gets WAL, foreign keys and a busy timeout so several
-    processes can share it; PostgreSQL goes through psycopg 3."""
+    processes can share it; PostgreSQL goes through psycopg 3. `wait` bounds how long
+    a statement waits for a lock or a connection: the front door, which must answer
+    Slack within 3 seconds, waits 2."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -40,13 +43,14 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _owner_only(Path(parsed.database))
-        engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(parsed, connect_args={"timeout": wait}, hide_parameters=True)
+        event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, wait))
         # Let SQLAlchemy's BEGIN reach SQLite, so a write transaction can take
         # the lock up front (pysqlite's own transaction handling would defer it).
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True, pool_timeout=wait,
+                         connect_args={"connect_timeout": max(1, round(wait))})
 
 
 def _owner_only(database: Path) -> None:
@@ -62,12 +66,12 @@ def _owner_only(database: Path) -> None:
             pass
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, wait: float) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy issues BEGIN itself (see make_engine)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -88,6 +92,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
+@cache
 def head_revision() -> str:
     head = ScriptDirectory.from_config(_alembic()).get_current_head()
     assert head is not None
@@ -103,3 +108,14 @@ def check_schema(engine: Engine) -> None:
     if current != head_revision():
         raise SchemaError(f"the database schema is at revision {current}, this version needs {head_revision()}: "
                           "run 'timescales db upgrade'")
+
+
+def not_ready(engine: Engine) -> str | None:
+    """Why the store cannot be used now (None when it can): for GET /ready."""
+    try:
+        check_schema(engine)
+    except SchemaError as wrong:
+        return str(wrong)
+    except Exception as down:  # noqa: BLE001 - any failure to reach the database is "not ready"
+        return f"the database does not answer ({type(down).__name__})"
+    return None

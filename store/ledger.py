@@ -1,11 +1,17 @@
-"""The outgoing-message ledger: every reminder, escalation, agenda and digest is
-claimed here, in a transaction, before it is sent, so it goes out exactly once
-whatever happens (two bot processes, a crash, a sweep run twice).
+"""The outgoing-message ledger: every reminder, escalation, agenda, digest and reply
+is claimed here, in a transaction, before it is sent, so it goes out exactly once
+whatever happens (two bot processes, a crash, overlapping sweeps, Slack down).
 
-A claim is a row with a unique key (deadline, step, due date, recipient); the
-rows one Slack message carries share a batch id, which also goes into the
-message's metadata so a send that may have reached Slack before a crash can be
-found again.
+A claim is a row with a unique key (deadline, step, due date, recipient; a reply's
+request and place); the rows one Slack message carries share a batch id, which also
+goes into the message's metadata so a send that may have reached Slack can be found
+again before anything is sent twice.
+
+A claim has an owner and a lease. The owner renews the lease while it works; a claim
+whose owner died is taken over when the lease runs out, never before, so two sweeps
+at once never send the same message. A claim that failed for a while (Slack down) is
+released: no owner, free for the next sweep. One Slack refused for good is marked
+failed, retried once a day, and reported to the unit (scheduler/failures.py).
 """
 
 from __future__ import annotations
@@ -13,13 +19,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from store.models import DeadlineRecord, EventRecord, OutgoingMessage, Unit
+from store.inbox import utc_now
+from store.models import DeadlineRecord, EventRecord, OutgoingMessage, ServiceState, Unit
 from store.records import Store
 
 
@@ -29,6 +36,7 @@ class Claim:
     recipient: str
     step: str
     deadline_id: str | None = None
+    payload: dict[str, Any] | None = None  # a reply: what to post
 
 
 @dataclass(frozen=True)
@@ -40,12 +48,37 @@ class Candidate:
     created_at: datetime | None  # when the update that started it was posted
 
 
+@dataclass(frozen=True)
+class Stranded:
+    """A batch taken over from a sender that died or gave up for now."""
+
+    batch: str
+    rows: list[OutgoingMessage]
+    look_first: bool  # it may be in Slack already: look in the channel's history before sending
+
+
+@dataclass(frozen=True)
+class Failure:
+    recipient: str
+    error: str
+    since: datetime
+    messages: int
+    steps: frozenset[str]
+    deadlines: frozenset[str]
+
+
 _TABLE: Any = OutgoingMessage.__table__
+_CLAIMED = OutgoingMessage.state == "claimed"
+
+
+def new_owner() -> str:
+    return uuid.uuid4().hex
 
 
 class Ledger:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, lease: timedelta = timedelta(minutes=2)) -> None:
         self.store = store
+        self.lease = lease
 
     def candidates(self, first_due: date, last_due: date) -> list[Candidate]:
         """Open deadlines due between the two dates (inclusive), across every unit."""
@@ -69,12 +102,14 @@ class Ledger:
                 found |= set(s.scalars(select(OutgoingMessage.key).where(OutgoingMessage.key.in_(keys[start:start + 500]))))
         return found
 
-    def claim_batches(self, batches: dict[str, list[Claim]], now: datetime,
+    def claim_batches(self, batches: dict[str, list[Claim]], now: datetime, owner: str | None = None,
                       state: str = "claimed") -> dict[str, list[Claim]]:
-        """Insert every batch's claims in one transaction; returns, per batch, those this
-        caller won (another sweep may hold the rest)."""
+        """Insert every batch's claims in one transaction, held by `owner`; returns, per batch,
+        those this caller won (another sweep may hold the rest)."""
+        lease_until = utc_now() + self.lease
         rows = [{"key": c.key, "recipient": c.recipient, "deadline_id": c.deadline_id, "step": c.step,
-                 "state": state, "attempts": 0, "claimed_at": now, "batch": batch}
+                 "state": state, "attempts": 0, "claimed_at": now, "batch": batch, "owner": owner,
+                 "lease_until": lease_until, "maybe_sent": False, "payload": c.payload}
                 for batch, claims in batches.items() for c in claims]
         if not rows:
             return {}
@@ -82,7 +117,7 @@ class Ledger:
             dialect = s.get_bind().dialect.name
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             s.execute(insert(_TABLE).on_conflict_do_nothing(), rows)
-            # Batch ids are this sweep's own: the rows carrying them are the ones it won.
+            # Batch ids are this caller's own: the rows carrying them are the ones it won.
             ours = set(s.scalars(select(OutgoingMessage.key).where(OutgoingMessage.batch.in_(list(batches)))))
         return {batch: [c for c in claims if c.key in ours] for batch, claims in batches.items()
                 if any(c.key in ours for c in claims)}
@@ -91,42 +126,138 @@ class Ledger:
         """Steps overtaken while nobody sent them (the bot was off): never to be sent."""
         self.claim_batches({f"skipped-{uuid.uuid4().hex}": list(claims)}, now, state="skipped")
 
-    def stranded(self, claimed_before: datetime, now: datetime) -> dict[str, list[OutgoingMessage]]:
-        """Batches claimed before `claimed_before` and never marked sent (a crash, Slack down):
-        re-claimed for this caller, compare-and-set on claimed_at so only one sweep gets each."""
+    # -- holding claims ----------------------------------------------------------------
+    def hold(self, batch: str, owner: str) -> bool:
+        """Renew the lease on one batch just before sending it; False when it is no longer
+        this owner's (taken over after the lease ran out): then it must not be sent."""
+        with self.store.session.begin() as s:
+            held = s.execute(update(OutgoingMessage).where(  # type: ignore[attr-defined]
+                OutgoingMessage.batch == batch, OutgoingMessage.owner == owner, _CLAIMED)
+                .values(lease_until=utc_now() + self.lease)).rowcount
+        return bool(held)
+
+    def renew(self, owner: str) -> None:
+        """Every claim of this owner held for another lease (a running sweep's heartbeat)."""
+        with self.store.session.begin() as s:
+            s.execute(update(OutgoingMessage).where(OutgoingMessage.owner == owner, _CLAIMED)
+                      .values(lease_until=utc_now() + self.lease))
+
+    def stranded(self, owner: str) -> list[Stranded]:
+        """Claimed batches nobody holds (released, or their sender's lease ran out), taken
+        over by `owner` with a compare-and-set, so only one caller gets each."""
+        now = utc_now()
+        free = _CLAIMED & or_(OutgoingMessage.owner.is_(None), OutgoingMessage.lease_until.is_(None),
+                              OutgoingMessage.lease_until < now)
         with self.store.session() as s:
-            rows = list(s.scalars(select(OutgoingMessage).where(OutgoingMessage.state == "claimed",
-                                                                OutgoingMessage.claimed_at < claimed_before)))
+            rows = list(s.scalars(select(OutgoingMessage).where(free).order_by(OutgoingMessage.id)))
         batches: dict[str, list[OutgoingMessage]] = {}
         for row in rows:
             batches.setdefault(row.batch or f"row-{row.id}", []).append(row)
-        won: dict[str, list[OutgoingMessage]] = {}
+        won = []
         for batch, members in batches.items():
             with self.store.session.begin() as s:
                 taken = s.execute(update(OutgoingMessage)  # type: ignore[attr-defined]
-                                  .where(OutgoingMessage.id.in_([m.id for m in members]),
-                                         OutgoingMessage.state == "claimed",
-                                         OutgoingMessage.claimed_at < claimed_before)
-                                  .values(claimed_at=now, attempts=OutgoingMessage.attempts + 1)).rowcount
+                                  .where(OutgoingMessage.id.in_([m.id for m in members]), free)
+                                  .values(owner=owner, lease_until=now + self.lease,
+                                          attempts=OutgoingMessage.attempts + 1)).rowcount
             if taken == len(members):
-                won[batch] = members
+                # A sender that died holding it may have posted it; one that released it says.
+                look = any(m.owner is not None or m.maybe_sent for m in members)
+                won.append(Stranded(batch, members, look))
         return won
 
+    # -- outcomes ---------------------------------------------------------------------
     def sent(self, batch: str, slack_ts: str | None, now: datetime) -> None:
         self.sent_batches([(batch, slack_ts)], now)
 
     def sent_batches(self, delivered: Sequence[tuple[str, str | None]], now: datetime) -> None:
-        """Mark batches sent (Slack said ok), several in one transaction."""
+        """Mark batches sent (Slack said ok, or the message was found there), several in one
+        transaction; a reply's text is not kept once sent."""
         if not delivered:
             return
         statement = (update(_TABLE).where(_TABLE.c.batch == bindparam("sent_batch"), _TABLE.c.state == "claimed")
-                     .values(state="sent", slack_ts=bindparam("sent_ts"), sent_at=now))
+                     .values(state="sent", slack_ts=bindparam("sent_ts"), sent_at=now, payload=None, owner=None,
+                             lease_until=None))
         with self.store.session.begin() as s:  # one executemany: pipelined on PostgreSQL
             s.connection().execute(statement, [{"sent_batch": b, "sent_ts": ts} for b, ts in delivered])
 
+    def release(self, batch: str, maybe_sent: bool, error: str | None) -> None:
+        """Not delivered for now (Slack down, rate limits, the network): free for the next
+        sweep, remembering whether a try may have reached Slack."""
+        values: dict[str, Any] = {"owner": None, "lease_until": utc_now(), "error": (error or "")[:200]}
+        if maybe_sent:
+            values["maybe_sent"] = True
+        with self.store.session.begin() as s:
+            s.execute(update(OutgoingMessage).where(OutgoingMessage.batch == batch, _CLAIMED).values(**values))
+
+    def fail(self, batch: str, error: str) -> None:
+        """Refused for good (not_in_channel, invalid_blocks...): not retried on every sweep."""
+        with self.store.session.begin() as s:
+            s.execute(update(OutgoingMessage).where(OutgoingMessage.batch == batch, _CLAIMED).values(
+                state="failed", error=error[:200], failed_at=utc_now(), owner=None, lease_until=None))
+
+    def revive_failed(self, since: datetime) -> int:
+        """Failures since `since` given one more try (the sweep does this once a day)."""
+        with self.store.session.begin() as s:
+            revived = s.execute(update(OutgoingMessage).where(  # type: ignore[attr-defined]
+                OutgoingMessage.state == "failed", OutgoingMessage.failed_at >= since,
+                OutgoingMessage.step != "failure_report")
+                .values(state="claimed", owner=None, lease_until=utc_now())).rowcount
+        return int(revived or 0)
+
+    def failures(self, since: datetime) -> list[Failure]:
+        """What could not be delivered since `since`, by recipient and Slack's reason."""
+        with self.store.session() as s:
+            rows = s.execute(select(OutgoingMessage.recipient, OutgoingMessage.error, OutgoingMessage.failed_at,
+                                    OutgoingMessage.batch, OutgoingMessage.step, OutgoingMessage.deadline_id)
+                             .where(OutgoingMessage.state == "failed", OutgoingMessage.failed_at >= since,
+                                    OutgoingMessage.step != "failure_report")).all()
+        grouped: dict[tuple[str, str], list[Any]] = {}
+        for row in rows:
+            grouped.setdefault((row.recipient, row.error or "unknown"), []).append(row)
+        return [Failure(recipient, error, min(r.failed_at for r in group), len({r.batch for r in group}),
+                        frozenset(r.step for r in group), frozenset(r.deadline_id for r in group if r.deadline_id))
+                for (recipient, error), group in sorted(grouped.items())]
+
+    def forget_replies(self, before: datetime) -> int:
+        """Failed replies' text past retention removed (sent ones drop it when sent)."""
+        with self.store.session.begin() as s:
+            cleared = s.execute(update(OutgoingMessage).where(  # type: ignore[attr-defined]
+                OutgoingMessage.payload.is_not(None), OutgoingMessage.state != "claimed",
+                OutgoingMessage.claimed_at < before).values(payload=None)).rowcount
+        return int(cleared or 0)
+
+    # -- what the service says about itself ----------------------------------------------
     def count(self, state: str | None = None) -> int:
         with self.store.session() as s:
-            query = select(OutgoingMessage.id)
+            query = select(func.count(OutgoingMessage.id))
             if state:
                 query = query.where(OutgoingMessage.state == state)
-            return len(s.scalars(query).all())
+            return int(s.scalar(query) or 0)
+
+    def pending(self) -> tuple[int, datetime | None]:
+        """Messages (batches) claimed and not yet delivered, and when the oldest was claimed."""
+        with self.store.session() as s:
+            count, oldest = s.execute(select(func.count(func.distinct(OutgoingMessage.batch)),
+                                             func.min(OutgoingMessage.claimed_at)).where(_CLAIMED)).one()
+        return int(count or 0), oldest
+
+    def failed_messages(self) -> int:
+        with self.store.session() as s:
+            return int(s.scalar(select(func.count(func.distinct(OutgoingMessage.batch)))
+                                .where(OutgoingMessage.state == "failed")) or 0)
+
+    def mark(self, name: str, at: datetime, value: str | None = None) -> None:
+        """A fact about the service (the last sweep, the last failure report), upserted."""
+        values = {"name": name, "at": at, "value": value}
+        with self.store.session.begin() as s:
+            upsert = (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(ServiceState)
+            s.execute(upsert.values(values).on_conflict_do_update(index_elements=["name"], set_=values))
+
+    def marked(self, name: str) -> ServiceState | None:
+        with self.store.session() as s:
+            return s.get(ServiceState, name)
+
+    def forget_marks(self, prefix: str, before: datetime) -> None:
+        with self.store.session.begin() as s:
+            s.execute(delete(ServiceState).where(ServiceState.name.startswith(prefix), ServiceState.at < before))

@@ -10,7 +10,20 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -84,6 +97,37 @@ class InboundMessage(Base):
     ts: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime]
     user_id: Mapped[str | None] = mapped_column(String(64))
+    # The stored request (an inbox row) that claimed it: handled again after a crash,
+    # the same request may go on with what it claimed; any other delivery may not.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class InboxRequest(Base):
+    """Every request from Slack, stored before Slack gets its acknowledgement and
+    handled from here, so nothing acknowledged is lost (SPEC section 10)."""
+
+    __tablename__ = "inbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # Slack's retries of one request share it
+    mode: Mapped[str] = mapped_column(String(16))  # http | socket_mode
+    content_type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)  # removed once handled (it holds people's words)
+    received_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # waiting | working | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]  # a worker's hold while it handles the request
+    done_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))
+    __table_args__ = (Index("ix_inbox_state", "state", "id"),)
+
+
+class ServiceState(Base):
+    """A few facts about the service itself: when the last sweep ran, and the like."""
+
+    __tablename__ = "service_state"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    at: Mapped[datetime]
+    value: Mapped[str | None] = mapped_column(String(200))
 
 
 class PendingUpdate(Base):
@@ -223,13 +267,21 @@ class OutgoingMessage(Base):
     key: Mapped[str] = mapped_column(String(300), unique=True)  # deadline, step, due date, recipient
     recipient: Mapped[str] = mapped_column(String(64))  # channel or user id
     deadline_id: Mapped[str | None] = mapped_column(String(200))
-    step: Mapped[str] = mapped_column(String(32))  # reminder, due_today, overdue, sm, hos, agenda...
-    state: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | sent | skipped
+    step: Mapped[str] = mapped_column(String(32))  # reminder, due_today, overdue, sm, hos, agenda, reply...
+    state: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | sent | skipped | failed
     batch: Mapped[str | None] = mapped_column(String(64))  # the rows that go out as one Slack message
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     slack_ts: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # Who is sending it and until when (a sweep renews its lease while it runs; a claim
+    # whose sender died is taken over when it runs out). No owner: free to take now.
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a try may have reached Slack
+    error: Mapped[str | None] = mapped_column(String(200))  # Slack's last refusal
+    failed_at: Mapped[datetime | None]
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a reply's text and blocks, until sent
     __table_args__ = (Index("ix_outgoing_state", "state"), Index("ix_outgoing_batch", "batch"))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from contextvars import ContextVar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -38,6 +39,10 @@ from store.models import (
     Unit,
     UnitMember,
 )
+
+# The stored Slack request (an inbox row) this thread is handling, if any: set by the
+# workers that handle the inbox (bot/inbox.py).
+HANDLING: ContextVar[str | None] = ContextVar("handling", default=None)
 
 UNIT_ROLES = ("team_manager", "service_manager", "head_of_service", "coordinator", "child_protection_lead")
 # The roles the standards name, for each role a person has in a unit: "what's due for me".
@@ -76,6 +81,19 @@ class Posting:
     # answered (the author of the record), answered_for who posted the message.
     answered_for: str | None = None
     answer_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitPeople:
+    """A unit as the database holds it (from the last `db upgrade`), with its people by role."""
+
+    id: str
+    name: str
+    channel: str
+    people: dict[str, set[str]]
+
+    def one(self, role: str) -> str | None:
+        return min(self.people.get(role, set()), default=None)
 
 
 @dataclass(frozen=True)
@@ -191,6 +209,16 @@ class Store:
         with self.session() as s:
             return sorted(set(s.scalars(select(UnitMember.unit_id).where(UnitMember.user_id == user))))
 
+    def units(self) -> list[UnitPeople]:
+        """Every unit with its people: whom reminders, escalations and reports go to."""
+        with self.session() as s:
+            units = s.execute(select(Unit.id, Unit.name, Unit.channel).order_by(Unit.id)).all()
+            members = s.execute(select(UnitMember.unit_id, UnitMember.role, UnitMember.user_id)).all()
+        people: dict[str, dict[str, set[str]]] = {}
+        for unit_id, role, user in members:
+            people.setdefault(unit_id, {}).setdefault(role, set()).add(user)
+        return [UnitPeople(u.id, u.name, u.channel, people.get(u.id, {})) for u in units]
+
     def unit_names(self) -> dict[str, str]:
         """Every unit the database holds (from the last `db upgrade`): id -> name."""
         with self.session() as s:
@@ -253,10 +281,15 @@ class Store:
 
     # -- inbound messages and events -----------------------------------------------
     def claim_message(self, channel: str, ts: str, user: str | None, at: datetime) -> bool:
-        """True for the first receiver of a message; False for a retry or a twin delivery."""
+        """True for the first receiver of a message; False for a retry or a twin delivery.
+        A stored request handled again after a crash (`HANDLING`) keeps what it claimed."""
+        handling = HANDLING.get()
         with self.session.begin() as s:
-            return _insert_ignoring_duplicates(s, InboundMessage,
-                                               {"channel": channel, "ts": ts, "received_at": at, "user_id": user})
+            if _insert_ignoring_duplicates(s, InboundMessage, {"channel": channel, "ts": ts, "received_at": at,
+                                                               "user_id": user, "claimed_by": handling}):
+                return True
+            return handling is not None and s.scalar(select(InboundMessage.claimed_by).where(
+                InboundMessage.channel == channel, InboundMessage.ts == ts)) == handling
 
     def record(self, posting: Posting, updates: Sequence[NewEvent]) -> list[EventRecord]:
         """Store a message's updates (once, however often it is delivered), then

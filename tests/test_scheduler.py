@@ -128,11 +128,14 @@ def test_an_urgent_deadline_escalates_out_of_hours(store, slack):
     assert "Record of the strategy discussion" not in "".join(got["C0UNITA"])
 
 
+LEASE = 6  # seconds: a dead sweep's claims are taken over this soon (120 by default)
+
+
 def two_units_overdue_since_friday(db_url: str, slack: FakeSlack, tmp_path: Path, now: str):
     """A store where both units have a visit overdue since the weekend, and the
     `timescales sweep` command (as a separate process) to run at `now`."""
     config = tmp_path / "timescales.toml"
-    config.write_text(_config_toml())
+    config.write_text(f"[reminders]\nclaim_lease_seconds = {LEASE}\n\n" + _config_toml())
     store = Store.open(db_url, TEST_CONFIG)
     store.sync_config(TEST_CONFIG)
     post(store, "strategy discussion held today for child 123, S47 agreed", "2026-11-20T10:00")
@@ -163,11 +166,14 @@ def test_slack_429_and_500_are_retried_and_delivered_once(store, slack):
     slack.failures = [429]  # one rate limit: retried after Retry-After in the same sweep
     got = run(store, slack, "2026-11-24T08:35")
     assert list(got) == ["C0UNITA"]
-    slack.failures = [500] * 8  # an outage longer than the sweep's retries
+    # An outage longer than the sweep's four tries: after the first 500 (which Slack may have
+    # posted) each try looks in the channel's history first, and that fails too.
+    slack.failures = [500] * 4
     report = sweep(store, outbox(slack), TEST_CONFIG, at("2026-11-24T09:05"))
     assert report.failed == ["C0UNITA"] and Ledger(store).count("claimed") == 1
-    got = run(store, slack, "2026-11-24T09:10")  # the next sweep picks it up
+    got = run(store, slack, "2026-11-24T09:10")  # the next sweep looks, does not find it, and sends it
     assert "due within the hour" in got["C0UNITA"][0]
+    assert [m for m, _ in slack.calls[-2:]] == ["conversations.history", "chat.postMessage"]
     assert sum("due within the hour" in t for t in messages_to(slack, "C0UNITA")) == 1
 
 
@@ -180,6 +186,11 @@ def test_a_sweep_killed_mid_send_is_finished_by_the_next_without_a_duplicate(db_
     child.wait()
     assert len(slack.posted()) == 1 and Ledger(store).count("claimed") >= 1
     slack.delay = 0
+    # Until the dead sweep's lease runs out its claims are its own: a sweep now sends none of them.
+    early = subprocess.run(command[:-1] + ["2026-11-23T08:36"], env=env, capture_output=True, text=True)
+    assert early.returncode == 0, early.stderr
+    assert len(slack.posted()) == 1
+    time.sleep(LEASE + 0.5)
     finished = subprocess.run(command[:-1] + ["2026-11-23T08:40"], env=env, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     recipients = [m["channel"] for m in slack.posted()]
@@ -297,7 +308,8 @@ def test_each_process_sweeps_at_start_then_every_five_minutes_and_survives_a_fai
         done.set()
         raise RuntimeError("database went away")
 
-    scheduler = start_scheduler(failing_sweep)
+    scheduled = start_scheduler(failing_sweep)
+    scheduler = scheduled.scheduler
     try:
         assert done.wait(5)  # the first sweep runs at start, not at the next five-minute mark
         give_up = time.monotonic() + 5
@@ -309,4 +321,4 @@ def test_each_process_sweeps_at_start_then_every_five_minutes_and_survives_a_fai
         assert (job.trigger, job.coalesce, job.misfire_grace_time, job.max_instances) == (SWEEP_TRIGGER, True, 240, 1)
         assert job.next_run_time.minute % 5 == 0 and job.next_run_time.second == 0
     finally:
-        scheduler.shutdown()
+        assert scheduled.stop(5)  # no sweep left running

@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.conversation import Conversation
-from bot.slack_app import build_app, http_server
+from bot.slack_app import SlackBot
+from bot.web import HttpService
 from fake_slack import FakeSlack
 from rules.calendar import LONDON
 from store.records import Store
@@ -31,10 +32,12 @@ class Bot:
 
     def __init__(self, store: Store, slack: FakeSlack, now: datetime = NOW) -> None:
         self.store, self.slack = store, slack
-        self.app = build_app(Conversation(store), "xoxb-test", SECRET, now=lambda: now)
-        self.server = http_server(self.app, 0, host="127.0.0.1")
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.slack_bot = SlackBot(Conversation(store), "xoxb-test", SECRET, now=lambda: now)
+        self.service = HttpService(self.slack_bot, 0, host="127.0.0.1")
+        self.base = f"http://127.0.0.1:{self.service.port}"
+        self.url = f"{self.base}/slack/events"
+        self.slack_bot.start()
+        threading.Thread(target=self.service.serve, daemon=True).start()
         self._n = 0
 
     def send(self, body: str, content_type: str, secret: str = SECRET, retry: int | None = None) -> int:
@@ -86,6 +89,13 @@ class Bot:
             "state": {"values": values}}}
         return self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as refused:
+            return refused.code, refused.read().decode()
+
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.service.close()
+        self.slack_bot.stop(5)

@@ -1,0 +1,99 @@
+"""The inbox: every request from Slack is written here before Slack is acknowledged,
+and handled from here by workers (SPEC section 10).
+
+A request is taken under a lease; a worker that dies leaves it to be taken again
+when the lease runs out, by any process. Handling a request twice is safe because
+what it does is keyed in the database (a message's claim, its events' unique key,
+its replies' ledger keys), never remembered in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, literal_column, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import sessionmaker
+
+from store.models import InboxRequest
+
+HOLD = timedelta(minutes=2)  # a worker's lease on the request it handles
+GIVE_UP_AFTER = 5  # attempts; then the request is marked failed (and its poster was told something went wrong)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A stored request, as a worker takes it."""
+
+    id: int
+    mode: str
+    content_type: str
+    body: str
+    attempts: int
+
+
+class Inbox:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.session = sessionmaker(engine, expire_on_commit=False)
+
+    def put(self, key: str, mode: str, content_type: str, body: str) -> bool:
+        """Store a request; False when it was stored already (Slack's retry of it).
+        Raises when the database cannot take it: then Slack must not be acknowledged."""
+        dialect = self.engine.dialect.name
+        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(InboxRequest).values(
+            key=key, mode=mode, content_type=content_type, body=body, received_at=utc_now(), state="waiting",
+            attempts=0).on_conflict_do_nothing().returning(literal_column("1"))
+        with self.session.begin() as s:
+            return s.execute(statement).first() is not None
+
+    def take(self) -> Request | None:
+        """The oldest request nobody is handling (or whose worker's lease ran out), now held
+        by the caller; None when there is none."""
+        now = utc_now()
+        free = or_(InboxRequest.state == "waiting",
+                   (InboxRequest.state == "working") & (InboxRequest.lease_until < now))
+        with self.session.begin() as s:
+            query = select(InboxRequest.id).where(free).order_by(InboxRequest.id).limit(1)
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            found = s.scalar(query)
+            if found is None:
+                return None
+            row = s.execute(update(InboxRequest).where(InboxRequest.id == found, free)
+                            .values(state="working", lease_until=now + HOLD, attempts=InboxRequest.attempts + 1)
+                            .returning(InboxRequest.id, InboxRequest.mode, InboxRequest.content_type,
+                                       InboxRequest.body, InboxRequest.attempts)).first()
+        return Request(*row) if row else None
+
+    def done(self, request: int) -> None:
+        """Handled: its body (people's words) is not kept."""
+        with self.session.begin() as s:
+            s.execute(update(InboxRequest).where(InboxRequest.id == request)
+                      .values(state="done", done_at=utc_now(), body="", lease_until=None))
+
+    def not_done(self, request: int, attempts: int, error: str) -> None:
+        """Handling failed: taken again soon, or marked failed after GIVE_UP_AFTER attempts."""
+        failed = attempts >= GIVE_UP_AFTER
+        with self.session.begin() as s:
+            s.execute(update(InboxRequest).where(InboxRequest.id == request).values(
+                state="failed" if failed else "waiting", lease_until=None, error=error[:200],
+                done_at=utc_now() if failed else None))
+
+    def forget(self, before: datetime) -> int:
+        """Requests handled (or given up) before `before`, removed."""
+        with self.session.begin() as s:
+            removed = s.execute(delete(InboxRequest).where(  # type: ignore[attr-defined]
+                InboxRequest.state.in_(["done", "failed"]), InboxRequest.done_at < before)).rowcount
+        return int(removed or 0)
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as s:
+            return dict(s.execute(select(InboxRequest.state, func.count()).group_by(InboxRequest.state)).all())
