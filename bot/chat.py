@@ -20,6 +20,7 @@ from bot.replies import notice_message
 from rules.config import Config, UnitConfig
 from scheduler.outbox import Message, Outbox, Reply, SendResult
 from scheduler.sweep import sweep
+from store.records import Store
 
 DEMO_UNIT = UnitConfig(id="demo", name="Demo unit", channel="C0DEMO", team_manager="U0TM",
                        service_manager="U0SM", head_of_service="U0HOS", coordinator="U0UC",
@@ -77,12 +78,30 @@ class TerminalSender:
         return None  # a terminal keeps no history to look in
 
 
+class ChatReminders:
+    """The scheduler in the chat: what a sweep would send at that moment, each printed once
+    a chat. It claims nothing in the ledger, so a chat on a database that Slack is served
+    from never takes a reminder away from Slack."""
+
+    def __init__(self, store: Store, config: Config, out: TextIO) -> None:
+        self.store, self.config = store, config
+        self.sender = TerminalSender(out)
+        self.outbox = Outbox(self.sender, per_channel_gap=0)
+        self.printed: set[tuple[str, str]] = set()
+
+    def __call__(self, now: datetime) -> None:
+        for recipient, message in sweep(self.store, self.outbox, self.config, now, dry_run=True).messages.items():
+            seen = (recipient, notice_message(message)[0])
+            if seen not in self.printed:
+                self.printed.add(seen)
+                self.sender.send(recipient, message)
+
+
 def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Callable[[], datetime],
              lines: Iterable[str], out: TextIO, config: Config | None = None) -> None:
     store = conversation.store
-    outbox = Outbox(TerminalSender(out), per_channel_gap=0)
-    config = config or Config(units=[unit])
-    sweep(store, outbox, config, clock())  # what is already due when the chat opens
+    reminders = ChatReminders(store, config or Config(units=[unit]), out)
+    reminders(clock())  # what is already due when the chat opens
     asking: str | None = None  # the message whose question is open
     last_recorded: str | None = None
     for raw in lines:
@@ -118,4 +137,4 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
             print(f"    [{n}] {label}", file=out)
         if not still and any(r.text.startswith("Recorded") for r in replies):
             last_recorded = subject
-        sweep(store, outbox, config, clock())
+        reminders(clock())

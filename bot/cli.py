@@ -247,6 +247,10 @@ def cmd_db_upgrade(ctx: Context) -> int:
     where = engine.url.render_as_string(hide_password=True)
     print(f"{where}: schema already at {after}" if before == after else f"{where}: schema {before or 'none'} -> {after}")
     store = Store(engine, ctx.config.rule_pack(), ctx.config.calendar())
+    held = set(store.unit_names()) - {DEMO_UNIT.id}
+    if ctx.config_found and not ctx.config.units and held:
+        raise UsageError(f"{ctx.args.config} lists no units, and the database holds {', '.join(sorted(held))}: "
+                         "nothing changed (an empty or wrong file must not remove everyone; list the units)")
     if ctx.config_found:
         for change in store.sync_config(ctx.config):
             print(f"config: {change}")

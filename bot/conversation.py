@@ -29,7 +29,7 @@ from bot.replies import describe_event, due_list, escape, questions, recorded, t
 from rules.calendar import LONDON
 from scheduler.outbox import Reply
 from store.models import DeadlineRecord, EventRecord, PendingUpdate
-from store.records import DecisionNotAllowed, DueItem, NewEvent, Posting, Store
+from store.records import DecisionNotAllowed, DueItem, HeldElsewhere, NewEvent, Posting, Store
 
 log = logging.getLogger(__name__)
 NOT_SET_UP = ("This channel is not set up as a unit, so I have not recorded anything. To set it up, add it "
@@ -174,8 +174,9 @@ class Conversation:
         """What an answer records: the answerer is the author; the event says which
         message (and whose) it completes."""
         text = f"{waiting.text}\n(answer: {words})" if words else waiting.text
-        return Posting(waiting.unit_id, waiting.channel, waiting.message_ts, user, waiting.posted_at, text,
-                       answered_for=waiting.posted_by if user != waiting.posted_by else None, answer_ts=answer_ts)
+        return Posting(waiting.unit_id, waiting.channel, f"answer:{answer_ts}", user, waiting.posted_at, text,
+                       answered_for=waiting.posted_by if user != waiting.posted_by else None, answer_ts=answer_ts,
+                       about=waiting.message_ts)
 
     def _record_or_ask(self, posting: Posting, reading: ParseResult, thread: str, asked: Posting) -> list[Reply]:
         """Record a complete reading, or keep the message (`asked`, as posted) and ask."""
@@ -187,19 +188,27 @@ class Conversation:
                 return [Reply(posting.channel, "I still need the child's number, what happened and the date "
                                                "before I can record this.", thread_ts=thread)]
             self.store.save_pending(asked, reading.model_dump(mode="json"))
-            text, blocks = questions(reading, (posting.channel, posting.message_ts))
+            text, blocks = questions(reading, (posting.channel, asked.message_ts))
             return [Reply(posting.channel, text, blocks, thread_ts=thread)]
-        self.store.drop_pending(posting.channel, posting.message_ts)
-        return [self._recorded_reply(posting, _new_events(reading), thread)]
+        reply = self._recorded_reply(posting, _new_events(reading), thread)
+        self.store.drop_pending(posting.channel, asked.message_ts)
+        return [reply]
+
+    def _record(self, posting: Posting, updates: list[NewEvent], thread: str) -> list[EventRecord]:
+        """Store updates; a child another unit holds (by now) means nothing is stored."""
+        try:
+            return self.store.record(posting, updates)
+        except HeldElsewhere as held:
+            raise NotAllowed(Reply(posting.channel, held_elsewhere_text(held.children), thread_ts=thread)) from None
 
     def _recorded_reply(self, posting: Posting, updates: list[NewEvent], thread: str) -> Reply:
-        stored = self.store.record(posting, updates)
+        stored = self._record(posting, updates, thread)
         ids = {str(e.id) for e in stored}
         deadlines = [d for child in sorted({e.child for e in stored}) for d in self.store.child_deadlines(child)]
         created = [d for d in deadlines if d.event_id in ids and d.state == "open"]
         met = [d for d in deadlines if d.met_event_id in ids]
         text, blocks = recorded([e for e in stored if e.event != "retraction"], created, met, posting.posted_by,
-                                (posting.channel, posting.message_ts), posting.answered_for)
+                                (posting.channel, posting.origin), posting.answered_for)
         return Reply(posting.channel, text, blocks, thread_ts=thread)
 
     # -- corrections, edits, undo ------------------------------------------------------
@@ -217,7 +226,7 @@ class Conversation:
         new = reading.updates[0] if reading.updates else None
         self._require_held_here(unit, [e.child for e in targets] + ([new.child] if new and new.child else []),
                                 Where(m.channel, thread))
-        posting = Posting(unit, m.channel, m.ts, m.user, m.now, m.text)
+        posting = Posting(unit, m.channel, m.ts, m.user, m.now, m.text, about=m.thread_ts)
         if reading.correction.undo:
             return [self._withdraw(posting, targets, thread, "Undone")]
         replacements = []
@@ -244,7 +253,7 @@ class Conversation:
         return []
 
     def _withdraw(self, posting: Posting, targets: list[EventRecord], thread: str, verb: str) -> Reply:
-        self.store.record(posting, _retractions(targets))
+        self._record(posting, _retractions(targets), thread)
         lines = [f"{verb} by <@{posting.posted_by}>: these are no longer recorded, and their deadlines are gone:"]
         lines += [f"• {describe_event(e)}" for e in targets]
         return Reply(posting.channel, "\n".join(lines), thread_ts=thread)
@@ -270,7 +279,7 @@ class Conversation:
         if not targets:
             return [Reply(channel, "That update has already been undone.", thread_ts=message_ts, only_for=user)]
         self._require_held_here(unit, [e.child for e in targets], Where(channel, message_ts))
-        posting = Posting(unit, channel, f"undo:{action_ts}", user, now, "Undo")
+        posting = Posting(unit, channel, f"undo:{action_ts}", user, now, "Undo", about=message_ts)
         return [self._withdraw(posting, targets, message_ts, "Undone")]
 
     @_refusals
@@ -283,7 +292,8 @@ class Conversation:
 
     @_refusals
     def edited(self, channel: str, message_ts: str, text: str, user: str, edit_ts: str, now: datetime) -> list[Reply]:
-        """An edited Slack message is read again and replaces what it recorded."""
+        """An edited Slack message is read again and replaces what it recorded (and what its
+        earlier edits recorded: each is found from the message it is about)."""
         reading = parse(text, now)
         old = self.store.live_events(channel, message_ts)
         if reading.kind != "update" and not old:
@@ -291,22 +301,26 @@ class Conversation:
         if (found := self._unit_member(channel, user, message_ts)) is None:
             return []
         unit, _ = found
+        if old and all(e.answer_ts == message_ts for e in old):
+            return [Reply(channel, "I cannot read an edited answer yet, so nothing has changed: to change what "
+                                   "it recorded, use Undo on my reply and answer again.", thread_ts=message_ts,
+                          only_for=user)]
         if not self.store.claim_message(channel, f"edit:{edit_ts}", user, now):
             return []
         where = Where(channel, message_ts)
         self._require_held_here(unit, [e.child for e in old] + [u.child for u in reading.updates if u.child], where)
-        posting = Posting(unit, channel, f"edit:{edit_ts}", user, now, text)
+        withdrawn = Posting(unit, channel, f"edit:{edit_ts}", user, now, text, about=message_ts)
         if reading.kind != "update":
-            return [self._withdraw(posting, old, message_ts, "Edited")]
+            return [self._withdraw(withdrawn, old, message_ts, "Edited")]
+        if old:  # what the message said before is withdrawn before it is read again, or asked about
+            self._record(withdrawn, _retractions(old), message_ts)
         if reading.clarify:
             asked = Posting(unit, channel, message_ts, user, now, text)
             return self._record_or_ask(asked, reading, message_ts, asked=asked)
-        if old:
-            self.store.record(posting, _retractions(old))
-        posting = Posting(unit, channel, f"edit:{edit_ts}:new", user, now, text)
+        posting = Posting(unit, channel, f"edit:{edit_ts}:new", user, now, text, about=message_ts)
         reply = self._recorded_reply(posting, _new_events(reading), message_ts)
         reply.text = "Edited, so read again. " + reply.text
-        reply.blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": reply.text}}]
+        reply.blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": reply.text}}, *reply.blocks[1:]]
         return [reply]
 
     @_refusals
@@ -326,7 +340,7 @@ class Conversation:
         if not targets:
             return []
         self._require_held_here(unit, [e.child for e in targets], Where(channel, message_ts))
-        posting = Posting(unit, channel, f"delete:{message_ts}", user, now, "(message deleted)")
+        posting = Posting(unit, channel, f"delete:{message_ts}", user, now, "(message deleted)", about=message_ts)
         return [self._withdraw(posting, targets, message_ts, "The message was deleted")]
 
     @_refusals
@@ -398,8 +412,8 @@ class Conversation:
         child = deadline_id.split(":")[0]
         record = next((d for d in self.store.child_deadlines(child) if d.id == deadline_id), None)
         actor = self.gate.actor(user)
-        if record is None:
-            raise self.gate.refuse(actor, where, "I cannot find that task in your units.")
+        if record is None:  # the same words as for another unit's task: nothing said of whether it exists
+            raise self.gate.refuse(actor, where, NOT_YOUR_CHILD)
         self.gate.require_member(actor, record.unit_id, where, NOT_YOUR_CHILD)
         return record, actor
 
@@ -460,6 +474,10 @@ class Conversation:
                                   "group or assessment), the new date and the reason, e.g. \"ICPC for 123 set for 10 "
                                   "Dec by lead SW: family availability\".")
         holder = self.store.child_unit(d.child)
+        if unit is None and not m.direct:  # everyone in this channel would read the child's new date
+            return Reply(m.channel, "I record decisions only in the child's unit's channel (or in a direct message "
+                                    "to me), where only the unit reads them.", thread_ts=m.thread_ts or m.ts,
+                         only_for=m.user)
         if unit is not None:
             self.gate.require_member(actor, unit, where)
             if holder is not None and holder != unit:

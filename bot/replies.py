@@ -90,7 +90,7 @@ def questions(reading: ParseResult, message: tuple[str, str]) -> tuple[str, list
     if understood:
         parts = [f"{title(u.event) if u.event else 'something'} for child {u.child or '?'}" for u in understood]
         lines.append("I read: " + "; ".join(dict.fromkeys(parts)) + ".")
-    lines += [c.question for c in reading.clarify[:1]]
+    lines += [escape(c.question) for c in reading.clarify[:1]]  # a question can quote what was typed
     lines.append("Nothing is recorded until you answer: reply in this thread" + (
         " or pick one below." if reading.clarify and reading.clarify[0].options else "."))
     text = "\n".join(lines)

@@ -34,6 +34,7 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import Conversation, Incoming, slash_query
@@ -114,6 +115,8 @@ class SlackSender:
     def send(self, recipient: str, message: Message) -> SendResult:
         reply = message.reply
         try:
+            if reply and reply.response_url:
+                return self._respond(reply)
             if reply and reply.only_for:
                 response = self.client.chat_postEphemeral(channel=reply.channel, user=reply.only_for, text=reply.text,
                                                           blocks=reply.blocks or None, thread_ts=reply.thread_ts)
@@ -132,6 +135,22 @@ class SlackSender:
         except NETWORK_ERRORS as broken:
             return broken_result(broken)
         return SendResult(True, ts=response.get("ts") or response.get("message_ts"))
+
+    def _respond(self, reply: Reply) -> SendResult:
+        """A slash command's answer, through its response_url: Slack shows it to the asker
+        in whatever channel or DM they typed it, the bot a member or not."""
+        assert reply.response_url
+        webhook = WebhookClient(reply.response_url, timeout=20, retry_handlers=[])
+        try:
+            answered = webhook.send(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
+        except NETWORK_ERRORS as broken:
+            return broken_result(broken)
+        if answered.status_code == 200:
+            return SendResult(True)
+        if answered.status_code == 429 or answered.status_code >= 500:
+            return SendResult(False, error=f"HTTP {answered.status_code}", retry_after=1.0,
+                              maybe_sent=answered.status_code >= 500)
+        return SendResult(False, error=answered.body or f"HTTP {answered.status_code}", permanent=True)
 
     def find(self, recipient: str, message: Message) -> str | None:
         reply = message.reply
@@ -295,7 +314,7 @@ class SlackBot:
             ack()
             reply = conversation.answer_query(slash_query(command.get("text", ""), now()), command["user_id"], now(),
                                               command["channel_id"], None)
-            reply.only_for = command["user_id"]
+            reply.only_for, reply.response_url = command["user_id"], command.get("response_url")
             send([reply], context)
 
         @app.action(re.compile(r"^answer_\d+$"))

@@ -25,6 +25,7 @@ class Reply:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     thread_ts: str | None = None
     only_for: str | None = None  # a user id: shown only to them (ephemeral)
+    response_url: str | None = None  # a slash command's answer goes back this way (it works in any channel)
 
 
 @dataclass(frozen=True)

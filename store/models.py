@@ -164,10 +164,14 @@ class EventRecord(Base):
     # answered_for who posted the message it completes, answer_ts the answer itself.
     answered_for: Mapped[str | None] = mapped_column(String(64))
     answer_ts: Mapped[str | None] = mapped_column(String(64))
+    # The Slack message it is about: the message itself, or the one an edit, an answer or
+    # an undo changed (those are recorded under keys of their own in message_ts).
+    origin_ts: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (
         # The same message stored twice is one event, even from two processes at once.
         UniqueConstraint("channel", "message_ts", "seq", name="uq_events_message"),
         Index("ix_events_child", "child"),
+        Index("ix_events_origin", "channel", "origin_ts"),
     )
 
 

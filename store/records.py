@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, literal_column, select, update
+from sqlalchemy import Engine, delete, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,6 +54,14 @@ class DecisionNotAllowed(ValueError):
     """A decision the standards do not let this person or unit make."""
 
 
+class HeldElsewhere(Exception):
+    """An update for children another unit holds: nothing of it was stored."""
+
+    def __init__(self, children: list[str]) -> None:
+        super().__init__(", ".join(children))
+        self.children = children
+
+
 @dataclass(frozen=True)
 class NewEvent:
     """One update to record, as the parser or a button produced it."""
@@ -81,6 +89,11 @@ class Posting:
     # answered (the author of the record), answered_for who posted the message.
     answered_for: str | None = None
     answer_ts: str | None = None
+    about: str | None = None  # the Slack message an edit, answer or undo changes (default: this one)
+
+    @property
+    def origin(self) -> str:
+        return self.about or self.message_ts
 
 
 @dataclass(frozen=True)
@@ -300,18 +313,27 @@ class Store:
         return stored
 
     def store_events(self, posting: Posting, updates: Sequence[NewEvent]) -> list[EventRecord]:
+        """Store a message's updates in one transaction. A child is held by the first unit
+        to record it: the check is made here, on the locked row, so two units posting about
+        a new child at once (or a post racing a transfer) cannot both record it."""
         with self.session.begin() as s:
-            for seq, update_ in enumerate(updates):
+            for child in sorted({u.child for u in updates}):
                 _insert_ignoring_duplicates(s, Child, {
-                    "number": update_.child, "unit_id": posting.unit_id, "lead_practitioner": posting.posted_by,
+                    "number": child, "unit_id": posting.unit_id, "lead_practitioner": posting.posted_by,
                     "flexible_assessment": False, "events_version": 0, "deadlines_version": 0})
+            held = [child for child, unit in s.execute(
+                select(Child.number, Child.unit_id).where(Child.number.in_(sorted({u.child for u in updates})))
+                .order_by(Child.number).with_for_update()) if unit != posting.unit_id]
+            if held:
+                raise HeldElsewhere(held)
+            for seq, update_ in enumerate(updates):
                 inserted = _insert_ignoring_duplicates(s, EventRecord, {
                     "child": update_.child, "event": update_.event, "status": update_.status,
                     "date": update_.date, "time": update_.time, "details": dict(update_.details),
                     "posted_by": posting.posted_by, "posted_at": posting.posted_at, "channel": posting.channel,
                     "message_ts": posting.message_ts, "seq": seq, "text": posting.text,
                     "supersedes": update_.supersedes, "answered_for": posting.answered_for,
-                    "answer_ts": posting.answer_ts})
+                    "answer_ts": posting.answer_ts, "origin_ts": posting.origin})
                 if inserted:
                     s.execute(update(Child).where(Child.number == update_.child)
                               .values(events_version=Child.events_version + 1))
@@ -320,12 +342,15 @@ class Store:
                                   .order_by(EventRecord.seq)))
 
     def live_events(self, channel: str, message_ts: str) -> list[EventRecord]:
-        """The events a message recorded that nothing has superseded since."""
+        """The events recorded about a message (by it, its edits, the answers to its
+        questions) or by an answer that message gave, that nothing has superseded since."""
         with self.session() as s:
             superseded = select(EventRecord.supersedes).where(EventRecord.supersedes.is_not(None))
             return list(s.scalars(select(EventRecord).where(
-                EventRecord.channel == channel, EventRecord.message_ts == message_ts,
-                EventRecord.event != "retraction", EventRecord.id.not_in(superseded)).order_by(EventRecord.seq)))
+                EventRecord.channel == channel,
+                or_(EventRecord.origin_ts == message_ts, EventRecord.answer_ts == message_ts),
+                EventRecord.event != "retraction", EventRecord.id.not_in(superseded))
+                .order_by(EventRecord.id)))
 
     def latest_event(self, child: str, event: str | None, units: Iterable[str]) -> EventRecord | None:
         """The most recently posted live event for a child (of one kind, if given), in these units."""
@@ -619,7 +644,7 @@ class Store:
 
         for e in events:
             when = e.date.isoformat() + (f"T{e.time.isoformat('minutes')}" if e.time else "")
-            answers = f"message {e.message_ts} by {e.answered_for}" if e.answered_for else ""
+            answers = f"message {e.origin_ts or e.message_ts} by {e.answered_for}" if e.answered_for else ""
             row("event", e.child, e.id, e.event, e.status, when, e.posted_by,
                 e.posted_at.astimezone(LONDON).isoformat(), "", "", e.text, e.supersedes or "", "", answers)
         for d in decisions:

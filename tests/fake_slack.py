@@ -1,8 +1,21 @@
-"""A small fake of Slack's Web API on 127.0.0.1, reached through SLACK_API_URL.
+"""A fake of Slack's Web API on 127.0.0.1, reached through SLACK_API_URL.
 
-It records every call (method and arguments, form or JSON) and answers ok, the
-way Slack does; `fail_next` makes it answer the next calls with an HTTP status
-(429 with Retry-After, 500) to test what the bot does then.
+It records every call (method and arguments, form or JSON) and answers the way
+Slack does, refusing what Slack refuses, so a test fails where Slack would:
+
+- messages over Slack's limits: more than 50 blocks (100 in a Home view), a section
+  over 3,000 characters, a header over 150, a button label over 75 or value over
+  2,000, more than 25 elements in an actions block, text over 40,000 characters
+  (`invalid_blocks`, `msg_too_long`);
+- channels it was told of: `missing` (channel_not_found), `outside` (not_in_channel),
+  `archived` (is_archived);
+- `failures`: the next calls answered with an HTTP status (429 with Retry-After, 500);
+- `drop_after_read`: the next N posts are kept (they reach the history) and the
+  connection is closed without an answer, as when a connection drops mid-way;
+- `delay`: the answer to chat.postMessage comes after this many seconds.
+
+Slash commands' `response_url` is served too, at /respond/..., recorded as
+method "response_url".
 """
 
 from __future__ import annotations
@@ -15,15 +28,45 @@ from typing import Any
 from urllib.parse import parse_qs
 
 BOT_USER = "U0BOT"
+POSTS = ("chat.postMessage", "chat.postEphemeral")
+
+
+def over_limits(args: dict[str, Any], home: bool = False) -> str | None:
+    """Slack's error for a message or view over its documented limits, or None."""
+    blocks = args.get("blocks") or []
+    if len(args.get("text") or "") > 40_000:
+        return "msg_too_long"
+    if len(blocks) > (100 if home else 50):
+        return "invalid_blocks"
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        if block.get("type") == "section" and len(text) > 3000:
+            return "invalid_blocks"
+        if block.get("type") == "header" and len(text) > 150:
+            return "invalid_blocks"
+        elements = block.get("elements") or []
+        if block.get("type") == "actions" and len(elements) > 25:
+            return "invalid_blocks"
+        for element in elements:
+            if element.get("type") == "button" and (len(element["text"]["text"]) > 75
+                                                     or len(element.get("value", "")) > 2000):
+                return "invalid_blocks"
+    return None
 
 
 class FakeSlack:
     def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []  # what Slack accepted
+        self.refused: list[tuple[str, dict[str, Any], str]] = []  # what it refused, and its error
         self.failures: list[int] = []
         self.arrival: dict[str, float] = {}  # thread ts -> when its first reply arrived (time.monotonic)
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, newest first
+        self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (channel, thread ts) -> replies
         self.delay = 0.0  # seconds to wait before answering chat.postMessage (after recording it)
+        self.drop_after_read = 0
+        self.missing: set[str] = set()
+        self.outside: set[str] = set()
+        self.archived: set[str] = set()
         self._lock = threading.Lock()
         self._counter = 0
         fake = self
@@ -31,6 +74,8 @@ class FakeSlack:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 method = self.path.rsplit("/", 1)[-1]
+                if self.path.startswith("/respond/"):
+                    method = "response_url"
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     args = json.loads(raw or "{}")
@@ -40,9 +85,13 @@ class FakeSlack:
                         if isinstance(args.get(key), str):
                             args[key] = json.loads(args[key])
                 status, answer = fake.answer(method, args)
+                if method == "chat.postMessage" and status == 200 and fake._drop():
+                    self.close_connection = True  # Slack has the message; the answer never comes
+                    self.connection.shutdown(2)
+                    return
                 if method == "chat.postMessage" and fake.delay:
                     time.sleep(fake.delay)  # Slack has the message; the answer is slow
-                body = json.dumps(answer).encode()
+                body = json.dumps(answer).encode() if method != "response_url" else b"ok"
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 if status == 429:
@@ -55,29 +104,64 @@ class FakeSlack:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{self.base}/api/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _drop(self) -> bool:
+        with self._lock:
+            if self.drop_after_read > 0:
+                self.drop_after_read -= 1
+                return True
+        return False
+
+    def response_url(self, name: str) -> str:
+        return f"{self.base}/respond/{name}"
+
+    def _refusal(self, method: str, args: dict[str, Any]) -> str | None:
+        channel = str(args.get("channel", ""))
+        if method in POSTS or method in ("conversations.history", "conversations.replies"):
+            if channel in self.missing:
+                return "channel_not_found"
+            if channel in self.archived and method in POSTS:
+                return "is_archived"
+            if channel in self.outside:
+                return "not_in_channel"
+        if method in POSTS or method == "response_url":
+            return over_limits(args)
+        if method == "views.publish":
+            return over_limits(args.get("view") or {}, home=True)
+        return None
 
     def answer(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self._lock:
             if self.failures and method != "auth.test":
                 status = self.failures.pop(0)
                 return status, {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+            if refusal := self._refusal(method, args):
+                self.refused.append((method, args, refusal))
+                return (404 if method == "response_url" else 200), {"ok": False, "error": refusal}
             self.calls.append((method, args))
             if method == "chat.postMessage" and args.get("thread_ts"):
                 self.arrival.setdefault(args["thread_ts"], time.monotonic())
             self._counter += 1
             ts = f"{time.time():.0f}.{self._counter:06d}"
             if method == "chat.postMessage":
+                posted = {"ts": ts, "text": args.get("text"), "metadata": args.get("metadata")}
                 channel = self.dm(args["channel"])
-                self.history.setdefault(channel, []).insert(0, {"ts": ts, "text": args.get("text"),
-                                                                "metadata": args.get("metadata")})
+                if args.get("thread_ts"):
+                    self.threads.setdefault((channel, args["thread_ts"]), []).append(posted)
+                else:
+                    self.history.setdefault(channel, []).insert(0, posted)
         if method == "auth.test":
             return 200, {"ok": True, "user_id": BOT_USER, "bot_id": "B0BOT", "team_id": "T0", "user": "timescales"}
         if method == "conversations.open":
             return 200, {"ok": True, "channel": {"id": self.dm(args["users"])}}
         if method == "conversations.history":
             return 200, {"ok": True, "messages": self.history.get(args["channel"], [])[: int(args.get("limit", 100))]}
+        if method == "conversations.replies":
+            replies = self.threads.get((args["channel"], args["ts"]), [])
+            return 200, {"ok": True, "messages": replies[: int(args.get("limit", 100))]}
         return 200, {"ok": True, "ts": ts, "channel": args.get("channel"), "message": {"ts": ts}}
 
     @staticmethod

@@ -265,3 +265,32 @@ def test_exports_are_in_the_access_log(tmp_path):
     assert [e["via"] for e in only] == ["export"]
     bad = timescales("access-log", "--from", "yesterday", cwd=tmp_path)
     assert bad.returncode == 2 and "--from 'yesterday' is not an ISO 8601" in bad.stderr
+
+
+def test_an_empty_or_unreadable_config_never_removes_everyone(tmp_path):
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    timescales("db", "upgrade", cwd=tmp_path)
+    members = _members(tmp_path)
+    (tmp_path / "empty.toml").write_text("")
+    out = timescales("db", "upgrade", "--config", "empty.toml", cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "empty.toml lists no units, and the database holds unit-a: nothing changed" in out.stderr
+    (tmp_path / "latin1.toml").write_bytes('name = "Caf\xe9"\n'.encode("latin-1"))
+    out = timescales("db", "upgrade", "--config", "latin1.toml", cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.strip() == "timescales: latin1.toml: not UTF-8 text (save it as UTF-8)"
+    assert _members(tmp_path) == members
+
+
+def test_the_chat_on_a_database_slack_uses_takes_no_reminder_from_slack(tmp_path):
+    import sqlite3
+
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    timescales("db", "upgrade", cwd=tmp_path)
+    timescales("chat", "--now", "2026-11-23T10:00", cwd=tmp_path,
+               stdin="strategy discussion held today for 123, S47 agreed\n")
+    chat = timescales("chat", "--now", "2026-11-24T09:05", cwd=tmp_path, stdin="morning all\n")
+    assert chat.stdout.count("due within the hour: child 123") == 1  # printed once, not after every line
+    with sqlite3.connect(tmp_path / "timescales.db") as db:
+        assert db.execute("select count(*) from outgoing_messages").fetchone() == (0,)
+    dry = timescales("sweep", "--now", "2026-11-24T09:05", "--dry-run", cwd=tmp_path)
+    assert "due within the hour: child 123" in dry.stdout  # still Slack's to send

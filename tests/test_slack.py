@@ -137,8 +137,9 @@ def test_the_slash_command_answers_only_the_person_who_asked(bot, slack):
     bot.message("strategy discussion held today for 777, S47 agreed")
     slack.wait_for(1)
     assert bot.command("due week") == 200
-    (reply,) = slack.wait_for(1, "chat.postEphemeral")
-    assert reply["user"] == "U0UC" and "child 777" in reply["text"]
+    (reply,) = slack.wait_for(1, "response_url")  # the command's own reply address: only the asker sees it
+    assert reply["response_type"] == "ephemeral" and "child 777" in reply["text"]
+    assert slack.posted("chat.postEphemeral") == [] and len(slack.posted()) == 1
 
 
 def test_app_home_shows_the_persons_units(bot, slack):

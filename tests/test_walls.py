@@ -86,7 +86,8 @@ def test_an_outsider_can_change_nothing_by_any_way_in_and_sees_nothing(bot: Bot,
     said("what's overdue?", channel=f"D_{user}", channel_type="im")
     bot.event({"type": "app_home_opened", "user": user, "channel": f"D_{user}", "tab": "home"})
     slack.wait_for(1, "views.publish")
-    slack.wait_for(9, "chat.postEphemeral")
+    slack.wait_for(14, "chat.postEphemeral")
+    slack.wait_for(1, "response_url")
 
     # Nothing changed: the events, the question, the deadlines, no decision.
     assert [(e.event, e.posted_by) for e in live(bot.store, "123")] == [("strategy_discussion", "U0SW1")]
@@ -96,7 +97,7 @@ def test_an_outsider_can_change_nothing_by_any_way_in_and_sees_nothing(bot: Bot,
     assert after[icpc.id] == ("open", icpc.due) and after[record_3_5.id][0] == "open"
     # Every answer was for them alone, and none of them shows anything of child 123.
     calls = calls_since(slack, start)
-    assert {m for m, _ in calls} <= {"chat.postEphemeral", "chat.postMessage", "views.publish", "conversations.open"}
+    assert {m for m, _ in calls} <= {"chat.postEphemeral", "chat.postMessage", "views.publish", "response_url"}
     for method, args in calls:
         if method == "chat.postEphemeral":
             assert args["user"] == user
@@ -292,7 +293,7 @@ def test_every_answer_that_shows_children_is_in_the_access_log(bot, slack):
     bot.event({"type": "app_home_opened", "user": "U0SM", "channel": "D_U0SM", "tab": "home"})
     slack.wait_for(3)
     slack.wait_for(1, "views.publish")
-    slack.wait_for(1, "chat.postEphemeral")
+    slack.wait_for(1, "response_url")
     log = {r.via: r for r in bot.store.access_log()}
     assert {via: r.user_id for via, r in log.items()} == {"channel": "U0UC", "dm": "U0SW1", "slash": "U0TM",
                                                           "home": "U0SM"}
@@ -358,3 +359,120 @@ def test_slack_libraries_never_log_their_debug_lines(monkeypatch):
     finally:
         root.setLevel(saved[0])
         root.handlers[:] = saved[1]
+
+
+def test_two_units_posting_about_a_new_child_at_once_cannot_both_record_it(store, db_url):
+    import threading
+
+    from bot.conversation import Conversation, Incoming
+
+    conversation = Conversation(store)
+    for n in range(15):
+        child = str(70000 + n)
+        barrier = threading.Barrier(2)
+        replies: dict[str, list] = {}
+
+        def post(channel: str, user: str) -> None:
+            barrier.wait()
+            replies[channel] = conversation.message(Incoming(channel, user, f"{n}.{channel}", f"HV done for {child} today",
+                                                             NOW))
+
+        both = [threading.Thread(target=post, args=a) for a in (("C0UNITA", "U0SW1"), ("C0UNITB", "U0SW3"))]
+        for t in both:
+            t.start()
+        for t in both:
+            t.join()
+        holder = store.child_unit(child)
+        loser = "C0UNITB" if holder == "unit-a" else "C0UNITA"
+        assert {e.channel for e in live(store, child)} == {"C0UNITA" if holder == "unit-a" else "C0UNITB"}
+        assert f"Child {child} is held by another unit" in replies[loser][0].text
+
+
+def test_a_decision_is_taken_only_where_the_unit_alone_reads_it(bot, slack):
+    bot.message("strategy discussion held today for 777, S47 agreed")
+    slack.wait_for(1)
+    text = "extension agreed for 777 ICPC to 20 Jan, SM agreed, reason: family abroad"
+    bot.message(text, user="U0TM", channel="C0GENERAL")
+    bot.message(text, user="U0TM", channel="G0GROUPDM", channel_type="mpim")
+    refusals = slack.wait_for(2, "chat.postEphemeral")
+    assert all("only in the child's unit's channel" in r["text"] and r["user"] == "U0TM" for r in refusals)
+    assert bot.store.timeline("777")[1] == [] and len(slack.posted()) == 1
+    bot.message(text, user="U0TM", channel="D_U0TM", channel_type="im")  # a DM: only they read the answer
+    assert "Extension recorded by <@U0TM>" in slack.wait_for(2)[1]["text"]
+
+
+def test_a_reminder_held_back_by_slack_is_not_sent_to_the_old_unit_after_a_transfer(store):
+    from bot.conversation import Conversation, Incoming
+    from store.ledger import Ledger
+
+    slack = FakeSlack()
+    try:
+        conversation = Conversation(store)
+        conversation.message(Incoming("C0UNITA", "U0SW1", "1.0", "strategy discussion held today for 4300, S47 agreed",
+                                      NOW))
+        slack.failures = [500] * 4  # Slack down for the whole of the first sweep
+        tuesday = NOW + timedelta(hours=23)  # 09:00 on Tuesday: the visit is due within the hour
+        first = sweep(store, outbox(slack), TEST_CONFIG, tuesday)
+        assert "C0UNITA" in first.failed and Ledger(store).count("claimed") >= 1
+        conversation.message(Incoming("C0UNITB", "U0SM", "2.0", "transfer 4300 to this unit", tuesday))
+        assert store.child_unit("4300") == "unit-b"
+        sweep(store, outbox(slack), TEST_CONFIG, tuesday + timedelta(minutes=5))
+        assert not any("4300" in (m.get("text") or "") for m in slack.posted() if m["channel"] in ("C0UNITA", "U0TM"))
+        assert any("4300" in (m.get("text") or "") for m in slack.posted() if m["channel"] == "C0UNITB")
+    finally:
+        slack.close()
+
+
+def test_edits_delete_and_undo_follow_what_the_message_recorded_last(bot, slack):
+    _, ts = bot.message("HV done for 123 today")
+    slack.wait_for(1)
+
+    def edit(text: str, n: int) -> None:
+        bot.event({"type": "message", "subtype": "message_changed", "channel": "C0UNITA", "ts": f"9.{n}",
+                   "event_ts": f"9.{n}", "message": {"type": "message", "user": "U0SW1", "text": text, "ts": ts},
+                   "previous_message": {"type": "message", "user": "U0SW1", "text": "?", "ts": ts}})
+
+    edit("HV done for 123 yesterday", 1)
+    slack.wait_for(2)
+    edit("HV done for 123 on Friday 20 Nov", 2)
+    slack.wait_for(3)
+    assert [e.date.isoformat() for e in live(bot.store, "123")] == ["2026-11-20"]  # one visit, the last edit's
+    bot.click("undo", {"channel": "C0UNITA", "ts": ts})
+    assert "Undone by <@U0SW1>" in slack.wait_for(4)[3]["text"]
+    assert live(bot.store, "123") == []
+    # An edit that leaves something to ask withdraws the old reading first; the answer records.
+    _, ts2 = bot.message("HV done for 124 today")
+    slack.wait_for(5)
+    bot.event({"type": "message", "subtype": "message_changed", "channel": "C0UNITA", "ts": "9.5", "event_ts": "9.5",
+               "message": {"type": "message", "user": "U0SW1", "text": "HV for 124 on Friday", "ts": ts2},
+               "previous_message": {"type": "message", "user": "U0SW1", "text": "HV done for 124 today", "ts": ts2}})
+    question = slack.wait_for(6)[5]
+    assert live(bot.store, "124") == [] and "which date?" in question["text"]
+    button = question["blocks"][1]["elements"][1]
+    bot.click(button["action_id"], json.loads(button["value"]))
+    assert "booked for Fri 27 Nov" in slack.wait_for(7)[6]["text"]
+    assert [(e.status, e.date.isoformat()) for e in live(bot.store, "124")] == [("planned", "2026-11-27")]
+    bot.event({"type": "message", "subtype": "message_deleted", "channel": "C0UNITA", "ts": "9.6",
+               "deleted_ts": ts2, "previous_message": {"type": "message", "user": "U0SW1", "ts": ts2}})
+    assert "deleted" in slack.wait_for(8)[7]["text"] and live(bot.store, "124") == []
+
+
+def test_a_deleted_answer_takes_back_what_it_recorded(bot, slack):
+    _, ts = bot.message("No HV today")
+    slack.wait_for(1)
+    _, answer_ts = bot.message("it was 4321", user="U0UC", thread_ts=ts)
+    slack.wait_for(2)
+    assert [e.child for e in live(bot.store, "4321")] == ["4321"]
+    bot.event({"type": "message", "subtype": "message_deleted", "channel": "C0UNITA", "ts": "9.7",
+               "deleted_ts": answer_ts, "previous_message": {"type": "message", "user": "U0UC", "ts": answer_ts}})
+    assert "deleted" in slack.wait_for(3)[2]["text"] and live(bot.store, "4321") == []
+
+
+def test_the_bots_questions_quote_people_as_words(bot, slack):
+    # A typed "<" reaches the bot as "&lt;"; the question quotes the unreadable date back.
+    bot.message("home visit for 123 done 45th&lt;https://evil.example|the month&gt;")
+    bot.message("home visit for 124 done 45th&lt;next|the month&gt;")
+    questions = slack.wait_for(2)
+    quoting = next(q for q in questions if "45th" in q["text"] and "the month" in q["text"])
+    assert "&lt;next|the month" in quoting["text"]
+    assert not any("<next|" in all_text(q) or "<https://evil" in all_text(q) for q in questions)

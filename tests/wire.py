@@ -69,8 +69,9 @@ class Bot:
         return self.event(event), ts
 
     def command(self, text: str, user: str = "U0UC", channel: str = "C0UNITA") -> int:
+        self._n += 1
         form = {"command": "/timescales", "text": text, "user_id": user, "channel_id": channel, "team_id": "T0",
-                "response_url": "http://127.0.0.1:9/unused", "trigger_id": "t1"}
+                "response_url": self.slack.response_url(f"cmd{self._n}"), "trigger_id": f"t{self._n}"}
         return self.send(urlencode(form), "application/x-www-form-urlencoded")
 
     def click(self, action_id: str, value: dict[str, Any], user: str = "U0SW1") -> int:
