@@ -32,7 +32,7 @@ class CountingSender:
         self.sent += 1
         return SendResult(True, ts=str(self.sent))
 
-    def find(self, recipient: str, batch: str) -> str | None:
+    def find(self, recipient: str, message: Message) -> str | None:
         return None
 
 

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from time import monotonic
 from typing import NoReturn
@@ -379,6 +379,11 @@ def _scheduled_sweeps(ctx: Context, store: Store, token: str) -> Scheduled:
     return start_scheduler(lambda: sweep(store, outbox, ctx.config, datetime.now(LONDON)))
 
 
+def _lease(ctx: Context) -> timedelta:
+    """How long a process's hold on a request or a message lasts without renewal."""
+    return timedelta(seconds=min(ctx.config.reminders.claim_lease_seconds, 30))
+
+
 def _stopped(bot: SlackBot, scheduled: Scheduled | None, began: float) -> int:
     """Finish what is in hand within STOP_WITHIN seconds of the signal, then exit 0; what
     could not be finished waits in the store for the next start."""
@@ -403,7 +408,7 @@ def _exit_on_sigterm(*_: object) -> None:
 def cmd_serve(ctx: Context) -> int:
     env = _slack_env("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     store = open_store(ctx)
-    bot = SlackBot(Conversation(store), env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"])
+    bot = SlackBot(Conversation(store), env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"], hold=_lease(ctx))
     service = HttpService(bot, ctx.args.port)
     bot.start()
     scheduled = None if ctx.args.no_scheduler else _scheduled_sweeps(ctx, store, env["SLACK_BOT_TOKEN"])
@@ -472,7 +477,7 @@ def cmd_run(ctx: Context) -> int:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         store = open_store(ctx)
-        bot = SlackBot(Conversation(store), os.environ["SLACK_BOT_TOKEN"])
+        bot = SlackBot(Conversation(store), os.environ["SLACK_BOT_TOKEN"], hold=_lease(ctx))
         bot.start()
         scheduled = _scheduled_sweeps(ctx, store, os.environ["SLACK_BOT_TOKEN"])
         socket_mode = SocketModeHandler(bot.front, os.environ["SLACK_APP_TOKEN"])

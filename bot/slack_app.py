@@ -24,7 +24,7 @@ import re
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.client import HTTPException
 from typing import Any
 from urllib.error import URLError
@@ -44,7 +44,7 @@ from rules.calendar import LONDON
 from scheduler.delivery import deliver_replies
 from scheduler.outbox import LookupFailed, Message, Outbox, Reply, SendResult
 from store.db import make_engine
-from store.inbox import Inbox, Request
+from store.inbox import HOLD, Inbox, Request
 from store.records import HANDLING
 
 log = logging.getLogger(__name__)
@@ -197,13 +197,13 @@ class SlackBot:
     """The bot on Slack: the front door, the workers and the handler app."""
 
     def __init__(self, conversation: Conversation, token: str, signing_secret: str | None = None,
-                 now: Callable[[], datetime] = _now, workers: int = 4) -> None:
+                 now: Callable[[], datetime] = _now, workers: int = 4, hold: timedelta = HOLD) -> None:
         self.conversation, self.now = conversation, now
         store = conversation.store
         self.client = slack_client(token)
         self.outbox = Outbox(SlackSender(self.client), per_channel_gap=0)
         # The front door waits at most 2 s for the database: Slack wants an answer in 3.
-        self.inbox = Inbox(make_engine(store.engine.url.render_as_string(hide_password=False), wait=2))
+        self.inbox = Inbox(make_engine(store.engine.url.render_as_string(hide_password=False), wait=2), hold)
         self.workers = InboxWorkers(self.inbox, self._handle, workers)
         # Over HTTP every request's signature is checked; Socket Mode has no signatures to check.
         self.front = App(client=self.client, signing_secret=signing_secret,

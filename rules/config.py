@@ -59,8 +59,8 @@ class ReminderConfig(_Strict):
     head_of_service_after: int = Field(default=5, ge=1, le=40)
     urgent_hours: int = Field(default=24, ge=0, le=72)  # hour-based deadlines this short escalate out of hours
     digest_time: str = "08:30"  # the managers' daily digest, in working hours
-    # How long a sweep's claim on a message is its own without renewal: a sweep that died
-    # gives its messages up after this, and the next sweep sends what Slack does not have.
+    # How long a process's claim on a message (or on a Slack request it handles, at most 30 s)
+    # holds without renewal: one that died gives them up after this, and another takes over.
     claim_lease_seconds: int = Field(default=120, ge=2, le=3600)
 
     @field_validator("digest_time")

@@ -19,7 +19,10 @@ from sqlalchemy.orm import sessionmaker
 
 from store.models import InboxRequest
 
-HOLD = timedelta(minutes=2)  # a worker's lease on the request it handles
+# A worker's lease on the request it handles. Short is safe: a request taken again by
+# another worker while the first is still at it is handled twice, and handling is keyed
+# in the database, so the second changes nothing.
+HOLD = timedelta(seconds=30)
 GIVE_UP_AFTER = 5  # attempts; then the request is marked failed (and its poster was told something went wrong)
 
 
@@ -39,8 +42,8 @@ class Request:
 
 
 class Inbox:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, hold: timedelta = HOLD) -> None:
+        self.engine, self.hold = engine, hold
         self.session = sessionmaker(engine, expire_on_commit=False)
 
     def put(self, key: str, mode: str, content_type: str, body: str) -> bool:
@@ -68,7 +71,7 @@ class Inbox:
             if found is None:
                 return None
             row = s.execute(update(InboxRequest).where(InboxRequest.id == found, free)
-                            .values(state="working", lease_until=now + HOLD, attempts=InboxRequest.attempts + 1)
+                            .values(state="working", lease_until=now + self.hold, attempts=InboxRequest.attempts + 1)
                             .returning(InboxRequest.id, InboxRequest.mode, InboxRequest.content_type,
                                        InboxRequest.body, InboxRequest.attempts)).first()
         return Request(*row) if row else None

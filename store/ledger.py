@@ -16,6 +16,7 @@ failed, retried once a day, and reported to the unit (scheduler/failures.py).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ class Ledger:
     def __init__(self, store: Store, lease: timedelta = timedelta(minutes=2)) -> None:
         self.store = store
         self.lease = lease
+        self._held_since: dict[str, float] = {}  # owner -> when its claims were last claimed or renewed
 
     def candidates(self, first_due: date, last_due: date) -> list[Candidate]:
         """Open deadlines due between the two dates (inclusive), across every unit."""
@@ -113,6 +115,8 @@ class Ledger:
                 for batch, claims in batches.items() for c in claims]
         if not rows:
             return {}
+        if owner:  # the oldest of its holds counts: renew() brings them all up to date
+            self._held_since.setdefault(owner, time.monotonic())
         with self.store.session.begin() as s:
             dialect = s.get_bind().dialect.name
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -128,8 +132,11 @@ class Ledger:
 
     # -- holding claims ----------------------------------------------------------------
     def hold(self, batch: str, owner: str) -> bool:
-        """Renew the lease on one batch just before sending it; False when it is no longer
-        this owner's (taken over after the lease ran out): then it must not be sent."""
+        """Whether this owner still holds a batch, just before sending it; False when it was
+        taken over after the lease ran out: then it must not be sent. Within half a lease of
+        the last claim or renewal nobody can have taken it, so the database is not asked."""
+        if time.monotonic() - self._held_since.get(owner, -1e9) < self.lease.total_seconds() / 2:
+            return True
         with self.store.session.begin() as s:
             held = s.execute(update(OutgoingMessage).where(  # type: ignore[attr-defined]
                 OutgoingMessage.batch == batch, OutgoingMessage.owner == owner, _CLAIMED)
@@ -138,9 +145,11 @@ class Ledger:
 
     def renew(self, owner: str) -> None:
         """Every claim of this owner held for another lease (a running sweep's heartbeat)."""
+        began = time.monotonic()
         with self.store.session.begin() as s:
             s.execute(update(OutgoingMessage).where(OutgoingMessage.owner == owner, _CLAIMED)
                       .values(lease_until=utc_now() + self.lease))
+        self._held_since[owner] = began
 
     def stranded(self, owner: str) -> list[Stranded]:
         """Claimed batches nobody holds (released, or their sender's lease ran out), taken
@@ -155,10 +164,11 @@ class Ledger:
             batches.setdefault(row.batch or f"row-{row.id}", []).append(row)
         won = []
         for batch, members in batches.items():
+            self._held_since.setdefault(owner, time.monotonic())
             with self.store.session.begin() as s:
                 taken = s.execute(update(OutgoingMessage)  # type: ignore[attr-defined]
                                   .where(OutgoingMessage.id.in_([m.id for m in members]), free)
-                                  .values(owner=owner, lease_until=now + self.lease,
+                                  .values(owner=owner, lease_until=utc_now() + self.lease,
                                           attempts=OutgoingMessage.attempts + 1)).rowcount
             if taken == len(members):
                 # A sender that died holding it may have posted it; one that released it says.

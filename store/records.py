@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from contextvars import ContextVar
+from time import sleep
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
 from typing import Any
 
@@ -35,6 +37,7 @@ from store.models import (
     EventRecord,
     InboundMessage,
     PendingUpdate,
+    ServiceState,
     Transfer,
     Unit,
     UnitMember,
@@ -508,38 +511,67 @@ class Store:
             self.recompute_child(child)
         return len(stale)
 
-    def recompute_all(self, chunk: int = 1000) -> int:
-        """Every child's deadlines worked out again, in one transaction, `chunk` children
-        at a time; records what they were worked out from."""
-        basis, now = self.deadline_basis, datetime.now(LONDON)
-        with self.session.begin() as s:
-            # Every child's row locked (SQLite: the write lock BEGIN IMMEDIATE took), so no
-            # update is stored meanwhile; a second process starting at the same time
-            # waits here, then finds the work done.
-            children = dict(s.execute(select(Child.number, Child.unit_id).order_by(Child.number)
-                                      .with_for_update()).all())
-            if s.scalar(select(DeadlineBasis.fingerprint)) == basis:
+    def recompute_all(self, chunk: int = 200) -> int:
+        """Every child's deadlines worked out again, `chunk` children to a transaction, so
+        the bot keeps storing Slack's requests in between (on SQLite a single transaction
+        would hold the write lock throughout); each child's deadlines are replaced in one
+        transaction, so none is seen half-written. One process does it at a time: a second
+        one starting meanwhile waits, then finds it done (or takes over a lease that ran
+        out). Returns how many children this call worked out."""
+        basis = self.deadline_basis
+        while not self._take_recompute(basis):
+            if not self.rules_changed():
                 return 0
-            s.execute(delete(DeadlineRecord))
-            numbers = list(children)
+            sleep(0.2)
+        try:
+            if not self.rules_changed():
+                return 0
+            now = datetime.now(LONDON)
+            with self.session() as s:
+                numbers = list(s.scalars(select(Child.number).order_by(Child.number)))
             for start in range(0, len(numbers), chunk):
-                part = numbers[start:start + chunk]
-                events: dict[str, list[Event]] = {n: [] for n in part}
-                for row in s.execute(_EVENTS.where(EventRecord.child.in_(part))):
-                    event = _to_engine(row)
-                    events[event.child].append(event)
-                decisions: dict[str, list[Override]] = {n: [] for n in part}
-                for d in s.execute(_DECISIONS.where(Decision.child.in_(part))):
-                    decisions[d.child].append(_to_override(d))
-                rows = [_record_values(d, children[n]) for n in part
-                        for d in child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n).deadlines]
-                if rows:  # the table, not the entity: one executemany, not one per mix of empty fields
-                    s.execute(insert(_DEADLINES), rows)
-            s.execute(update(Child).values(deadlines_version=Child.events_version))
-            values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(children)}
-            upsert = (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(DeadlineBasis)
-            s.execute(upsert.values(values).on_conflict_do_update(index_elements=["id"], set_=values))
-        return len(children)
+                self._recompute_chunk(numbers[start:start + chunk], now)
+                self._take_recompute(basis)  # renew the lease
+                sleep(0.005)  # let a waiting writer (the front door) in between transactions
+            with self.session.begin() as s:
+                values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(numbers)}
+                upsert = (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(
+                    DeadlineBasis)
+                s.execute(upsert.values(values).on_conflict_do_update(index_elements=["id"], set_=values))
+            return len(numbers)
+        finally:
+            with self.session.begin() as s:
+                s.execute(delete(ServiceState).where(ServiceState.name == "recompute"))
+
+    def _take_recompute(self, basis: str, lease: timedelta = timedelta(seconds=60)) -> bool:
+        """The one recompute at a time: a lease in service_state, taken when free or run out."""
+        now = datetime.now(timezone.utc)
+        mine = f"{os.getpid()}:{id(self)}"
+        with self.session.begin() as s:
+            dialect = s.get_bind().dialect.name
+            upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ServiceState)
+            s.execute(upsert.values(name="recompute", at=now + lease, value=mine).on_conflict_do_update(
+                index_elements=["name"], set_={"at": now + lease, "value": mine},
+                where=(ServiceState.at < now) | (ServiceState.value == mine)))
+            return s.scalar(select(ServiceState.value).where(ServiceState.name == "recompute")) == mine
+
+    def _recompute_chunk(self, part: list[str], now: datetime) -> None:
+        with self.session.begin() as s:
+            children = dict(s.execute(select(Child.number, Child.unit_id).where(Child.number.in_(part))
+                                      .with_for_update()).all())
+            events: dict[str, list[Event]] = {n: [] for n in children}
+            for row in s.execute(_EVENTS.where(EventRecord.child.in_(part))):
+                event = _to_engine(row)
+                events[event.child].append(event)
+            decisions: dict[str, list[Override]] = {n: [] for n in children}
+            for d in s.execute(_DECISIONS.where(Decision.child.in_(part))):
+                decisions[d.child].append(_to_override(d))
+            s.execute(delete(DeadlineRecord).where(DeadlineRecord.child.in_(part)))
+            rows = [_record_values(d, unit) for n, unit in children.items()
+                    for d in child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n).deadlines]
+            if rows:  # the table, not the entity: one executemany, not one per mix of empty fields
+                s.execute(insert(_DEADLINES), rows)
+            s.execute(update(Child).where(Child.number.in_(part)).values(deadlines_version=Child.events_version))
 
     def due(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
             overdue_only: bool = False, child: str | None = None) -> list[DueItem]:

@@ -28,27 +28,44 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Cluster:
+    """A throwaway cluster that a test may stop and start again (the database going away)."""
+
+    def __init__(self) -> None:
+        self.bin_dir = _server_bin()
+        self.folder = Path(tempfile.mkdtemp(prefix="timescales-pg-"))
+        self.data, self.port = self.folder / "data", _free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+            postgres = pwd.getpwnam("postgres")
+            os.chown(self.folder, postgres.pw_uid, postgres.pw_gid)
+        self._run(str(self.bin_dir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "timescales", "--no-sync")
+        self.url = f"postgresql+psycopg://timescales@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.as_user, *args], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-o",
+                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                  "-c full_page_writes=off", "start")
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @contextmanager
 def throwaway_cluster() -> Iterator[str]:
     """Yields a URL for a superuser connection to a fresh cluster."""
-    bin_dir = _server_bin()
-    folder = Path(tempfile.mkdtemp(prefix="timescales-pg-"))
-    data, port = folder / "data", _free_port()
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        as_user = ["runuser", "-u", "postgres", "--"]
-        postgres = pwd.getpwnam("postgres")
-        os.chown(folder, postgres.pw_uid, postgres.pw_gid)
-
-    def run(*args: str) -> None:
-        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=120)
-
-    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "timescales", "--no-sync")
-    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
-        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off", "start")
+    cluster = Cluster()
+    cluster.start()
     try:
-        yield f"postgresql+psycopg://timescales@127.0.0.1:{port}/postgres"
+        yield cluster.url
     finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
-        shutil.rmtree(folder, ignore_errors=True)
+        cluster.remove()

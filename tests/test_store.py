@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rules.calendar import LONDON
-from rules.config import Config, UnitConfig
+from rules.config import Config
 from store.db import SchemaError, check_schema, make_engine
 from store.models import DeadlineRecord, EventRecord
 from store.records import DecisionNotAllowed, NewEvent, Posting, Store
@@ -265,3 +265,38 @@ def test_the_agenda_lists_every_child_of_the_unit(store):
     assert [e.event for e in agenda["123"].events_since] == ["strategy_discussion"]
     assert agenda["500"].events_since == [] and agenda["500"].overdue == []  # quiet since last week
     assert agenda["500"].last_update == datetime(2026, 11, 10, 10, tzinfo=LONDON)
+
+
+def test_slack_requests_are_stored_while_every_childs_deadlines_are_worked_out_again(store, db_url):
+    """A full recompute (db upgrade after a bank holiday is announced) goes a few children to a
+    transaction, so the front door, which waits at most 2 s, stores requests throughout."""
+    import threading
+    import time as clock
+
+    from bench.histories import histories
+    from store.inbox import Inbox
+
+    for n, history in enumerate(histories(600, 12)):
+        store.record(posting(f"8.{n}"), [NewEvent(e.child, e.event, e.date, e.status, e.time, dict(e.details))
+                                         for e in history])
+    store.recompute_stale()
+    changed = Store.open(db_url, HOLIDAY_CONFIG)
+    front = Inbox(make_engine(db_url, wait=2))
+    worked_out: list[int] = []
+    recompute = threading.Thread(target=lambda: worked_out.append(changed.recompute_all(chunk=50)))
+    began = clock.monotonic()
+    recompute.start()
+    waits = []
+    n = 0
+    while recompute.is_alive():
+        n += 1
+        started = clock.monotonic()
+        assert front.put(f"event:Ev{n}", "http", "application/json", "{}")
+        waits.append(clock.monotonic() - started)
+        clock.sleep(0.05)
+    recompute.join()
+    assert worked_out == [600] and len(waits) >= 3, (worked_out, len(waits), clock.monotonic() - began)
+    assert max(waits) < 2.0  # never near Slack's 3 seconds
+    assert not changed.rules_changed()
+    for opened in (changed, front):
+        opened.engine.dispose()

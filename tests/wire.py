@@ -7,11 +7,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +30,35 @@ from store.records import Store
 SECRET = "test-signing-secret"
 NOW = datetime(2026, 11, 23, 10, tzinfo=LONDON)
 MONDAY_TS = f"{NOW.timestamp():.6f}"
+
+
+def post_signed(url: str, body: str, content_type: str = "application/json", secret: str = SECRET,
+                retry: int | None = None, timeout: float = 10) -> int:
+    """A request signed as Slack signs it; the HTTP status, or 0 when no answer came
+    (the connection refused or dropped, or no answer within `timeout`)."""
+    stamp = str(int(time.time()))
+    signature = "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+    if retry is not None:
+        headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as refused:
+        return int(refused.code)
+    except (urllib.error.URLError, OSError):
+        return 0
+
+
+def message_event(text: str, ts: str, user: str = "U0SW1", channel: str = "C0UNITA", event_id: str | None = None,
+                  **extra: Any) -> str:
+    """An Events API envelope for a channel message, as Slack sends it."""
+    event = {"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts,
+             "channel_type": "channel", **extra}
+    return json.dumps({"token": "x", "team_id": "T0", "api_app_id": "A0", "type": "event_callback",
+                       "event_id": event_id or f"Ev{ts}", "event_time": int(time.time()), "event": event,
+                       "authorizations": [{"team_id": "T0", "user_id": "U0BOT", "is_bot": True}]})
 
 
 class Bot:
@@ -41,17 +75,7 @@ class Bot:
         self._n = 0
 
     def send(self, body: str, content_type: str, secret: str = SECRET, retry: int | None = None) -> int:
-        stamp = str(int(time.time()))
-        signature = "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
-        if retry is not None:
-            headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
-        request = urllib.request.Request(self.url, data=body.encode(), headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as refused:
-            return refused.code
+        return post_signed(self.url, body, content_type, secret, retry)
 
     def event(self, event: dict[str, Any], event_id: str | None = None, **kw: Any) -> int:
         self._n += 1
@@ -100,3 +124,68 @@ class Bot:
     def close(self) -> None:
         self.service.close()
         self.slack_bot.stop(5)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVE_CONFIG = """
+[reminders]
+claim_lease_seconds = 3
+
+[[units]]
+id = "unit-a"
+name = "Unit A"
+channel = "C0UNITA"
+team_manager = "U0TM"
+service_manager = "U0SM"
+head_of_service = "U0HOS"
+coordinator = "U0UC"
+practitioners = ["U0SW1", "U0SW2"]
+"""
+
+
+class Served:
+    """`timescales serve` in a process of its own, as a deployment runs it, on a free port.
+    Claims and holds last 3 seconds (SERVE_CONFIG), so a killed process's work is taken over
+    quickly."""
+
+    def __init__(self, folder: Path, db_url: str, slack: FakeSlack, config: str = SERVE_CONFIG) -> None:
+        self.folder, self.db_url, self.slack = folder, db_url, slack
+        (folder / "timescales.toml").write_text(config)
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_API_URL": slack.url, "SLACK_BOT_TOKEN": "xoxb-test",
+                    "SLACK_SIGNING_SECRET": SECRET}
+        upgraded = self.cli("db", "upgrade")
+        assert upgraded.returncode == 0, upgraded.stderr
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot.cli", *args, "--db", self.db_url], cwd=self.folder,
+                              env=self.env, capture_output=True, text=True, timeout=120)
+
+    def start(self, *args: str) -> Served:
+        self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", "0", "--db", self.db_url,
+                                         *args], cwd=self.folder, env=self.env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line.startswith("Listening on port"), line + (self.process.stderr.read() if self.process.stderr else "")
+        self.url = f"http://127.0.0.1:{line.split()[3]}"
+        return self
+
+    def post(self, text: str, ts: str, timeout: float = 10) -> int:
+        return post_signed(self.url + "/slack/events", message_event(text, ts), timeout=timeout)
+
+    def get(self, path: str) -> int:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as refused:
+            return int(refused.code)
+
+    def stop(self, how: int = signal.SIGTERM, timeout: float = 40) -> tuple[int, float]:
+        """Signal the process; its exit code and how long it took to exit."""
+        assert self.process is not None
+        began = time.monotonic()
+        self.process.send_signal(how)
+        code = self.process.wait(timeout)
+        return code, time.monotonic() - began
