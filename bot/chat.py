@@ -62,6 +62,10 @@ def _choices(reading: dict[str, object]) -> list[str]:
     return [o.label for o in result.clarify[0].options] if result.clarify else []
 
 
+def _notice_text(message: Message) -> str:
+    return "\n".join(part.text for part in notice_message(message))
+
+
 class TerminalSender:
     """The scheduler's Sender for the chat: reminders print where you type."""
 
@@ -69,7 +73,7 @@ class TerminalSender:
         self.out = out
 
     def send(self, recipient: str, message: Message) -> SendResult:
-        text = message.reply.text if message.reply else message.text or notice_message(message)[0]
+        text = message.reply.text if message.reply else message.text or _notice_text(message)
         where = f"#{recipient}" if recipient.startswith(("C", "G")) else f"DM to {recipient}"
         print(f"[{where}] " + for_terminal(text).replace("\n", "\n    "), file=self.out)
         return SendResult(True, ts=message.batch)
@@ -91,7 +95,7 @@ class ChatReminders:
 
     def __call__(self, now: datetime) -> None:
         for recipient, message in sweep(self.store, self.outbox, self.config, now, dry_run=True).messages.items():
-            seen = (recipient, notice_message(message)[0])
+            seen = (recipient, _notice_text(message))
             if seen not in self.printed:
                 self.printed.add(seen)
                 self.sender.send(recipient, message)
@@ -116,8 +120,8 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
             print(_block_text(conversation.home(user, now)), file=out)
             continue
         if line.startswith("/timescales"):
-            _show([conversation.answer_query(slash_query(line.removeprefix("/timescales"), now), user, now,
-                                             unit.channel, None)], out, unit.channel)  # only the asker sees it
+            _show(conversation.answer_query(slash_query(line.removeprefix("/timescales"), now), user, now,
+                                            unit.channel, None), out, unit.channel)  # only the asker sees it
             continue
         waiting = store.pending(unit.channel, asking) if asking else None
         choices = _choices(waiting.reading) if waiting else []

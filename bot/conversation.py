@@ -25,7 +25,18 @@ from bot.access import NOT_YOUR_CHILD, Actor, Gate, NotAllowed, Where
 from bot.parser import ParseResult, Query, parse
 from bot.parser.reading import DecisionReading, answer, choose, for_people, read_decision
 from bot.parser.transfers import read_transfer
-from bot.replies import describe_event, due_list, escape, questions, recorded, transfer_question
+from bot.layout import header, lines_pieces, section
+from bot.replies import (
+    counts_line,
+    describe_event,
+    due_lines,
+    due_list,
+    escape,
+    questions,
+    recorded,
+    transfer_question,
+    units_summary,
+)
 from rules.calendar import LONDON
 from scheduler.outbox import Reply
 from store.models import DeadlineRecord, EventRecord, PendingUpdate
@@ -37,6 +48,8 @@ NOT_SET_UP = ("This channel is not set up as a unit, so I have not recorded anyt
               "`timescales db upgrade`.")
 UPDATES_IN_CHANNELS = ("I record updates only in your unit's channel, where the unit sees them: please post "
                        "this there. Here you can ask me \"what's due this week\" or \"what's due for me\".")
+PARTS_IN_ONE_ANSWER = 3  # messages a list may take before a manager gets a summary per unit instead
+HOME_LINES = {"yours": 25, "overdue": 30, "week": 25}  # items App Home shows under each heading
 ONLY_MANAGERS_EXTEND = "Only a team manager, service manager or head of service can agree an extension."
 
 P = ParamSpec("P")
@@ -143,12 +156,12 @@ class Conversation:
         if reading.kind == "query":
             assert reading.query is not None
             if m.direct:
-                return [self.answer_query(reading.query, m.user, m.now, m.channel, None, via="dm")]
+                return self.answer_query(reading.query, m.user, m.now, m.channel, None, via="dm")
             if unit is None:  # anyone may read this channel: children are listed only where they belong
                 return [self._reply(m, "I only list children in their unit's channel: ask me in a direct "
                                        "message, or with /timescales (only you see the answer).")]
-            return [self.answer_query(reading.query, m.user, m.now, m.channel, m.thread_ts or m.ts, shown_in=unit,
-                                      via="channel")]
+            return self.answer_query(reading.query, m.user, m.now, m.channel, m.thread_ts or m.ts, shown_in=unit,
+                                     via="channel")
         if reading.kind == "other":
             return [self._reply(m, "I keep your unit's timescales. Ask me \"what's due this week\", "
                                    "\"what's overdue\" or \"what's due for me\".")] if m.direct else []
@@ -188,11 +201,11 @@ class Conversation:
                 return [Reply(posting.channel, "I still need the child's number, what happened and the date "
                                                "before I can record this.", thread_ts=thread)]
             self.store.save_pending(asked, reading.model_dump(mode="json"))
-            text, blocks = questions(reading, (posting.channel, asked.message_ts))
-            return [Reply(posting.channel, text, blocks, thread_ts=thread)]
-        reply = self._recorded_reply(posting, _new_events(reading), thread)
+            question = questions(reading, (posting.channel, asked.message_ts))
+            return [Reply(posting.channel, question.text, question.blocks, thread_ts=thread)]
+        replies = self._recorded_reply(posting, _new_events(reading), thread)
         self.store.drop_pending(posting.channel, asked.message_ts)
-        return [reply]
+        return replies
 
     def _record(self, posting: Posting, updates: list[NewEvent], thread: str) -> list[EventRecord]:
         """Store updates; a child another unit holds (by now) means nothing is stored."""
@@ -201,15 +214,15 @@ class Conversation:
         except HeldElsewhere as held:
             raise NotAllowed(Reply(posting.channel, held_elsewhere_text(held.children), thread_ts=thread)) from None
 
-    def _recorded_reply(self, posting: Posting, updates: list[NewEvent], thread: str) -> Reply:
+    def _recorded_reply(self, posting: Posting, updates: list[NewEvent], thread: str, lead: str = "") -> list[Reply]:
         stored = self._record(posting, updates, thread)
         ids = {str(e.id) for e in stored}
         deadlines = [d for child in sorted({e.child for e in stored}) for d in self.store.child_deadlines(child)]
         created = [d for d in deadlines if d.event_id in ids and d.state == "open"]
         met = [d for d in deadlines if d.met_event_id in ids]
-        text, blocks = recorded([e for e in stored if e.event != "retraction"], created, met, posting.posted_by,
-                                (posting.channel, posting.origin), posting.answered_for)
-        return Reply(posting.channel, text, blocks, thread_ts=thread)
+        parts = recorded([e for e in stored if e.event != "retraction"], created, met, posting.posted_by,
+                         (posting.channel, posting.origin), posting.answered_for, lead)
+        return [Reply(posting.channel, p.text, p.blocks, thread_ts=thread) for p in parts]
 
     # -- corrections, edits, undo ------------------------------------------------------
     def _require_held_here(self, unit: str, children: list[str], where: Where) -> None:
@@ -239,7 +252,7 @@ class Conversation:
         if new and new.child and any(r.child != old.child for r, old in zip(replacements, targets)):
             # Another child: withdraw from the old one, record for the new one.
             replacements = _retractions(targets) + [replace(r, supersedes=None) for r in replacements]
-        return [self._recorded_reply(posting, replacements, thread)]
+        return self._recorded_reply(posting, replacements, thread)
 
     def _targets(self, m: Incoming, unit: str, corrects: dict[str, str]) -> list[EventRecord]:
         if m.thread_ts:
@@ -318,10 +331,7 @@ class Conversation:
             asked = Posting(unit, channel, message_ts, user, now, text)
             return self._record_or_ask(asked, reading, message_ts, asked=asked)
         posting = Posting(unit, channel, f"edit:{edit_ts}:new", user, now, text, about=message_ts)
-        reply = self._recorded_reply(posting, _new_events(reading), message_ts)
-        reply.text = "Edited, so read again. " + reply.text
-        reply.blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": reply.text}}, *reply.blocks[1:]]
-        return [reply]
+        return self._recorded_reply(posting, _new_events(reading), message_ts, lead="Edited, so read again. ")
 
     @_refusals
     def deleted(self, channel: str, message_ts: str, user: str, now: datetime) -> list[Reply]:
@@ -370,8 +380,8 @@ class Conversation:
         if actor.manages(holder):  # a manager over both units agrees it in asking
             return self._transferred(transfer.id, True, actor, m.now, m.channel)
         managers = sorted(self.store.members(holder).get("team_manager", set()))
-        text, blocks = transfer_question(transfer.id, child, self.store.unit_names().get(unit, unit), actor.user)
-        return [Reply(manager, text, blocks) for manager in managers] + [self._reply(
+        asked = transfer_question(transfer.id, child, self.store.unit_names().get(unit, unit), actor.user)
+        return [Reply(manager, asked.text, asked.blocks) for manager in managers] + [self._reply(
             m, f"I have asked the team manager of the unit holding child {child} to agree the transfer; I will "
                "say here when they decide. Nothing for the child is recorded here until then.")]
 
@@ -503,20 +513,23 @@ class Conversation:
 
     # -- questions ---------------------------------------------------------------------
     def answer_query(self, q: Query, user: str, now: datetime, channel: str, thread: str | None,
-                     shown_in: str | None = None, via: str = "slash") -> Reply:
+                     shown_in: str | None = None, via: str = "slash", unit: str | None = None) -> list[Reply]:
         """Answer about the asker's units; in a unit's channel, where everyone in the channel
-        reads the answer, only about that unit (`shown_in`). Logged in the access log."""
+        reads the answer, only about that unit (`shown_in`); `unit` narrows it to one of the
+        asker's units (a "Show" button). Logged in the access log. A list too long to read
+        in one go across several units is a summary per unit, with a button for each."""
         units = self.store.units_for(user)
         only_for = user if via == "channel" else None  # a refusal in a channel: for the asker only
         if not units:
-            return Reply(channel, "You have no units configured, so I cannot show you any children. Ask your "
-                                  "unit co-ordinator to add you to timescales.toml.", thread_ts=thread,
-                         only_for=only_for)
-        if shown_in is not None:
-            if shown_in not in units:
-                return Reply(channel, "You are not in this channel's unit, so I will not list its children here.",
-                             thread_ts=thread, only_for=only_for)
-            units = [shown_in]
+            return [Reply(channel, "You have no units configured, so I cannot show you any children. Ask your "
+                                   "unit co-ordinator to add you to timescales.toml.", thread_ts=thread,
+                          only_for=only_for)]
+        narrowed = shown_in or unit
+        if narrowed is not None:
+            if narrowed not in units:
+                return [Reply(channel, "You are not in this channel's unit, so I will not list its children here.",
+                              thread_ts=thread, only_for=only_for)]
+            units = [narrowed]
         today = now.astimezone(LONDON).date()
         items: list[DueItem]
         if q.type == "mine":
@@ -526,35 +539,54 @@ class Conversation:
             items, heading = self.store.due(units, now, overdue_only=True), "Overdue"
         elif q.type == "child":
             if self.store.child_unit(q.child or "") not in units:
-                return Reply(channel, f"I have nothing for child {q.child} in your units.", thread_ts=thread)
+                return [Reply(channel, f"I have nothing for child {q.child} in your units.", thread_ts=thread)]
             items = self.store.due(units, now, end=today + timedelta(days=28), child=q.child)
             heading = f"Child {q.child}: overdue and the next 4 weeks"
         else:
             items = self.store.due(units, now, q.start, q.end)
             span = for_people(q.start) if q.start == q.end else f"{for_people(q.start)} to {for_people(q.end)}"  # type: ignore[arg-type]
             heading = f"Due {span}, and everything overdue"
+        names = {u: name for u, name in self.store.unit_names().items() if u in units}
+        parts = due_list(items, today, heading, names)
+        if len(parts) > PARTS_IN_ONE_ANSWER and len(units) > 1:
+            summary = units_summary(items, heading, names, {"query": q.model_dump(mode="json")})
+            self.store.log_access(user, via, units, [], now)  # counts only: no child shown
+            return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
         self.store.log_access(user, via, units, (i.record.child for i in items), now,
                               child=q.child if q.type == "child" else None)
-        text, blocks = due_list(items, today, heading)
-        return Reply(channel, text, blocks, thread_ts=thread)
+        return [Reply(channel, p.text, p.blocks, thread_ts=thread) for p in parts]
+
+    def show_unit(self, value: dict[str, object], user: str, now: datetime, channel: str, thread: str | None,
+                  via: str) -> list[Reply]:
+        """A "Show" button under a summary: the question asked, for one of the asker's units."""
+        query = Query.model_validate(value.get("query") or {"type": "due"})
+        return self.answer_query(query, user, now, channel, thread, via=via, unit=str(value.get("unit")))
 
     def home(self, user: str, now: datetime) -> list[dict[str, object]]:
-        """App Home: the person's units' overdue items, what is due this week, their own items."""
+        """App Home, within Slack's 100 blocks: the person's own items first, each unit's
+        counts, then the most urgent of their units' items, pointing to the lists for the rest."""
         units = self.store.units_for(user)
         if not units:
-            return [{"type": "section", "text": {"type": "mrkdwn", "text": "You have no units configured."}}]
+            return [section("You have no units configured.")]
         today = now.astimezone(LONDON).date()
         monday = today - timedelta(days=today.weekday())
-        blocks: list[dict[str, object]] = [{"type": "header", "text": {"type": "plain_text", "text": "Timescales"}}]
+        names = {u: name for u, name in self.store.unit_names().items() if u in units}
+        overdue = self.store.due(units, now, overdue_only=True)
+        this_week = [i for i in self.store.due(units, now, monday, monday + timedelta(days=6)) if not i.overdue]
+        blocks: list[dict[str, object]] = [header("Timescales")]
         shown: set[str] = set()
-        for heading, items in (
-            ("Overdue in your units", self.store.due(units, now, overdue_only=True)),
-            ("Due this week", [i for i in self.store.due(units, now, monday, monday + timedelta(days=6))
-                               if not i.overdue]),
-            ("Yours", self.store.due_for(user, now)),
-        ):
-            shown |= {i.record.child for i in items}
-            blocks += due_list(items, today, heading)[1]
-            blocks.append({"type": "divider"})
+        for heading, items, limit, ask in (
+                ("Yours", self.store.due_for(user, now), HOME_LINES["yours"], "what's due for me"),
+                ("Overdue in your units", overdue, HOME_LINES["overdue"], "what's overdue"),
+                ("Due this week", this_week, HOME_LINES["week"], "what's due this week")):
+            lines = [f"*{heading}*"]
+            if heading == "Overdue in your units":
+                lines += [counts_line(escape(name), [i for i in overdue + this_week if i.record.unit_id == u])
+                          for u, name in names.items()]
+            lines += due_lines(items[:limit], today) if items else ["nothing"]
+            if len(items) > limit:
+                lines.append(f"... and {len(items) - limit} more: message me \"{ask}\" for every one.")
+            shown |= {i.record.child for i in items[:limit]}
+            blocks += [b for piece in lines_pieces(lines) for b in piece.blocks] + [{"type": "divider"}]
         self.store.log_access(user, "home", units, shown, now)
         return blocks

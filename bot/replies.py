@@ -1,14 +1,19 @@
 """What the bot says, as Slack Block Kit with a plain-text twin (the terminal chat
-prints the text; Slack shows the blocks and uses the text for notifications)."""
+prints the text; Slack shows the blocks and uses the text for notifications).
+
+Everything here is built as pieces and laid out by `bot/layout.py`, so every
+message fits Slack's limits however long the list: a long one becomes several
+messages, each saying which part it is.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date
 from itertools import groupby
 from typing import Any
 
+from bot.layout import Block, Part, Piece, actions, button, lines_pieces, pack, section
 from bot.parser import ParseResult
 from bot.parser.reading import for_people, title
 from rules.calendar import LONDON
@@ -16,26 +21,14 @@ from scheduler.outbox import Message
 from store.models import DeadlineRecord, EventRecord
 from store.records import AgendaChild, DueItem
 
-Block = dict[str, Any]
 STATUS_WORDS = {"done": "done", "planned": "booked for", "not_done": "did not happen"}
+NOTICES_WITH_BUTTONS = 20  # in one reminder or digest: the rest are counted, and "what's overdue" lists them
 
 
 def escape(text: str) -> str:
     """People's words as words: no @channel, mention or link a person typed works in a
     reply (Slack reads only these three characters as markup)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _button(label: str, action_id: str, value: dict[str, Any], style: str | None = None) -> Block:
-    button: Block = {"type": "button", "text": {"type": "plain_text", "text": label[:75]},
-                     "action_id": action_id, "value": json.dumps(value)}
-    if style:
-        button["style"] = style
-    return button
 
 
 def describe_event(e: EventRecord | Any) -> str:
@@ -58,33 +51,32 @@ def deadline_line(d: DeadlineRecord, today: date | None = None) -> str:
 
 
 def recorded(events: Sequence[EventRecord], created: Sequence[DeadlineRecord], met: Sequence[DeadlineRecord],
-             by: str, message: tuple[str, str], answering: str | None = None) -> tuple[str, list[Block]]:
-    """What was stored and what follows from it; `answering` is whose message an answer completed."""
+             by: str, message: tuple[str, str], answering: str | None = None, lead: str = "") -> list[Part]:
+    """What was stored and what follows from it, with Undo and Correct under it;
+    `answering` is whose message an answer completed."""
     who = f"answered by <@{by}> for <@{answering}>'s message" if answering else f"posted by <@{by}>"
-    lines = [f"Recorded ({who}):"] + [f"• {describe_event(e)}" for e in events]
+    lines = [f"{lead}Recorded ({who}):"] + [f"• {describe_event(e)}" for e in events]
     if created:
         lines += ["Deadlines:"] + [f"• {deadline_line(d)}" for d in created]
     if met:
         lines += ["Met:"] + [f"• {deadline_line(d)}" for d in met]
     if not created and not met:
         lines.append("No new deadlines from this.")
-    text = "\n".join(lines)
     value = {"channel": message[0], "ts": message[1]}
-    blocks = [_section(text), {"type": "actions", "elements": [
-        _button("Undo", "undo", value, "danger"), _button("Correct", "correct", value)]}]
-    return text, blocks
+    buttons = Piece("", actions([button("Undo", "undo", value, "danger"), button("Correct", "correct", value)]))
+    return pack([*lines_pieces(lines), buttons])
 
 
-def transfer_question(transfer: int, child: str, to_unit: str, asked_by: str) -> tuple[str, list[Block]]:
+def transfer_question(transfer: int, child: str, to_unit: str, asked_by: str) -> Part:
     """The holding unit's team manager is asked to agree a child's move."""
     text = (f"{escape(to_unit)} asks for child {child} to move to their unit (asked by <@{asked_by}>). If you agree, "
             "the child's record, deadlines and reminders go to them; your unit stops seeing the child.")
     value = {"transfer": transfer}
-    return text, [_section(text), {"type": "actions", "elements": [
-        _button("Transfer", "transfer_agree", value, "primary"), _button("Decline", "transfer_decline", value)]}]
+    return Part(text, [section(text), *actions([button("Transfer", "transfer_agree", value, "primary"),
+                                                 button("Decline", "transfer_decline", value)])])
 
 
-def questions(reading: ParseResult, message: tuple[str, str]) -> tuple[str, list[Block]]:
+def questions(reading: ParseResult, message: tuple[str, str]) -> Part:
     understood = [u for u in reading.updates if u.event or u.child]
     lines = []
     if understood:
@@ -94,32 +86,60 @@ def questions(reading: ParseResult, message: tuple[str, str]) -> tuple[str, list
     lines.append("Nothing is recorded until you answer: reply in this thread" + (
         " or pick one below." if reading.clarify and reading.clarify[0].options else "."))
     text = "\n".join(lines)
-    blocks = [_section(text)]
     first = reading.clarify[0] if reading.clarify else None
-    if first and first.options:
-        blocks.append({"type": "actions", "elements": [
-            _button(o.label, f"answer_{i}", {"channel": message[0], "ts": message[1], "option": i})
-            for i, o in enumerate(first.options[:5])]})
-    return text, blocks
+    choices = [button(o.label, f"answer_{i}", {"channel": message[0], "ts": message[1], "option": i})
+               for i, o in enumerate(first.options[:5])] if first else []
+    return Part(text, [b for piece in lines_pieces(lines) for b in piece.blocks] + actions(choices))
 
 
-def due_list(items: Sequence[DueItem], today: date, heading: str) -> tuple[str, list[Block]]:
-    if not items:
-        text = f"{heading}: nothing overdue or due."
-        return text, [_section(text)]
-    lines = [f"*{heading}*"]
+def counts_line(name: str, items: Sequence[DueItem]) -> str:
+    overdue = sum(i.overdue for i in items)
+    return f"{name}: {overdue} overdue, {len(items) - overdue} due"
+
+
+def due_lines(items: Sequence[DueItem], today: date) -> list[str]:
+    """Most urgent first: what is overdue (the most late first), then what falls due, by day."""
+    lines: list[str] = []
     overdue = [i for i in items if i.overdue]
     if overdue:
         lines.append(":red_circle: *Overdue*")
         lines += [f":red_circle: {deadline_line(i.record, today)}" for i in overdue]
-    upcoming = [i for i in items if not i.overdue]
-    for day, group in groupby(upcoming, key=lambda i: i.record.due):
+    for day, group in groupby((i for i in items if not i.overdue), key=lambda i: i.record.due):
         lines.append(f"*{for_people(day)}*")
         lines += [f"• {deadline_line(i.record)}" for i in group]
-    text = "\n".join(lines)
-    # Slack caps a section at 3,000 characters: one section per ~40 lines.
-    chunks = ["\n".join(lines[k : k + 40]) for k in range(0, len(lines), 40)]
-    return text, [_section(c) for c in chunks]
+    return lines
+
+
+def due_list(items: Sequence[DueItem], today: date, heading: str, units: dict[str, str]) -> list[Part]:
+    """A list people asked for, counts first: one unit's items by urgency, or, for a
+    manager over several units, each unit's counts and then each unit's items."""
+    if not items:
+        text = f"{heading}: nothing overdue or due."
+        return [Part(text, [section(text)])]
+    by_unit = {unit: [i for i in items if i.record.unit_id == unit] for unit in units}
+    lines = [f"*{heading}*"] + [counts_line(escape(name), by_unit[unit]) for unit, name in units.items()
+                                 if by_unit[unit]]
+    if len([u for u in by_unit if by_unit[u]]) == 1:
+        lines += due_lines(items, today)
+    else:
+        for unit, name in units.items():
+            if by_unit[unit]:
+                lines += [f"*{escape(name)}*", *due_lines(by_unit[unit], today)]
+    return pack(lines_pieces(lines))
+
+
+def units_summary(items: Sequence[DueItem], heading: str, units: dict[str, str], show: dict[str, object]) -> Part:
+    """For a list too long to read in one go across several units: each unit's counts, and
+    a button to show one unit's items (`show` is the question asked, as JSON)."""
+    lines = [f"*{heading}*"]
+    buttons: list[Block] = []
+    for unit, name in units.items():
+        mine = [i for i in items if i.record.unit_id == unit]
+        lines.append(counts_line(escape(name), mine))
+        if mine:
+            buttons.append(button(f"Show {name}", f"show_unit_{len(buttons)}", {**show, "unit": unit}))
+    lines.append("That is too long to read in one go: pick a unit to see its children.")
+    return Part("\n".join(lines), [b for piece in lines_pieces(lines) for b in piece.blocks] + actions(buttons))
 
 
 ESCALATIONS = {"overdue", "sm", "hos", "digest"}
@@ -128,33 +148,30 @@ STEP_WORDS = {"reminder": "due soon", "due_today": "due today", "hour_before": "
               "digest": "overdue"}
 
 
-def notice_message(message: Message) -> tuple[str, list[Block]]:
-    """A reminder, escalation, digest and/or weekly agenda, as one message."""
+def notice_message(message: Message) -> list[Part]:
+    """A reminder, escalation, digest and/or weekly agenda, in as many messages as it takes.
+    The first NOTICES_WITH_BUTTONS come with their buttons; the rest are counted, pointing
+    to "what's overdue" (it lists them unit by unit). The agenda shows every child."""
     today = message.today or date.today()
-    lines: list[str] = []
-    blocks: list[Block] = []
+    pieces: list[Piece] = []
     if message.notices:
         late = any(n.step in ESCALATIONS for n in message.notices)
-        lines.append("*Timescales: " + ("overdue*" if late else "coming due*"))
-        blocks.append(_section(lines[0]))
-    for n in message.notices[:20]:  # Slack allows 50 blocks: 20 items with their buttons
+        heading = "*Timescales: " + ("overdue*" if late else "coming due*")
+        pieces.append(Piece(heading, [section(heading)]))
+    for n in message.notices[:NOTICES_WITH_BUTTONS]:
         how_late = f", {n.days_late} working day{'s' if n.days_late > 1 else ''} late" if n.days_late else ""
         mark = ":red_circle: " if n.step in ESCALATIONS else ""
         line = f"{mark}{STEP_WORDS.get(n.step, n.step)}: {deadline_line(n.deadline)}{how_late}"
-        lines.append(line)
         value = {"deadline": n.deadline.id}
-        blocks += [_section(line), {"type": "actions", "elements": [
-            _button("Mark done", "mark_done", value, "primary"), _button("Record reason / extension", "reason", value)]}]
-    if len(message.notices) > 20:
-        more = f"... and {len(message.notices) - 20} more: ask me \"what's overdue\"."
-        lines.append(more)
-        blocks.append(_section(more))
+        pieces.append(Piece(line, [section(line), *actions([button("Mark done", "mark_done", value, "primary"),
+                                                             button("Record reason / extension", "reason", value)])]))
+    if len(message.notices) > NOTICES_WITH_BUTTONS:
+        more = (f"... and {len(message.notices) - NOTICES_WITH_BUTTONS} more, less late: ask me \"what's overdue\" "
+                "for every one.")
+        pieces.append(Piece(more, [section(more)]))
     if message.agenda is not None:
-        agenda_lines = agenda_text(message.agenda, message.unit_name, today)
-        lines += agenda_lines
-        chunks = ["\n".join(agenda_lines[k : k + 30]) for k in range(0, len(agenda_lines), 30)]
-        blocks += [_section(c) for c in chunks]
-    return "\n".join(lines), blocks[:50]
+        pieces += lines_pieces(agenda_text(message.agenda, message.unit_name, today))
+    return pack(pieces)
 
 
 def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date) -> list[str]:

@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import Conversation, Incoming, slash_query
 from bot.inbox import InboxWorkers
+from bot.layout import Part
 from bot.replies import notice_message
 from rules.calendar import LONDON
 from scheduler.delivery import deliver_replies
@@ -77,6 +78,20 @@ def _at(ts: str) -> datetime:
     return datetime.fromtimestamp(float(ts), LONDON)
 
 
+RESPONSES_PER_URL = 5  # Slack takes at most five answers through one response_url
+
+
+def _for_asker(replies: list[Reply], user: str, response_url: str | None) -> list[Reply]:
+    """Answers shown only to the person, through the command's response_url."""
+    if len(replies) > RESPONSES_PER_URL:
+        replies = replies[:RESPONSES_PER_URL - 1] + [Reply(replies[0].channel, (
+            f"There are {len(replies) - RESPONSES_PER_URL + 1} more parts than I can show here: send me the same "
+            "question in a direct message for all of it."))]
+    for reply in replies:
+        reply.only_for, reply.response_url = user, response_url
+    return replies
+
+
 def refused_result(refused: SlackApiError) -> SendResult:
     """What Slack's refusal means for trying again."""
     status = refused.response.status_code
@@ -113,28 +128,36 @@ class SlackSender:
         self.client = client
 
     def send(self, recipient: str, message: Message) -> SendResult:
+        """Post it: as many Slack messages as it takes (a long agenda), in order, each with
+        the batch id and its part number in its metadata; parts found in Slack already
+        (`message.posted`) are not posted again."""
         reply = message.reply
+        first = message.posted.get(0)
         try:
             if reply and reply.response_url:
                 return self._respond(reply)
             if reply and reply.only_for:
                 response = self.client.chat_postEphemeral(channel=reply.channel, user=reply.only_for, text=reply.text,
                                                           blocks=reply.blocks or None, thread_ts=reply.thread_ts)
+                return SendResult(True, ts=response.get("message_ts"))
+            if reply:
+                parts, thread = [Part(reply.text, reply.blocks)], reply.thread_ts
             else:
-                if reply:
-                    text, blocks, thread = reply.text, reply.blocks, reply.thread_ts
-                elif message.text:
-                    text, blocks, thread = message.text, [], None
-                else:
-                    (text, blocks), thread = notice_message(message), None
+                parts, thread = ([Part(message.text, [])] if message.text else notice_message(message)), None
+            for n, part in enumerate(parts):
+                if n in message.posted:
+                    continue
                 response = self.client.chat_postMessage(
-                    channel=recipient, text=text, blocks=blocks or None, thread_ts=thread,
-                    metadata={"event_type": self.EVENT_TYPE, "event_payload": {"batch": message.batch}})
+                    channel=recipient, text=part.text, blocks=part.blocks or None, thread_ts=thread,
+                    metadata={"event_type": self.EVENT_TYPE,
+                              "event_payload": {"batch": message.batch, "part": n, "parts": len(parts)}})
+                message.posted[n] = str(response.get("ts"))
+                first = first or message.posted[n]
         except SlackApiError as refused:
             return refused_result(refused)
         except NETWORK_ERRORS as broken:
             return broken_result(broken)
-        return SendResult(True, ts=response.get("ts") or response.get("message_ts"))
+        return SendResult(True, ts=first)
 
     def _respond(self, reply: Reply) -> SendResult:
         """A slash command's answer, through its response_url: Slack shows it to the asker
@@ -172,11 +195,15 @@ class SlackSender:
             raise LookupFailed(result.error) from None
         except NETWORK_ERRORS as broken:
             raise LookupFailed(broken_result(broken).error) from None
+        found: dict[int, str] = {}
+        parts = 1
         for posted in history.get("messages") or []:
             payload = (posted.get("metadata") or {}).get("event_payload") or {}
             if payload.get("batch") == message.batch:
-                return str(posted["ts"])
-        return None
+                found[int(payload.get("part", 0))] = str(posted["ts"])
+                parts = int(payload.get("parts", 1))
+        message.posted.update(found)
+        return found[0] if len(found) >= parts and 0 in found else None
 
 
 def request_key(body: dict[str, Any], raw: str) -> str:
@@ -312,10 +339,20 @@ class SlackBot:
         @app.command("/timescales")
         def command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
             ack()
-            reply = conversation.answer_query(slash_query(command.get("text", ""), now()), command["user_id"], now(),
-                                              command["channel_id"], None)
-            reply.only_for, reply.response_url = command["user_id"], command.get("response_url")
-            send([reply], context)
+            replies = conversation.answer_query(slash_query(command.get("text", ""), now()), command["user_id"],
+                                                now(), command["channel_id"], None)
+            send(_for_asker(replies, command["user_id"], command.get("response_url")), context)
+
+        @app.action(re.compile(r"^show_unit_\d+$"))
+        def show_unit(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            user, container = body["user"]["id"], body.get("container") or {}
+            if body.get("response_url"):  # under an answer only the asker sees (a slash command's)
+                send(_for_asker(conversation.show_unit(json.loads(action["value"]), user, now(), _channel(body), None,
+                                                       "slash"), user, body["response_url"]), context)
+            else:
+                send(conversation.show_unit(json.loads(action["value"]), user, now(), _channel(body),
+                                            container.get("thread_ts") or container.get("message_ts"), "dm"), context)
 
         @app.action(re.compile(r"^answer_\d+$"))
         def chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:

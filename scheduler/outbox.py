@@ -48,6 +48,9 @@ class Message:
     today: date | None = None
     reply: Reply | None = None
     text: str | None = None  # a message the scheduler wrote itself (a delivery-failure report)
+    # The parts of it found in Slack already (part number -> ts), when it takes several
+    # messages and a try was cut short: those are not posted again.
+    posted: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

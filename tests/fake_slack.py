@@ -104,6 +104,7 @@ class FakeSlack:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.handle_error = lambda *_: None  # a client gone mid-answer is the test's own doing
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.url = f"{self.base}/api/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

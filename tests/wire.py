@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,7 @@ class Bot:
     def event(self, event: dict[str, Any], event_id: str | None = None, **kw: Any) -> int:
         self._n += 1
         envelope = {"token": "x", "team_id": "T0", "api_app_id": "A0", "type": "event_callback",
-                    "event_id": event_id or f"Ev{self._n:04d}", "event_time": int(time.time()), "event": event,
+                    "event_id": event_id or f"Ev{uuid.uuid4().hex[:12]}", "event_time": int(time.time()), "event": event,
                     "authorizations": [{"team_id": "T0", "user_id": "U0BOT", "is_bot": True}]}
         return self.send(json.dumps(envelope), "application/json", **kw)
 

@@ -1,0 +1,175 @@
+"""Every message and view fits Slack at a real service's size (SPEC section 10): five
+units of 60 children, hundreds of items overdue and due in each, one service manager
+and one head of service over all five. Every payload the bot sends is checked by the
+fake Slack, which refuses what Slack refuses, and by slack_sdk's own Block Kit models."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import date, datetime, timedelta
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from conftest import new_database
+from fake_slack import FakeSlack
+from rules.calendar import LONDON
+from rules.config import Config, UnitConfig
+from scheduler.sweep import sweep
+from store.db import make_engine, upgrade
+from store.records import NewEvent, Posting, Store
+from test_delivery import outbox
+from wire import Bot
+
+UNITS = [UnitConfig(id=f"unit-{u}", name=f"Unit {u}", channel=f"C0SVC{u}", team_manager=f"U0TM{u}",
+                    service_manager="U0SM", head_of_service="U0HOS", coordinator=f"U0UC{u}",
+                    practitioners=[f"U0SW{u}"]) for u in range(5)]
+SERVICE = Config(units=UNITS)
+NOW = datetime(2026, 11, 23, 10, tzinfo=LONDON)  # a Monday: the agendas go out
+
+
+def children_of(unit: int) -> list[str]:
+    return [str(40000 + unit * 100 + n) for n in range(60)]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, request):
+    """The store, built once: each child was referred in October, its assessment allocated a
+    month ago, a visit four weeks ago and a strategy discussion (S47) three weeks ago, and it
+    has an ICPC booked next week: some 400 items overdue and 100 due in each unit."""
+    url = new_database("sqlite", tmp_path_factory.mktemp("service"), request)
+    upgrade(make_engine(url))
+    store = Store.open(url, SERVICE)
+    store.sync_config(SERVICE)
+    for u, unit in enumerate(UNITS):
+        for n, child in enumerate(children_of(u)):
+            posted = datetime(2026, 11, 2, 16, tzinfo=LONDON)
+            store.record(Posting(unit.id, unit.channel, f"{child}.1", f"U0SW{u}", posted, "history"), [
+                NewEvent(child, "visit", date(2026, 10, 26)),
+                NewEvent(child, "strategy_discussion", date(2026, 11, 2), details={"s47": True}),
+                NewEvent(child, "referral_received", date(2026, 10, 1)),
+                NewEvent(child, "assessment_allocated", date(2026, 10, 20)),
+                NewEvent(child, "icpc", date(2026, 11, 30) + timedelta(days=n % 5), status="planned")])
+    yield url, store
+    store.engine.dispose()
+
+
+@pytest.fixture
+def wire(service, monkeypatch):
+    url, store = service
+    slack = FakeSlack()
+    monkeypatch.setenv("SLACK_API_URL", slack.url)
+    bot = Bot(store, slack, now=NOW)
+    yield bot, slack
+    end = time.monotonic() + 30  # the store is shared: leave no request for the next test's bot
+    while time.monotonic() < end and {"waiting", "working"} & set(bot.slack_bot.inbox.counts()):
+        time.sleep(0.1)
+    bot.close()
+    slack.close()
+
+
+def quiet(slack: FakeSlack, for_seconds: float = 1.5) -> None:
+    """Until the bot has stopped posting."""
+    seen, still = -1, 0.0
+    while still < for_seconds:
+        count = len(slack.calls)
+        still = still + 0.1 if count == seen else 0.0
+        seen = count
+        time.sleep(0.1)
+
+
+def acceptable(call: dict) -> None:
+    """slack_sdk's Block Kit models accept it (the fake has already applied Slack's limits)."""
+    for block in Block.parse_all(call.get("blocks") or []):
+        block.validate_json()
+    assert len(call.get("text") or "") <= 40_000
+
+
+def everything_sent(slack: FakeSlack) -> list[dict]:
+    assert slack.refused == [], [(m, e) for m, _, e in slack.refused]
+    sent = [args for method, args in slack.calls if method in ("chat.postMessage", "chat.postEphemeral",
+                                                                "response_url")]
+    for call in sent:
+        acceptable(call)
+    return sent
+
+
+def test_the_service_is_as_big_as_a_real_one(service):
+    _, store = service
+    overdue = store.due([u.id for u in UNITS], NOW, overdue_only=True)
+    due = [i for i in store.due([u.id for u in UNITS], NOW) if not i.overdue]
+    assert len(overdue) >= 5 * 200 and len(due) >= 5 * 90  # a real backlog in every unit
+
+
+def test_every_answer_fits_slack_and_a_managers_shows_every_overdue_child(wire, service):
+    bot, slack = wire
+    for u in range(5):
+        bot.message("what's due this week?", user=f"U0SW{u}", channel=f"C0SVC{u}")
+        bot.message("what's overdue?", user=f"U0TM{u}", channel=f"C0SVC{u}")
+    bot.message("what's due this week?", user="U0SM", channel="D_U0SM", channel_type="im")
+    _, asked = bot.message("what's overdue?", user="U0HOS", channel="D_U0HOS", channel_type="im")
+    bot.command("due week", user="U0SM", channel="C0SVC0")
+    slack.wait_for(1, "response_url")
+    quiet(slack)
+    sent = everything_sent(slack)
+    # The head of service over five units gets each unit's counts first, with a button per unit...
+    summary = next(m for m in sent if m.get("channel") == "D_U0HOS")
+    assert all(f"Unit {u}: " in summary["text"] for u in range(5))
+    buttons = [e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [b["text"]["text"] for b in buttons] == [f"Show Unit {u}" for u in range(5)]
+    for b in buttons:
+        bot.click(b["action_id"], {**json.loads(b["value"]), "channel": "D_U0HOS"}, user="U0HOS")
+    quiet(slack)
+    sent = everything_sent(slack)
+    shown = " ".join(m["text"] for m in sent if m.get("channel") == "D_U0HOS")
+    _, store = service
+    overdue_children = {i.record.child for i in store.due([u.id for u in UNITS], NOW, overdue_only=True)}
+    assert overdue_children and all(f"child {c}:" in shown for c in overdue_children)
+    # ...and a unit's channel answer holds only that unit's children.
+    unit_0 = " ".join(m["text"] for m in sent if m.get("channel") == "C0SVC0")
+    assert "child 40001:" in unit_0 and not re.search(r"child 40[1-4]\d\d:", unit_0)
+
+
+def test_app_home_fits_for_a_manager_over_five_units(wire):
+    bot, slack = wire
+    for user in ("U0HOS", "U0TM0", "U0SW1"):
+        bot.event({"type": "app_home_opened", "user": user, "channel": f"D_{user}", "tab": "home"})
+    views = slack.wait_for(3, "views.publish")
+    assert slack.refused == []
+    for call in views:
+        View(type="home", blocks=call["view"]["blocks"]).validate_json()
+        assert len(call["view"]["blocks"]) <= 100
+    hos = json.dumps(next(v for v in views if v["user_id"] == "U0HOS")["view"])
+    assert all(f"Unit {u}: " in hos for u in range(5)) and "more: message me" in hos
+
+
+def test_the_weekly_agenda_shows_every_child_of_every_unit_and_digests_fit(wire, service):
+    bot, slack = wire
+    _, store = service
+    sweep(store, outbox(slack), SERVICE, NOW)
+    sent = everything_sent(slack)
+    for u in range(5):
+        agenda = "\n".join(m["text"] for m in sent if m.get("channel") == f"C0SVC{u}")
+        assert f"Unit meeting agenda, Unit {u}" in agenda
+        assert all(f"*Child {c}*" in agenda for c in children_of(u))  # every child, every week
+        order = [int(c) for c in re.findall(r"\*Child (\d+)\*", agenda)]
+        assert order == sorted(order) and len(order) == 60  # each once, in the same order each week
+    digest = next(m for m in sent if m.get("channel") == "U0HOS")
+    assert "more, less late" in digest["text"]
+
+
+def test_a_reply_about_many_children_fits(wire):
+    bot, slack = wire
+    children = ", ".join(str(48000 + n) for n in range(40))
+    bot.message(f"strategy discussion held today for children {children}, S47 agreed", user="U0SW0",
+                channel="C0SVC0", ts=f"{NOW.timestamp() + 5000:.6f}")  # the store is shared: a ts of its own
+    slack.wait_for(1, timeout=20)
+    quiet(slack)
+    sent = everything_sent(slack)
+    replies = [m for m in sent if m.get("channel") == "C0SVC0"]
+    recorded = " ".join(m["text"] for m in replies)
+    assert all(f"child {48000 + n}" in recorded for n in range(40))
+    assert sum(b["type"] == "section" for m in replies for b in m["blocks"]) > 2  # over several sections
