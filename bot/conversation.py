@@ -571,12 +571,13 @@ class Conversation:
         today = now.astimezone(LONDON).date()
         monday = today - timedelta(days=today.weekday())
         names = {u: name for u, name in self.store.unit_names().items() if u in units}
-        overdue = self.store.due(units, now, overdue_only=True)
-        this_week = [i for i in self.store.due(units, now, monday, monday + timedelta(days=6)) if not i.overdue]
+        everything = self.store.due(units, now)  # overdue, and the next 7 days: one query for all three
+        overdue = [i for i in everything if i.overdue]
+        this_week = [i for i in everything if not i.overdue and i.record.due <= monday + timedelta(days=6)]
         blocks: list[dict[str, object]] = [header("Timescales")]
         shown: set[str] = set()
         for heading, items, limit, ask in (
-                ("Yours", self.store.due_for(user, now), HOME_LINES["yours"], "what's due for me"),
+                ("Yours", self.store.due_for(user, now, among=everything), HOME_LINES["yours"], "what's due for me"),
                 ("Overdue in your units", overdue, HOME_LINES["overdue"], "what's overdue"),
                 ("Due this week", this_week, HOME_LINES["week"], "what's due this week")):
             lines = [f"*{heading}*"]

@@ -1,6 +1,7 @@
 """Every message and view within Slack's limits (SPEC section 10), in one place.
 
-Slack refuses a message over 50 blocks (a Home view over 100), a section over 3,000
+Slack refuses a message over 50 blocks (a Home view over 100: `Conversation.home`
+shows a bounded number of lines for that), a section over 3,000
 characters, a header over 150, a button label over 75 or value over 2,000, an actions
 block over 25 elements, and more than 40,000 characters of text. What the bot says
 is built as pieces (a run of lines, a reminder with its buttons) and packed here
@@ -22,7 +23,6 @@ BUTTON_LABEL_CHARS = 75
 BUTTON_VALUE_CHARS = 2000
 ACTIONS_ELEMENTS = 25
 MESSAGE_BLOCKS = 50
-HOME_BLOCKS = 100
 MESSAGE_CHARS = 40_000
 # Room kept in each message for the "part 2 of 3" line and the text twin's joins.
 _MARGIN_CHARS = 500
@@ -101,31 +101,11 @@ def pack(pieces: Sequence[Piece], max_blocks: int = MESSAGE_BLOCKS) -> list[Part
     return parts
 
 
-def over_limits(blocks: Sequence[Block], text: str = "", home: bool = False) -> str | None:
-    """What in a message or view Slack would refuse, or None (for tests and checks)."""
-    if len(text) > MESSAGE_CHARS:
-        return f"text of {len(text)} characters"
-    if len(blocks) > (HOME_BLOCKS if home else MESSAGE_BLOCKS):
-        return f"{len(blocks)} blocks"
-    for block in blocks:
-        inner = (block.get("text") or {}).get("text", "")
-        if block["type"] == "section" and len(inner) > SECTION_CHARS:
-            return f"a section of {len(inner)} characters"
-        if block["type"] == "header" and len(inner) > HEADER_CHARS:
-            return f"a header of {len(inner)} characters"
-        elements = block.get("elements") or []
-        if block["type"] == "actions" and len(elements) > ACTIONS_ELEMENTS:
-            return f"an actions block of {len(elements)} elements"
-        for element in elements:
-            if element.get("type") == "button" and (len(element["text"]["text"]) > BUTTON_LABEL_CHARS
-                                                     or len(element.get("value", "")) > BUTTON_VALUE_CHARS):
-                return "a button over its limits"
-    return None
-
-
 def button(label: str, action_id: str, value: dict[str, Any], style: str | None = None) -> Block:
+    packed = json.dumps(value)
+    assert len(packed) <= BUTTON_VALUE_CHARS, "a button carries ids, not lists"
     made: Block = {"type": "button", "text": {"type": "plain_text", "text": label[:BUTTON_LABEL_CHARS]},
-                   "action_id": action_id, "value": json.dumps(value)}
+                   "action_id": action_id, "value": packed}
     if style:
         made["style"] = style
     return made

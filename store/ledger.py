@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.inbox import utc_now
@@ -267,7 +267,3 @@ class Ledger:
     def marked(self, name: str) -> ServiceState | None:
         with self.store.session() as s:
             return s.get(ServiceState, name)
-
-    def forget_marks(self, prefix: str, before: datetime) -> None:
-        with self.store.session.begin() as s:
-            s.execute(delete(ServiceState).where(ServiceState.name.startswith(prefix), ServiceState.at < before))

@@ -108,9 +108,6 @@ class UnitPeople:
     channel: str
     people: dict[str, set[str]]
 
-    def one(self, role: str) -> str | None:
-        return min(self.people.get(role, set()), default=None)
-
 
 @dataclass(frozen=True)
 class DueItem:
@@ -593,13 +590,15 @@ class Store:
             return [i for i in items if i.overdue]
         return [i for i in items if i.overdue or start is None or i.record.due >= start]
 
-    def due_for(self, user: str, now: datetime, start: date | None = None, end: date | None = None) -> list[DueItem]:
-        """'What's due for me': children this person leads, and tasks the standards give their role."""
+    def due_for(self, user: str, now: datetime, start: date | None = None, end: date | None = None,
+                among: Sequence[DueItem] | None = None) -> list[DueItem]:
+        """'What's due for me': children this person leads, and tasks the standards give their role
+        (from `among`, when the caller has their units' items already)."""
         roles = self.roles_of(user)
         with self.session() as s:
             mine = set(s.scalars(select(Child.number).where(Child.lead_practitioner == user,
                                                             Child.unit_id.in_(list(roles)))))
-        items = self.due(roles, now, start, end)
+        items = self.due(roles, now, start, end) if among is None else among
         return [i for i in items if i.record.child in mine or any(
             ROLE_IN_STANDARDS.get(role) in i.record.responsible for role in roles[i.record.unit_id])]
 
