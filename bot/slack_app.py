@@ -49,6 +49,17 @@ from store.inbox import HOLD, Inbox, Request
 from store.records import HANDLING
 
 log = logging.getLogger(__name__)
+
+
+class _ClientHasTheToken(logging.Filter):
+    """Bolt warns at every start that SLACK_BOT_TOKEN goes unused when it is given a client:
+    the client was made with that very token, so the warning says nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_ClientHasTheToken())
 SLACK_API_URL = "https://slack.com/api/"
 # Slack's errors that say "not now" rather than "never": retried like a 500.
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}

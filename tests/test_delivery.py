@@ -299,3 +299,42 @@ def test_a_thread_reply_refused_with_429_then_500s_still_reaches_its_poster_once
     replies = [m for m in slack.posted() if m.get("thread_ts") == ts2]
     assert len(replies) == 1 and "child 124" in replies[0]["text"]
     assert "conversations.replies" in [m for m, _ in slack.calls]  # looked in the thread before sending
+
+
+def test_serve_logs_json_lines_and_no_warning_about_its_token(tmp_path):
+    slack = FakeSlack()
+    try:
+        served = Served(tmp_path, f"sqlite:///{tmp_path / 'timescales.db'}", slack)
+        served.env.update({"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"})
+        served.start()
+        served.post("HV done for 123 today", f"{time.time():.6f}")
+        slack.wait_for(1)
+        code, took = served.stop()
+        assert code == 0 and took < 25
+        assert served.process is not None and served.process.stderr is not None
+        lines = [line for line in served.process.stderr.read().splitlines() if line.strip()]
+        records = [json.loads(line) for line in lines]  # every line is one JSON record
+        assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+        assert not any("token" in r["message"] for r in records)
+        assert not any("HV done" in line for line in lines)  # no message text in the logs
+    finally:
+        slack.close()
+
+
+def test_in_socket_mode_a_request_the_store_cannot_take_is_not_acknowledged(store, slack):
+    """Socket Mode acknowledges only a 200 from the app (slack_bolt's SocketModeHandler)."""
+    from slack_bolt.request import BoltRequest
+
+    from bot.conversation import Conversation
+    from bot.slack_app import SlackBot
+
+    bot = SlackBot(Conversation(store), "xoxb-test")
+    event = {"type": "event_callback", "event_id": "EvSOCKET", "team_id": "T0",
+             "event": {"type": "message", "channel": "C0UNITA", "user": "U0SW1", "text": "HV done for 123 today",
+                       "ts": "1795428000.000100", "channel_type": "channel"}}
+    assert bot.front.dispatch(BoltRequest(body=event, mode="socket_mode")).status == 200
+    assert bot.inbox.counts() == {"waiting": 1}
+    from store.inbox import Inbox
+
+    bot.inbox = Inbox(make_engine("postgresql+psycopg://nobody@127.0.0.1:1/gone", wait=1))  # the database away
+    assert bot.front.dispatch(BoltRequest(body={**event, "event_id": "EvSOCKET2"}, mode="socket_mode")).status == 503
