@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import TextIO
 
@@ -83,22 +84,27 @@ class TerminalSender:
 
 
 class ChatReminders:
-    """The scheduler in the chat: what a sweep would send at that moment, each printed once
-    a chat. It claims nothing in the ledger, so a chat on a database that Slack is served
-    from never takes a reminder away from Slack."""
+    """The scheduler in the chat: what a sweep would send at that moment, each reminder and
+    each week's agenda printed once a chat. It claims nothing in the ledger, so a chat on a
+    database that Slack is served from never takes a reminder away from Slack."""
 
     def __init__(self, store: Store, config: Config, out: TextIO) -> None:
         self.store, self.config = store, config
         self.sender = TerminalSender(out)
         self.outbox = Outbox(self.sender, per_channel_gap=0)
-        self.printed: set[tuple[str, str]] = set()
+        self.printed: set[tuple[str, ...]] = set()
 
     def __call__(self, now: datetime) -> None:
         for recipient, message in sweep(self.store, self.outbox, self.config, now, dry_run=True).messages.items():
-            seen = (recipient, _notice_text(message))
-            if seen not in self.printed:
-                self.printed.add(seen)
-                self.sender.send(recipient, message)
+            notices = [n for n in message.notices if (recipient, n.deadline.id, n.step, str(n.deadline.due))
+                       not in self.printed]
+            agenda = message.agenda if (recipient, "agenda", str(message.today)) not in self.printed else None
+            if not notices and agenda is None:
+                continue
+            self.printed |= {(recipient, n.deadline.id, n.step, str(n.deadline.due)) for n in notices}
+            if agenda is not None:
+                self.printed.add((recipient, "agenda", str(message.today)))
+            self.sender.send(recipient, replace(message, notices=notices, agenda=agenda))
 
 
 def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Callable[[], datetime],

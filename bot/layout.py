@@ -96,7 +96,7 @@ def pack(pieces: Sequence[Piece], max_blocks: int = MESSAGE_BLOCKS) -> list[Part
     parts = []
     for n, group in enumerate(groups, start=1):
         label = [f"_(part {n} of {len(groups)})_"] if len(groups) > 1 else []
-        text = "\n".join(label + [p.text for p in group])
+        text = "\n".join(label + [p.text for p in group if p.text])
         parts.append(Part(text, ([section(label[0])] if label else []) + [b for p in group for b in p.blocks]))
     return parts
 

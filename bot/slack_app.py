@@ -307,7 +307,11 @@ class SlackBot:
         deliver_replies(self.conversation.store, self.outbox, replies, str(context.get("request") or uuid.uuid4()),
                         self.now())
 
-    def _open_form(self, trigger_id: str, view: dict[str, Any]) -> None:
+    def _open_form(self, refused: list[Reply], context: BoltContext, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a form, unless the person may not use it: then they are told why, only them."""
+        if refused:
+            self.send(refused, context)
+            return
         try:  # a form's trigger lasts 3 seconds: no point trying again later
             self.client.views_open(trigger_id=trigger_id, view=view)
         except (SlackApiError, *NETWORK_ERRORS) as failed:
@@ -396,11 +400,9 @@ class SlackBot:
         @app.action("reason")
         def reason(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
             ack()
-            if refused := conversation.may_give_reason(json.loads(action["value"])["deadline"], body["user"]["id"],
-                                                       _channel(body)):
-                send(refused, context)
-                return
-            self._open_form(body["trigger_id"], {
+            refused = conversation.may_give_reason(json.loads(action["value"])["deadline"], body["user"]["id"],
+                                                   _channel(body))
+            self._open_form(refused, context, body["trigger_id"], {
                 "type": "modal", "callback_id": "reason_form", "private_metadata": action["value"],
                 "title": {"type": "plain_text", "text": "Reason or extension"},
                 "submit": {"type": "plain_text", "text": "Record"},
@@ -423,10 +425,8 @@ class SlackBot:
         def correct(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
             ack()
             where = json.loads(action["value"])
-            if refused := conversation.may_correct(where["channel"], where["ts"], body["user"]["id"]):
-                send(refused, context)
-                return
-            self._open_form(body["trigger_id"], {
+            refused = conversation.may_correct(where["channel"], where["ts"], body["user"]["id"])
+            self._open_form(refused, context, body["trigger_id"], {
                 "type": "modal", "callback_id": "correct_form", "private_metadata": action["value"],
                 "title": {"type": "plain_text", "text": "Correct an update"},
                 "submit": {"type": "plain_text", "text": "Correct"},
