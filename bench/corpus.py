@@ -98,7 +98,7 @@ def differences(case: Case, result: ParseResult) -> dict[str, str]:
         updates = got["updates"]
         if len(updates) != len(case.updates):
             wrong["event"] = f"{len(updates)} updates {updates} (expected {len(case.updates)})"
-        for expected, actual in zip(case.updates, updates):
+        for expected, actual in zip(case.updates, updates, strict=False):
             for key in ("event", "child", "date", "status", "time", "details"):
                 if expected[key] != actual[key]:
                     wrong.setdefault(key, "")

@@ -54,7 +54,8 @@ def main() -> None:
     setup = instructions("setup")
     children = instructions("children") - setup
     long = instructions("long") - setup
-    print(f"{CHILDREN} children x 30 events: {children / 1e6:.0f} M instructions ({children / CHILDREN / 1e3:,.0f} k a child)")
+    print(f"{CHILDREN} children x 30 events: {children / 1e6:.0f} M instructions "
+          f"({children / CHILDREN / 1e3:,.0f} k a child)")
     print(f"one child, 500 events: {long / LONG_RUNS / 1e6:.1f} M instructions a replay")
 
 

@@ -29,10 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from fake_slack import FakeSlack  # noqa: E402
-from postgres import Cluster  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from wire import SECRET, message_event, post_signed  # noqa: E402
+from sqlalchemy import create_engine, text
+
+from fake_slack import FakeSlack
+from postgres import Cluster
+from wire import SECRET, message_event, post_signed
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = 10
@@ -143,10 +144,12 @@ def main() -> None:
     engine.dispose()
     updates = expect_reply  # every acknowledged message that wants a reply
     lost = {ts for ts in acknowledged if ts not in handled}
-    print(f"{'PostgreSQL' if cluster else 'SQLite'}, two serve processes{', one killed and restarted' if kill else ''}: "
+    killed = ", one killed and restarted" if kill else ""
+    print(f"{'PostgreSQL' if cluster else 'SQLite'}, two serve processes{killed}: "
           f"{total} messages over {seconds:.0f} s ({rate:.0f}/s), {len(acknowledged)} acknowledged with 200")
     print(f"acknowledgement: median {statistics.median(acks) * 1000:.1f} ms, "
-          f"p99 {sorted(acks)[int(0.99 * len(acks))] * 1000:.1f} ms, max {max(acks) * 1000:.1f} ms (target p99 < 300 ms)")
+          f"p99 {sorted(acks)[int(0.99 * len(acks))] * 1000:.1f} ms, max {max(acks) * 1000:.1f} ms "
+          "(target p99 < 300 ms)")
     delays = sorted(slack.arrival[t] - sent_at[t] for t in updates if t in slack.arrival)
     print(f"lost (acknowledged, never handled): {len(lost)}; stored updates: {len(stored & acknowledged)}; "
           f"replies: {len(set(replies) & updates)} of {len(updates)}, "

@@ -18,7 +18,8 @@ from store.records import Store
 def plain_units(n: int) -> Config:
     """`n` units, each with its own channel and the same managers."""
     return Config(units=[UnitConfig(id=f"unit-{i}", name=f"Unit {i}", channel=f"C0UNIT{i}", team_manager="U0TM",
-                                    service_manager="U0SM", head_of_service="U0HOS", coordinator="U0UC") for i in range(n)])
+                                    service_manager="U0SM", head_of_service="U0HOS", coordinator="U0UC")
+                         for i in range(n)])
 
 
 def empty_store(config: Config) -> Store:

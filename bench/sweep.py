@@ -83,7 +83,8 @@ def main() -> None:
     timed(store, cfg, sender, 1)  # warm-up (and this week's digests: none, nothing is overdue)
     quiet = timed(store, cfg, sender, 5)
     print(f"{store.engine.dialect.name}: sweep over 100,000 open deadlines, nothing due: median "
-          f"{statistics.median(quiet) * 1000:.0f} ms, max {max(quiet) * 1000:.0f} ms (target < 1 s); sent {sender.sent}")
+          f"{statistics.median(quiet) * 1000:.0f} ms, max {max(quiet) * 1000:.0f} ms (target < 1 s); "
+          f"sent {sender.sent}")
     fill(store, 0, 1000, first_child=900000)
     tracemalloc.start()
     busy = timed(store, cfg, sender, 1)

@@ -35,10 +35,10 @@ from rules.config import Config, load_config
 from rules.engine import child_deadlines
 from rules.model import Deadline, DetailValue, Event, Rule
 from rules.pack import RulePack
-from store.db import SchemaError, make_engine, upgrade
 from scheduler.jobs import Scheduled, start_scheduler
 from scheduler.outbox import Outbox
 from scheduler.sweep import sweep
+from store.db import SchemaError, make_engine, upgrade
 from store.inbox import Inbox
 from store.ledger import Ledger
 from store.records import Store
@@ -72,7 +72,8 @@ def parse_instant(text: str, option: str) -> Instant:
             return Instant(day, None, datetime.combine(day, time(0), tzinfo=LONDON))
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{option} '{text}' is not an ISO 8601 date or date-time, e.g. 2026-11-23 or 2026-11-23T10:00") from None
+        raise UsageError(f"{option} '{text}' is not an ISO 8601 date or date-time, "
+                         "e.g. 2026-11-23 or 2026-11-23T10:00") from None
     moment = moment.replace(tzinfo=LONDON) if moment.tzinfo is None else moment.astimezone(LONDON)
     return Instant(moment.date(), moment.time().replace(tzinfo=None), moment)
 
@@ -206,7 +207,8 @@ def describe_parse(result: ParseResult) -> str:
         when = for_people(u.date) if u.date else "date unknown"
         at = f" {u.time:%H:%M}" if u.time else ""
         details = "".join(f", {k}={v}" for k, v in u.details.items())
-        lines.append(f"  {u.event or 'unknown event'} for child {u.child or '?'}: {u.status or '?'}, {when}{at}{details}")
+        what = f"{u.event or 'unknown event'} for child {u.child or '?'}"
+        lines.append(f"  {what}: {u.status or '?'}, {when}{at}{details}")
     if result.query:
         lines.append(f"  {json.dumps(result.query.as_json())}")
     if result.correction:
@@ -245,7 +247,8 @@ def cmd_db_upgrade(ctx: Context) -> int:
     engine = make_engine(ctx.args.db)
     before, after = upgrade(engine)
     where = engine.url.render_as_string(hide_password=True)
-    print(f"{where}: schema already at {after}" if before == after else f"{where}: schema {before or 'none'} -> {after}")
+    print(f"{where}: schema already at {after}" if before == after
+          else f"{where}: schema {before or 'none'} -> {after}")
     store = Store(engine, ctx.config.rule_pack(), ctx.config.calendar())
     held = set(store.unit_names()) - {DEMO_UNIT.id}
     if ctx.config_found and not ctx.config.units and held:
@@ -623,7 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
-    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+    except Exception as exc:
         print(f"timescales: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
         return 1
 

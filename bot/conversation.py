@@ -22,10 +22,10 @@ from functools import wraps
 from typing import Concatenate, ParamSpec
 
 from bot.access import NOT_YOUR_CHILD, Actor, Gate, NotAllowed, Where
+from bot.layout import header, lines_pieces, section
 from bot.parser import ParseResult, Query, parse
 from bot.parser.reading import DecisionReading, answer, choose, for_people, read_decision
 from bot.parser.transfers import read_transfer
-from bot.layout import header, lines_pieces, section
 from bot.replies import (
     counts_line,
     describe_event,
@@ -245,11 +245,13 @@ class Conversation:
         replacements = []
         for old in targets:
             replacements.append(NewEvent(
-                child=(new.child if new and new.child else old.child), event=(new.event if new and new.event else old.event),
-                date=(new.date if new and new.date else old.date), status=(new.status if new and new.status else old.status),
+                child=(new.child if new and new.child else old.child),
+                event=(new.event if new and new.event else old.event),
+                date=(new.date if new and new.date else old.date),
+                status=(new.status if new and new.status else old.status),
                 time=(new.time if new and new.time else old.time),
                 details={**old.details, **(new.details if new else {})}, supersedes=old.id))
-        if new and new.child and any(r.child != old.child for r, old in zip(replacements, targets)):
+        if new and new.child and any(r.child != old.child for r, old in zip(replacements, targets, strict=True)):
             # Another child: withdraw from the old one, record for the new one.
             replacements = _retractions(targets) + [replace(r, supersedes=None) for r in replacements]
         return self._recorded_reply(posting, replacements, thread)
@@ -354,7 +356,8 @@ class Conversation:
         return [self._withdraw(posting, targets, message_ts, "The message was deleted")]
 
     @_refusals
-    def chose(self, channel: str, message_ts: str, option: int, user: str, action_ts: str, now: datetime) -> list[Reply]:
+    def chose(self, channel: str, message_ts: str, option: int, user: str, action_ts: str,
+              now: datetime) -> list[Reply]:
         """A button under a question: the person who clicked is the one recorded."""
         waiting = self.store.pending(channel, message_ts)
         if waiting is None:

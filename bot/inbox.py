@@ -72,7 +72,7 @@ class InboxWorkers:
     def _work(self, request: Request) -> None:
         try:
             handled = self.handle(request)
-        except Exception as error:  # noqa: BLE001 - logged by type; the request is tried again
+        except Exception as error:
             log.exception("a stored request could not be handled")
             handled, why = False, type(error).__name__
         else:

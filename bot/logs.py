@@ -23,7 +23,7 @@ class LineFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    def formatException(self, ei: Failure) -> str:  # noqa: N802 - logging's name
+    def formatException(self, ei: Failure) -> str:
         kind, _, tb = ei
         frames = "".join(traceback.format_tb(tb)) if tb else ""
         name = kind.__name__ if kind else "Exception"

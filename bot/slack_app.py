@@ -261,7 +261,7 @@ class SlackBot:
         return finished
 
     # -- the front door --------------------------------------------------------------
-    def _store_first(self, req: BoltRequest, next: Callable[[], None]) -> BoltResponse:  # noqa: A002 - Bolt's name
+    def _store_first(self, req: BoltRequest, next: Callable[[], None]) -> BoltResponse:
         body: dict[str, Any] = req.body
         if refusal := self._form_errors(body):  # shown in the form itself, so answered now; nothing to store
             return BoltResponse(status=200, body=json.dumps({"response_action": "errors", "errors": refusal}),

@@ -33,7 +33,7 @@ def wsgi_app(bot: SlackBot) -> Callable[[Environ, StartResponse], Iterable[bytes
     def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == "/slack/events" and method == "POST":
-            return slack(environ, start_response)  # type: ignore[no-any-return]
+            return slack(environ, start_response)
         if path == "/health" and method in ("GET", "HEAD"):
             return _plain(start_response, "200 OK", "ok")
         if path == "/ready" and method in ("GET", "HEAD"):

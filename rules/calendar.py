@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar as _stdlib_calendar
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -147,7 +147,7 @@ def add_hours(moment: datetime, hours: int) -> datetime:
     clock change is 11:00 on the Sunday."""
     if moment.tzinfo is None:
         raise ValueError("add_hours needs a time with a zone")
-    return (moment.astimezone(timezone.utc) + timedelta(hours=hours)).astimezone(LONDON)
+    return (moment.astimezone(UTC) + timedelta(hours=hours)).astimezone(LONDON)
 
 
 def london(day: date, at: time) -> datetime:

@@ -8,10 +8,9 @@ them in a full recompute, and they are validated at the edges instead.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -50,7 +49,7 @@ class Timescale(Strict):
         return _describe(self.amount, self.unit, self.before)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _describe(amount: int, unit: str, before: bool) -> str:
     # Cached: every deadline carries this text and the engine makes many.
     if amount == 0 and unit == "days":

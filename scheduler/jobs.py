@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -25,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from rules.calendar import LONDON
 
 log = logging.getLogger(__name__)
-SWEEP_TRIGGER = CronTrigger(minute="*/5", timezone=timezone.utc)
+SWEEP_TRIGGER = CronTrigger(minute="*/5", timezone=UTC)
 
 
 class Scheduled:
@@ -59,6 +59,6 @@ def start_scheduler(run_sweep: Callable[[], object]) -> Scheduled:
     # late still happens (the next is due at 5); max_instances: never two at once here.
     # The first run is at start: what came due while the bot was off goes out now.
     scheduler.add_job(job, SWEEP_TRIGGER, id="sweep", replace_existing=True, coalesce=True,
-                      misfire_grace_time=240, max_instances=1, next_run_time=datetime.now(timezone.utc))
+                      misfire_grace_time=240, max_instances=1, next_run_time=datetime.now(UTC))
     scheduler.start()
     return Scheduled(scheduler, idle)

@@ -68,7 +68,8 @@ def steps_for(due: date, due_at: datetime, hours_based: bool, timescale: str,
     hours = hours_of(timescale) if hours_based else None
     urgent = hours is not None and hours <= policy.urgent_hours
     steps = [
-        Step("reminder", working_moment(calendar, policy, calendar.working_days_before(due, policy.remind_working_days_before)), False),
+        Step("reminder", working_moment(calendar, policy,
+                                        calendar.working_days_before(due, policy.remind_working_days_before)), False),
         Step("due_today", working_moment(calendar, policy, last_working), False),
     ]
     if hours_based:
@@ -77,8 +78,8 @@ def steps_for(due: date, due_at: datetime, hours_based: bool, timescale: str,
         steps.append(Step("overdue", overdue, urgent))
     else:
         steps.append(Step("overdue", working_moment(calendar, policy, calendar.add_working_days(due, 1)), False))
-    steps.append(Step("sm", working_moment(calendar, policy, calendar.add_working_days(due, policy.service_manager_after)), False))
-    steps.append(Step("hos", working_moment(calendar, policy, calendar.add_working_days(due, policy.head_of_service_after)), False))
+    for name, late in (("sm", policy.service_manager_after), ("hos", policy.head_of_service_after)):
+        steps.append(Step(name, working_moment(calendar, policy, calendar.add_working_days(due, late)), False))
     return steps
 
 

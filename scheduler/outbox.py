@@ -121,7 +121,7 @@ class Outbox:
             self._wait_turn(recipient)
             try:
                 result = self.sender.send(recipient, message)
-            except Exception as error:  # noqa: BLE001 - a Sender that broke: retried like a 500, maybe sent
+            except Exception as error:
                 result = SendResult(False, error=type(error).__name__, maybe_sent=True)
             if result.ok or result.permanent:
                 return result

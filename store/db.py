@@ -116,6 +116,6 @@ def not_ready(engine: Engine) -> str | None:
         check_schema(engine)
     except SchemaError as wrong:
         return str(wrong)
-    except Exception as down:  # noqa: BLE001 - any failure to reach the database is "not ready"
+    except Exception as down:
         return f"the database does not answer ({type(down).__name__})"
     return None

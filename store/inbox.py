@@ -10,7 +10,7 @@ its replies' ledger keys), never remembered in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, literal_column, or_, select, update
@@ -27,7 +27,7 @@ GIVE_UP_AFTER = 5  # attempts; then the request is marked failed (and its poster
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

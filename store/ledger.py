@@ -101,7 +101,8 @@ class Ledger:
         found: set[str] = set()
         with self.store.session() as s:
             for start in range(0, len(keys), 500):
-                found |= set(s.scalars(select(OutgoingMessage.key).where(OutgoingMessage.key.in_(keys[start:start + 500]))))
+                part = keys[start:start + 500]
+                found |= set(s.scalars(select(OutgoingMessage.key).where(OutgoingMessage.key.in_(part))))
         return found
 
     def claim_batches(self, batches: dict[str, list[Claim]], now: datetime, owner: str | None = None,

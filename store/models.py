@@ -7,7 +7,7 @@ child; every decision and outgoing message is kept with who and when.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -41,12 +41,12 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("store instants with their zone")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -282,7 +282,8 @@ class OutgoingMessage(Base):
     # whose sender died is taken over when it runs out). No owner: free to take now.
     owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
-    maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a try may have reached Slack
+    # A try may have reached Slack: look in its history before sending again.
+    maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     error: Mapped[str | None] = mapped_column(String(200))  # Slack's last refusal
     failed_at: Mapped[datetime | None]
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a reply's text and blocks, until sent

@@ -72,7 +72,7 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 method = self.path.rsplit("/", 1)[-1]
                 if self.path.startswith("/respond/"):
                     method = "response_url"

@@ -17,18 +17,18 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk import WebClient
+from test_scheduler import ROOT, _config_toml, at, post, two_units_overdue_since_friday
 
-from conftest import TEST_CONFIG
-from fake_slack import FakeSlack
-from postgres import Cluster
+from bot.slack_app import SlackSender
 from scheduler.outbox import Outbox
 from scheduler.sweep import sweep
 from store.db import make_engine
 from store.ledger import Ledger
-from test_scheduler import ROOT, _config_toml, at, post, two_units_overdue_since_friday
-from wire import Served
 
-from bot.slack_app import SlackSender
+from fake_slack import FakeSlack
+from helpers import TEST_CONFIG
+from postgres import Cluster
+from wire import Served
 
 
 def updates(count: int, first: int = 5000) -> list[tuple[str, str]]:

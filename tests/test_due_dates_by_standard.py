@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import by_rule, ev, run
+from helpers import by_rule, ev, run
 
 
 @dataclass

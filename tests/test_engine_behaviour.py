@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from rules.model import Override
-from tests.conftest import at, by_rule, ev, only, run
+
+from helpers import at, by_rule, ev, only, run
 
 
 def test_a_met_deadline_records_the_event_that_met_it(pack, calendar):

@@ -13,15 +13,16 @@ from datetime import date, datetime, timedelta
 import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+from test_delivery import outbox
 
-from conftest import new_database
-from fake_slack import FakeSlack
 from rules.calendar import LONDON
 from rules.config import Config, UnitConfig
 from scheduler.sweep import sweep
 from store.db import make_engine, upgrade
 from store.records import NewEvent, Posting, Store
-from test_delivery import outbox
+
+from fake_slack import FakeSlack
+from helpers import new_database
 from wire import Bot
 
 UNITS = [UnitConfig(id=f"unit-{u}", name=f"Unit {u}", channel=f"C0SVC{u}", team_manager=f"U0TM{u}",

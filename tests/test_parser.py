@@ -7,16 +7,16 @@ import json
 import random
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from test_cli import timescales
 
 from bot.parser import parse
 from bot.parser.vocabulary import PHRASES_FILE, VocabularyError, load_vocabulary, vocabulary
 from rules.calendar import LONDON
 from rules.pack import load_vocabulary as rule_vocabulary
-from test_cli import timescales
 
 MONDAY = datetime(2026, 11, 23, 10, tzinfo=LONDON)
 SPEC_EVENTS = [
@@ -32,7 +32,7 @@ def test_every_event_the_parser_names_is_one_the_rules_know():
     v = vocabulary()
     known = set(rule_vocabulary().events)
     named = {m.name for m in _meanings(v.events) if m.kind == "event"}
-    for topic, verbs in v.verbs.items():
+    for verbs in v.verbs.values():
         named |= {m.name for m in _meanings(verbs)} - set(v.plans)
     named |= {e for events in v.plans.values() for e in events} | set(v.meetings)
     for events in v.detail_events.values():
@@ -102,10 +102,10 @@ def test_a_child_number_is_never_read_as_a_date_or_time(seed):
 
 def test_now_in_any_zone_is_read_in_london_time():
     # 00:30 UTC on 30 March 2026 is 01:30 in London (BST): "yesterday" is Sunday the 29th.
-    (update,) = parse("HV 123 yesterday", datetime(2026, 3, 30, 0, 30, tzinfo=timezone.utc)).updates
+    (update,) = parse("HV 123 yesterday", datetime(2026, 3, 30, 0, 30, tzinfo=UTC)).updates
     assert update.date.isoformat() == "2026-03-29"
     # 23:30 UTC on 24 October 2026 is already Sunday the 25th in London (BST until 02:00).
-    (update,) = parse("HV 123 today", datetime(2026, 10, 24, 23, 30, tzinfo=timezone.utc)).updates
+    (update,) = parse("HV 123 today", datetime(2026, 10, 24, 23, 30, tzinfo=UTC)).updates
     assert update.date.isoformat() == "2026-10-25"
 
 

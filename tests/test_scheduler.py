@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,14 +17,15 @@ from slack_sdk import WebClient
 
 from bot.conversation import Conversation, Incoming
 from bot.slack_app import SlackSender
-from conftest import TEST_CONFIG, UNIT_A, UNIT_B
-from fake_slack import FakeSlack
 from rules.calendar import LONDON
 from scheduler.jobs import SWEEP_TRIGGER, start_scheduler
 from scheduler.outbox import Outbox
 from scheduler.sweep import sweep
 from store.ledger import Ledger
 from store.records import Store
+
+from fake_slack import FakeSlack
+from helpers import TEST_CONFIG, UNIT_A, UNIT_B
 
 ROOT = Path(__file__).resolve().parents[1]
 VISIT = "Child visited after the decision to start a Section 47 enquiry"
@@ -223,7 +224,7 @@ def test_the_sweep_job_fires_every_five_minutes_across_the_clock_change(start):
     for _ in range(6 * 12):
         fire = SWEEP_TRIGGER.get_next_fire_time(fire, fire + timedelta(seconds=1))
         times.append(fire)
-    gaps = {(b.astimezone(timezone.utc) - a.astimezone(timezone.utc)).total_seconds() for a, b in zip(times, times[1:])}
+    gaps = {(b.astimezone(UTC) - a.astimezone(UTC)).total_seconds() for a, b in zip(times, times[1:], strict=False)}
     assert gaps == {300.0}  # real time: never a skipped hour, never a doubled one
     assert times[-1] - times[0] == timedelta(minutes=5 * 71)
 
@@ -235,7 +236,7 @@ def test_a_london_cron_would_loop_on_the_october_night():
     london = CronTrigger(minute="*/5", timezone=LONDON)
     gmt_one = datetime(2026, 10, 25, 1, 0, fold=1, tzinfo=LONDON)  # the second 01:00, in GMT
     following = london.get_next_fire_time(gmt_one, gmt_one + timedelta(seconds=1))
-    assert following.astimezone(timezone.utc) < gmt_one.astimezone(timezone.utc)  # 01:05 BST: an hour earlier
+    assert following.astimezone(UTC) < gmt_one.astimezone(UTC)  # 01:05 BST: an hour earlier
 
 
 def test_each_unit_gets_its_agenda_on_its_own_meeting_day_and_the_policy_is_configurable(store, slack):

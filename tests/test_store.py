@@ -15,7 +15,8 @@ from rules.config import Config
 from store.db import SchemaError, check_schema, make_engine
 from store.models import DeadlineRecord, EventRecord
 from store.records import DecisionNotAllowed, NewEvent, Posting, Store
-from tests.conftest import TEST_CONFIG, UNIT_A, UNIT_B
+
+from helpers import TEST_CONFIG, UNIT_A, UNIT_B
 
 
 def posting(ts: str = "1700000000.000100", unit: str = "unit-a", channel: str = "C0UNITA",

@@ -10,13 +10,14 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from test_scheduler import outbox
 
-from conftest import TEST_CONFIG
-from fake_slack import FakeSlack
 from rules.calendar import LONDON
 from scheduler.sweep import sweep
 from store.models import EventRecord
-from test_scheduler import outbox
+
+from fake_slack import FakeSlack
+from helpers import TEST_CONFIG
 from wire import NOW, Bot
 
 # People the config does not put in unit A, as Slack would send them.
@@ -139,7 +140,7 @@ def test_whoever_answers_the_question_is_recorded_as_its_author(bot, slack):
     (event,) = bot.store.live_events("C0UNITA", ts2)
     assert (event.child, event.posted_by, event.answered_for, event.answer_ts) == ("4321", "U0UC", "U0SW1", answer_ts)
     header, row = list(csv.reader(io.StringIO(bot.store.export_csv(child="4321"))))[:2]
-    exported = dict(zip(header, row))
+    exported = dict(zip(header, row, strict=True))
     assert (exported["by"], exported["answers"]) == ("U0UC", f"message {ts2} by U0SW1")
     assert exported["reason_or_text"] == "No HV today\n(answer: it was 4321)"
 
@@ -279,7 +280,7 @@ def test_export_cells_open_as_text_in_a_spreadsheet(bot, slack):
     bot.message('=HYPERLINK("https://evil.example","x") HV done for 123 today')
     slack.wait_for(1)
     rows = list(csv.reader(io.StringIO(bot.store.export_csv(child="123"))))
-    event = dict(zip(rows[0], next(r for r in rows if r[0] == "event")))
+    event = dict(zip(rows[0], next(r for r in rows if r[0] == "event"), strict=True))
     assert event["reason_or_text"].startswith("'=HYPERLINK(")
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 

@@ -24,9 +24,10 @@ from urllib.parse import urlencode
 from bot.conversation import Conversation
 from bot.slack_app import SlackBot
 from bot.web import HttpService
-from fake_slack import FakeSlack
 from rules.calendar import LONDON
 from store.records import Store
+
+from fake_slack import FakeSlack
 
 SECRET = "test-signing-secret"
 NOW = datetime(2026, 11, 23, 10, tzinfo=LONDON)

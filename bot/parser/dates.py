@@ -329,7 +329,8 @@ class DateReader:
             return end
         if (_number(tok) is not None or w == "couple") and (end := self._n_days_ago(i)):
             return end
-        if w in ("last", "next", "this", "coming", "past", "on", "earlier", "later", "since") and (end := self._modified(i)):
+        modifiers = ("last", "next", "this", "coming", "past", "on", "earlier", "later", "since")
+        if w in modifiers and (end := self._modified(i)):
             return end
         if w == "just" and self._word(i + 1) == "gone" and self._word(i + 2) in WEEKDAYS:
             return self._weekday(i, i + 2, "last")  # "just gone Friday"
@@ -350,7 +351,8 @@ class DateReader:
         return nxt is not None and nxt.kind in ("ordinal", "slash_date", "number")
 
     def _unit_after(self, i: int) -> bool:
-        return self._word(i) in ("days", "day", "weeks", "week", "mins", "minutes", "hours", "hrs", "people", "children")
+        return self._word(i) in ("days", "day", "weeks", "week", "mins", "minutes", "hours", "hrs", "people",
+                                 "children")
 
     def _numeric_date(self, i: int) -> int | None:
         parts = self.tokens[i].text.replace(".", "/").split("/")
@@ -376,7 +378,8 @@ class DateReader:
             i += 1
         if self._word(i) == "day" and self._word(i + 1) in ("before", "after"):
             target = self._word(i + 2)
-            if target in ("yesterday", "tomorrow") and self._word(i + 1) == ("before" if target == "yesterday" else "after"):
+            beyond = "before" if target == "yesterday" else "after"
+            if target in ("yesterday", "tomorrow") and self._word(i + 1) == beyond:
                 return self._add_date(start, i + 3, kind="relative", days=-2 if target == "yesterday" else 2)
         return None
 
@@ -523,7 +526,7 @@ class DateReader:
 
 def read_with_dateparser(text: str, now: datetime, direction: Direction) -> date | None:
     """The last resort for a span we could not read ourselves (imported only when needed)."""
-    import dateparser  # noqa: PLC0415 - ~0.5 s to import; most messages never need it
+    import dateparser
 
     settings = {
         "DATE_ORDER": "DMY",
@@ -531,5 +534,5 @@ def read_with_dateparser(text: str, now: datetime, direction: Direction) -> date
         "PREFER_DATES_FROM": {"past": "past", "future": "future"}.get(direction or "", "current_period"),
         "REQUIRE_PARTS": ["day"],
     }
-    found = dateparser.parse(text, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    found = dateparser.parse(text, languages=["en"], settings=settings)
     return found.date() if found else None

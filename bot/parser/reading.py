@@ -363,7 +363,8 @@ class _Reader:
             if not any(_overlaps((m.start + start, m.end + start), (d.start, d.end)) for d in applied)
             and not any(_inside((m.start + start, m.end + start), span) for span in self.event_spans)
         ]
-        strong = {m.meaning.name for m in found if tuple(self.words[m.start + start : m.end + start]) not in self.v.weak_statuses}
+        strong = {m.meaning.name for m in found
+                  if tuple(self.words[m.start + start : m.end + start]) not in self.v.weak_statuses}
         weak = {m.meaning.name for m in found} - strong
         moved = any(tuple(self.words[m.start + start : m.end + start]) in self.v.moved_words for m in found)
         return strong, weak, moved
@@ -500,7 +501,8 @@ class _Reader:
         statuses, moved = self._statuses(seg.start, seg.end, applied)
         if self._negated(e):
             statuses = statuses | {"not_done"}
-        own_dates = [d for n, d in enumerate(self.dates) if seg.start <= d.start < seg.end and n not in self.wrong_dates]
+        own_dates = [d for n, d in enumerate(self.dates)
+                     if seg.start <= d.start < seg.end and n not in self.wrong_dates]
         dates = own_dates or shared_dates
         if not dates and not statuses:
             others = [d for n, d in enumerate(self.dates) if n not in self.wrong_dates]
@@ -510,7 +512,8 @@ class _Reader:
             outcome = "done" if self.v.outcomes & details.keys() else None  # "strategy for 123 - NFA" was held
             implied = e.implied or outcome
             statuses = shared_status or ({implied} if implied else set())
-        times = [t for t in self.times if seg.start <= t.start < seg.end] or (self.times if len(self.times) == 1 else [])
+        times = ([t for t in self.times if seg.start <= t.start < seg.end]
+                 or (self.times if len(self.times) == 1 else []))
         at = times[0].at if times else None
         status = self._status(statuses, moved, dates)
         if not defaults:  # a correction names only what it changes
@@ -624,14 +627,17 @@ class _Reader:
     def _check_date(
         self, day: date, status: StatusName | None, name: str, at: time | None, ask: list[Clarification]
     ) -> tuple[date | None, StatusName | None]:
-        moment_in_future = day > self.today or (day == self.today and at is not None and at > (self.now + timedelta(minutes=30)).time())
+        soon = (self.now + timedelta(minutes=30)).time()
+        moment_in_future = day > self.today or (day == self.today and at is not None and at > soon)
         if status is None:
             return day, "planned" if moment_in_future else "done"
         if status == "done" and moment_in_future:
             ask.append(Clarification(
                 field="status",
-                question=f"{name}: {for_people(day)} is still to come, but the update says it happened. Is it booked for then?",
-                options=[Option(label=f"Booked for {for_people(day)}", set={"status": "planned", "date": day.isoformat()}),
+                question=f"{name}: {for_people(day)} is still to come, but the update says it happened. "
+                         "Is it booked for then?",
+                options=[Option(label=f"Booked for {for_people(day)}",
+                                set={"status": "planned", "date": day.isoformat()}),
                          Option(label="It happened today", set={"status": "done", "date": self.today.isoformat()})],
             ))
             return None, None
@@ -639,8 +645,10 @@ class _Reader:
             ask.append(Clarification(
                 field="status",
                 question=f"{name}: {for_people(day)} has passed, but the update says it is booked. Did it happen then?",
-                options=[Option(label=f"It happened {for_people(day)}", set={"status": "done", "date": day.isoformat()}),
-                         Option(label=f"It did not happen {for_people(day)}", set={"status": "not_done", "date": day.isoformat()})],
+                options=[Option(label=f"It happened {for_people(day)}",
+                                set={"status": "done", "date": day.isoformat()}),
+                         Option(label=f"It did not happen {for_people(day)}",
+                                set={"status": "not_done", "date": day.isoformat()})],
             ))
             return None, None
         return day, status

@@ -1,0 +1,84 @@
+"""What the tests share: events and timelines for the engine, the two units of the
+store and Slack tests, and fresh databases. Fixtures live in conftest.py; this module
+is imported by name (`from helpers import ...`), so it is loaded once."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime, time
+
+from sqlalchemy import create_engine, text
+
+from rules.calendar import LONDON, WorkingCalendar
+from rules.config import Config, UnitConfig
+from rules.engine import ChildTimeline, child_deadlines
+from rules.model import Deadline, DetailValue, Event, Override
+from rules.pack import RulePack
+
+_ids = itertools.count(1)
+
+UNIT_A = UnitConfig(id="unit-a", name="Unit A", channel="C0UNITA", team_manager="U0TM", service_manager="U0SM",
+                    head_of_service="U0HOS", coordinator="U0UC", practitioners=["U0SW1", "U0SW2"],
+                    child_protection_lead="U0CPL")
+UNIT_B = UnitConfig(id="unit-b", name="Unit B", channel="C0UNITB", team_manager="U0TMB", service_manager="U0SM",
+                    head_of_service="U0HOS", coordinator="U0UCB", practitioners=["U0SW3"], flexible_assessment=True)
+TEST_CONFIG = Config(units=[UNIT_A, UNIT_B])
+
+
+def ev(
+    event: str,
+    when: str,
+    status: str = "done",
+    child: str = "123",
+    posted: str | None = None,
+    supersedes: str | None = None,
+    id: str | None = None,
+    **details: DetailValue,
+) -> Event:
+    """An event from 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM' (London time)."""
+    day = date.fromisoformat(when[:10])
+    clock = time.fromisoformat(when[11:]) if len(when) > 10 else None
+    posted_at = datetime.fromisoformat(posted).replace(tzinfo=LONDON) if posted else None
+    return Event(
+        id=id or f"e{next(_ids)}", child=child, event=event, date=day, status=status,  # type: ignore[arg-type]
+        time=clock, details=details, posted_at=posted_at, supersedes=supersedes,
+    )
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+def run(
+    pack: RulePack,
+    calendar: WorkingCalendar,
+    events: Iterable[Event],
+    now: str = "2026-01-01T00:00",
+    overrides: Iterable[Override] = (),
+) -> ChildTimeline:
+    return child_deadlines(list(events), pack, calendar, at(now), overrides)
+
+
+def by_rule(timeline: ChildTimeline, rule: str) -> list[Deadline]:
+    return [d for d in timeline.deadlines if d.rule == rule]
+
+
+def only(timeline: ChildTimeline, rule: str) -> Deadline:
+    found = by_rule(timeline, rule)
+    assert len(found) == 1, f"expected one {rule} deadline, got {[(d.due, d.state) for d in found]}"
+    return found[0]
+
+
+def new_database(kind: str, tmp_path, request) -> str:
+    """A fresh, empty database of the kind asked for; its URL."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'timescales.db'}"
+    server = request.getfixturevalue("postgres_server")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
