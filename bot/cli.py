@@ -17,10 +17,14 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from importlib import metadata
 from pathlib import Path
 from time import monotonic
 from typing import NoReturn
+from urllib.error import URLError
 
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError
 
 from bot.chat import DEMO_UNIT, TerminalSender, run_chat
@@ -38,7 +42,7 @@ from rules.pack import RulePack
 from scheduler.jobs import Scheduled, start_scheduler
 from scheduler.outbox import Outbox
 from scheduler.sweep import sweep
-from store.db import SchemaError, make_engine, upgrade
+from store.db import SchemaError, backup_sqlite, make_engine, upgrade, upgrade_lock
 from store.inbox import Inbox
 from store.ledger import Ledger
 from store.records import Store
@@ -245,23 +249,31 @@ def open_store(ctx: Context) -> Store:
 
 def cmd_db_upgrade(ctx: Context) -> int:
     engine = make_engine(ctx.args.db)
-    before, after = upgrade(engine)
-    where = engine.url.render_as_string(hide_password=True)
-    print(f"{where}: schema already at {after}" if before == after
-          else f"{where}: schema {before or 'none'} -> {after}")
-    store = Store(engine, ctx.config.rule_pack(), ctx.config.calendar())
-    held = set(store.unit_names()) - {DEMO_UNIT.id}
-    if ctx.config_found and not ctx.config.units and held:
-        raise UsageError(f"{ctx.args.config} lists no units, and the database holds {', '.join(sorted(held))}: "
-                         "nothing changed (an empty or wrong file must not remove everyone; list the units)")
-    if ctx.config_found:
-        for change in store.sync_config(ctx.config):
-            print(f"config: {change}")
-    else:
-        print(f"config: no {ctx.args.config}, so units and people are left as they are")
+    with upgrade_lock(engine):  # several processes upgrading at once (a deployment's replicas): one by one
+        before, after = upgrade(engine)
+        where = engine.url.render_as_string(hide_password=True)
+        print(f"{where}: schema already at {after}" if before == after
+              else f"{where}: schema {before or 'none'} -> {after}")
+        store = Store(engine, ctx.config.rule_pack(), ctx.config.calendar())
+        held = set(store.unit_names()) - {DEMO_UNIT.id}
+        if ctx.config_found and not ctx.config.units and held:
+            raise UsageError(f"{ctx.args.config} lists no units, and the database holds {', '.join(sorted(held))}: "
+                             "nothing changed (an empty or wrong file must not remove everyone; list the units)")
+        if ctx.config_found:
+            for change in store.sync_config(ctx.config):
+                print(f"config: {change}")
+        else:
+            print(f"config: no {ctx.args.config}, so units and people are left as they are")
     if store.rules_changed() and (children := store.recompute_all()):
         print(f"deadlines: worked out again for {children} {'child' if children == 1 else 'children'} "
               "(the rules in force or the bank holidays changed)")
+    return 0
+
+
+def cmd_db_backup(ctx: Context) -> int:
+    """A consistent copy of a running SQLite store (PostgreSQL: pg_dump)."""
+    size = backup_sqlite(ctx.args.db, Path(ctx.args.path))
+    print(f"backed up {ctx.args.db} to {ctx.args.path} ({size:,} bytes)")
     return 0
 
 
@@ -500,14 +512,25 @@ def cmd_run(ctx: Context) -> int:
 
 
 # -- wiring --------------------------------------------------------------------
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=os.environ.get("DATABASE_URL", DEFAULT_DB),
+def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    """--db and --config, before or after the subcommand's name (after it wins)."""
+    parser.add_argument("--db", default=os.environ.get("DATABASE_URL", DEFAULT_DB) if top else argparse.SUPPRESS,
                         help="database URL (default: env DATABASE_URL, else sqlite:///timescales.db)")
-    parser.add_argument("--config", help="config file (default: env TIMESCALES_CONFIG, else timescales.toml)")
+    parser.add_argument("--config", default=None if top else argparse.SUPPRESS,
+                        help="config file (default: env TIMESCALES_CONFIG, else timescales.toml)")
+
+
+def installed_version() -> str:
+    try:
+        return metadata.version("timescales")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="timescales", description="Statutory and local timescales for social work units.")
+    parser.add_argument("--version", action="version", version=f"timescales {installed_version()}")
+    _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands: dict[str, Callable[[Context], int]] = {}
 
@@ -589,9 +612,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
-    db_upgrade = db_sub.add_parser("upgrade", help="create or migrate the schema")
+    db_upgrade = db_sub.add_parser("upgrade", help="create or migrate the schema, and load the config's units")
     _common(db_upgrade)
-    commands["db"] = cmd_db_upgrade
+    db_backup = db_sub.add_parser("backup", help="a consistent copy of a running SQLite store")
+    _common(db_backup)
+    db_backup.add_argument("path", help="the new file to write the copy to")
+    commands["db upgrade"], commands["db backup"] = cmd_db_upgrade, cmd_db_backup
 
     parser.set_defaults(_commands=commands)
     return parser
@@ -613,12 +639,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         configure_logging()
         config, found = read_config(args)
-        return args._commands[args.command](Context(args, config, found))
+        name = f"db {args.db_command}" if args.command == "db" else args.command
+        return args._commands[name](Context(args, config, found))
     except (ValueError, SchemaError) as exc:  # our own errors, each a sentence for the user
         print(f"timescales: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except SlackApiError as exc:  # at start, Slack refused the token (auth.test)
+        print(f"timescales: Slack refused the bot token ({exc.response.get('error')}): check SLACK_BOT_TOKEN",
+              file=sys.stderr)
+        return 2
+    except (URLError, ConnectionError, BoltError) as exc:  # at start, Slack could not be reached
+        reason = getattr(exc, "reason", None) or exc
+        print(f"timescales: cannot reach Slack at {api_url()} ({reason}); check the network or SLACK_API_URL",
+              file=sys.stderr)
+        return 2
     except DBAPIError as exc:  # the database is down, unreachable or refused us
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         print(f"timescales: cannot use the database: {reason}", file=sys.stderr)

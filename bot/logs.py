@@ -56,3 +56,5 @@ def configure_logging() -> None:
     root.setLevel(level)
     for library in QUIET:
         logging.getLogger(library).setLevel(max(level, logging.WARNING))
+    # slack_sdk logs every failed call at ERROR; the outbox and the CLI say what failed themselves.
+    logging.getLogger("slack_sdk.web.base_client").setLevel(logging.CRITICAL)

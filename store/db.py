@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -82,6 +85,28 @@ def _alembic() -> AlembicConfig:
     return config
 
 
+# pg_advisory_lock's key for "a db upgrade is running" (any 64-bit number of our own).
+UPGRADE_LOCK = 7_101_927_001
+
+
+@contextmanager
+def upgrade_lock(engine: Engine) -> Iterator[None]:
+    """One `db upgrade` at a time across processes. PostgreSQL: an advisory lock held for
+    the whole command (migrations, then the config). SQLite: every write transaction
+    takes the database's write lock first (BEGIN IMMEDIATE), which already serialises them."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK})
+            connection.commit()
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Create or migrate the schema; returns (revision before, revision after)."""
     config = _alembic()
@@ -119,3 +144,27 @@ def not_ready(engine: Engine) -> str | None:
     except Exception as down:
         return f"the database does not answer ({type(down).__name__})"
     return None
+
+
+def backup_sqlite(url: str, to: Path) -> int:
+    """A consistent copy of a SQLite store, taken with SQLite's online backup API while the
+    bot runs (a file copy misses what is still in the -wal file). Returns its size in bytes."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        raise DatabaseUrlError("db backup copies SQLite stores; for PostgreSQL use pg_dump (see the README)")
+    if not Path(parsed.database).is_file():
+        raise DatabaseUrlError(f"{parsed.database}: no such database file")
+    if to.exists():
+        raise DatabaseUrlError(f"{to} exists already: give a new file's name")
+    if not to.parent.is_dir():
+        raise DatabaseUrlError(f"{to.parent}: no such folder")
+    _owner_only(to)  # created readable by its owner only, like the store
+    source = sqlite3.connect(parsed.database)
+    target = sqlite3.connect(to)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return to.stat().st_size
