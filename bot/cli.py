@@ -45,6 +45,7 @@ from scheduler.sweep import sweep
 from store.db import SchemaError, backup_sqlite, make_engine, upgrade, upgrade_lock
 from store.inbox import Inbox
 from store.ledger import Ledger
+from store.people import People
 from store.records import Store
 
 DEFAULT_DB = "sqlite:///timescales.db"
@@ -260,7 +261,7 @@ def cmd_db_upgrade(ctx: Context) -> int:
             raise UsageError(f"{ctx.args.config} lists no units, and the database holds {', '.join(sorted(held))}: "
                              "nothing changed (an empty or wrong file must not remove everyone; list the units)")
         if ctx.config_found:
-            for change in store.sync_config(ctx.config):
+            for change in store.sync_config(ctx.config) + People(store).sync_config(ctx.config, datetime.now(LONDON)):
                 print(f"config: {change}")
         else:
             print(f"config: no {ctx.args.config}, so units and people are left as they are")

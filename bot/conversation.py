@@ -21,9 +21,10 @@ from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Concatenate, ParamSpec
 
-from bot.access import NOT_YOUR_CHILD, Actor, Gate, NotAllowed, Where
+from bot.access import MANAGER_ROLES, NOT_YOUR_CHILD, Actor, Gate, NotAllowed, Where
 from bot.layout import header, lines_pieces, section
 from bot.parser import ParseResult, Query, parse
+from bot.parser.people import CoverReading, LeadReading, read_back, read_cover, read_lead
 from bot.parser.reading import DecisionReading, answer, choose, for_people, read_decision
 from bot.parser.transfers import read_transfer
 from bot.replies import (
@@ -40,6 +41,7 @@ from bot.replies import (
 from rules.calendar import LONDON
 from scheduler.outbox import Reply
 from store.models import DeadlineRecord, EventRecord, PendingUpdate
+from store.people import People
 from store.records import DecisionNotAllowed, DueItem, HeldElsewhere, NewEvent, Posting, Store
 
 log = logging.getLogger(__name__)
@@ -121,6 +123,7 @@ class Conversation:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.gate = Gate(store)
+        self.people = People(store)
 
     # -- messages ------------------------------------------------------------------
     def message(self, m: Incoming) -> list[Reply]:
@@ -152,6 +155,15 @@ class Conversation:
         if unit and (child := read_transfer(m.text)):
             self.gate.require_member(actor, unit, where)
             return self._ask_transfer(child, unit, actor, m)
+        if lead := read_lead(m.text):
+            if unit is None:
+                return [self._reply(m, "A child's lead is set in the unit's channel, where the unit sees it.")]
+            self.gate.require_member(actor, unit, where)
+            return [self._set_lead(lead, unit, actor, m)]
+        if (unit or m.direct) and (back := read_back(m.text)):
+            return [self._back(back.who or actor.user, actor, m, where)]
+        if (unit or m.direct) and (leave := read_cover(m.text, m.now.astimezone(LONDON).date())):
+            return [self._leave(leave, actor, m, where)]
         reading = parse(m.text, m.now)
         if reading.kind == "query":
             assert reading.query is not None
@@ -371,6 +383,64 @@ class Conversation:
         return self._record_or_ask(self._answering(waiting, user, f"choose:{action_ts}", ""), choose(reading, option),
                                    message_ts, asked=self._asked(waiting))
 
+    # -- people: leads and cover (SPEC section 12) ------------------------------------
+    def _set_lead(self, lead: LeadReading, unit: str, actor: Actor, m: Incoming) -> Reply:
+        holder = self.store.holders([lead.child]).get(lead.child)
+        if holder is None:
+            return self._reply(m, f"I have nothing recorded for child {lead.child} yet: post an update for the child "
+                                  "first, then its lead.")
+        if holder != unit:
+            return self._reply(m, held_elsewhere_text([lead.child]))
+        if not self.gate.actor(lead.lead).member_of(unit):
+            return self._reply(m, f"<@{lead.lead}> is not a member of this unit in Timescales, so cannot lead child "
+                                  f"{lead.child}: ask the unit co-ordinator to add them to timescales.toml.")
+        was = self.people.set_lead(lead.child, lead.lead, actor.user, m.now, m.channel, m.ts)
+        before = f" (was <@{was}>)" if was and was != lead.lead else ""
+        return self._reply(m, f"Child {lead.child}'s lead is now <@{lead.lead}>{before}, set by <@{actor.user}>. "
+                              "Reminders name them, and the child is in their \"what's due for me\".")
+
+    def _may_speak_for(self, actor: Actor, who: str, where: Where) -> None:
+        """Leave is recorded by the person, or by a co-ordinator or manager of their unit."""
+        if who == actor.user:
+            return
+        for unit in self.gate.actor(who).roles:
+            if actor.roles.get(unit, frozenset()) & (MANAGER_ROLES | {"coordinator"}):
+                return
+        raise self.gate.refuse(actor, where, f"Only <@{who}>, or their unit's co-ordinator or a manager, can record "
+                                             "their leave.")
+
+    def _leave(self, leave: CoverReading, actor: Actor, m: Incoming, where: Where) -> Reply:
+        who = leave.who or actor.user
+        self._may_speak_for(actor, who, where)
+        away, cover = self.gate.actor(who), leave.cover
+        if not away.roles:
+            return self._reply(m, f"<@{who}> is not in timescales.toml, so I have nothing to pass on while they are "
+                                  "away.")
+        if leave.first_day is None or leave.last_day is None:
+            return self._reply(m, "I could not tell the dates: say them like \"I'm on leave 7-18 Dec, @Sam covering\".")
+        today = m.now.astimezone(LONDON).date()
+        if leave.last_day < today:
+            return self._reply(m, "Those dates are past already, so I have recorded nothing.")
+        if cover and not set(self.gate.actor(cover).roles) & set(away.roles):
+            return self._reply(m, f"<@{cover}> is not a member of <@{who}>'s unit in Timescales, so cannot cover for "
+                                  "them: ask the unit co-ordinator to add them to timescales.toml.")
+        self.people.record_cover(who, cover, leave.first_day, leave.last_day, actor.user, m.now, m.channel, m.ts)
+        days = (f"{for_people(leave.first_day)} to {for_people(leave.last_day)}" if leave.first_day != leave.last_day
+                else for_people(leave.first_day))
+        passed = (f"<@{cover}> covers: what would go to <@{who}> goes to them, saying so" if cover else
+                  "nobody named to cover: a manager's escalations go to the next manager up")
+        return self._reply(m, f"Recorded: <@{who}> away {days}; {passed}. It ends by itself; \"back from leave\" "
+                              "ends it sooner.")
+
+    def _back(self, who: str, actor: Actor, m: Incoming, where: Where) -> Reply:
+        self._may_speak_for(actor, who, where)
+        ended = self.people.back(who, m.now.astimezone(LONDON).date())
+        if not ended:
+            return self._reply(m, f"I had no leave recorded for <@{who}> today.")
+        covers = sorted({c.cover for c in ended if c.cover})
+        return self._reply(m, f"Welcome back, <@{who}>: from today what is theirs comes to them again"
+                              + (f" (no longer to {', '.join(f'<@{c}>' for c in covers)})." if covers else "."))
+
     # -- moving a child to another unit --------------------------------------------------
     def _ask_transfer(self, child: str, unit: str, actor: Actor, m: Incoming) -> list[Reply]:
         holder = self.store.holders([child]).get(child)
@@ -535,22 +605,30 @@ class Conversation:
             units = [narrowed]
         today = now.astimezone(LONDON).date()
         items: list[DueItem]
+        covering: list[tuple[str, list[DueItem]]] = []  # (heading, items) for each person this one covers
         if q.type == "mine":
             items = [i for i in self.store.due_for(user, now) if i.record.unit_id in units]
             heading = "Due for you (overdue, and the next 7 days)"
+            for leave in sorted(self.people.away_on(today).values(), key=lambda a: a.who):
+                if leave.cover == user:
+                    theirs = [i for i in self.store.due_for(leave.who, now) if i.record.unit_id in units]
+                    covering.append((f"Covering for <@{leave.who}>, away until {for_people(leave.last_day)}", theirs))
         elif q.type == "overdue":
             items, heading = self.store.due(units, now, overdue_only=True), "Overdue"
         elif q.type == "child":
             if self.store.child_unit(q.child or "") not in units:
                 return [Reply(channel, f"I have nothing for child {q.child} in your units.", thread_ts=thread)]
             items = self.store.due(units, now, end=today + timedelta(days=28), child=q.child)
-            heading = f"Child {q.child}: overdue and the next 4 weeks"
+            heading = f"Child {q.child}{self._lead_words(q.child or '', today)}: overdue and the next 4 weeks"
         else:
             items = self.store.due(units, now, q.start, q.end)
             span = for_people(q.start) if q.start == q.end else f"{for_people(q.start)} to {for_people(q.end)}"  # type: ignore[arg-type]
             heading = f"Due {span}, and everything overdue"
         names = {u: name for u, name in self.store.unit_names().items() if u in units}
         parts = due_list(items, today, heading, names)
+        for covered_heading, theirs in covering:
+            parts += due_list(theirs, today, covered_heading, names)
+            items = items + theirs
         if len(parts) > PARTS_IN_ONE_ANSWER and len(units) > 1:
             summary = units_summary(items, heading, names, {"query": q.model_dump(mode="json")})
             self.store.log_access(user, via, units, [], now)  # counts only: no child shown
@@ -558,6 +636,17 @@ class Conversation:
         self.store.log_access(user, via, units, (i.record.child for i in items), now,
                               child=q.child if q.type == "child" else None)
         return [Reply(channel, p.text, p.blocks, thread_ts=thread) for p in parts]
+
+    def _lead_words(self, child: str, today: date) -> str:
+        """" (lead @Sam)", and who covers while they are away."""
+        lead = self.people.leads([child]).get(child)
+        if not lead:
+            return ""
+        leave = self.people.away_on(today).get(lead)
+        if leave is None:
+            return f" (lead <@{lead}>)"
+        covered = f": <@{leave.cover}> covering" if leave.cover else ""
+        return f" (lead <@{lead}>, away until {for_people(leave.last_day)}{covered})"
 
     def show_unit(self, value: dict[str, object], user: str, now: datetime, channel: str, thread: str | None,
                   via: str) -> list[Reply]:

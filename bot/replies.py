@@ -153,7 +153,7 @@ def notice_message(message: Message) -> list[Part]:
     The first NOTICES_WITH_BUTTONS come with their buttons; the rest are counted, pointing
     to "what's overdue" (it lists them unit by unit). The agenda shows every child."""
     today = message.today or date.today()
-    pieces: list[Piece] = []
+    pieces: list[Piece] = [Piece(note, [section(note)]) for note in message.notes]
     if message.notices:
         late = any(n.step in ESCALATIONS for n in message.notices)
         heading = "*Timescales: " + ("overdue*" if late else "coming due*")
@@ -161,7 +161,9 @@ def notice_message(message: Message) -> list[Part]:
     for n in message.notices[:NOTICES_WITH_BUTTONS]:
         how_late = f", {n.days_late} working day{'s' if n.days_late > 1 else ''} late" if n.days_late else ""
         mark = ":red_circle: " if n.step in ESCALATIONS else ""
-        line = f"{mark}{STEP_WORDS.get(n.step, n.step)}: {deadline_line(n.deadline)}{how_late}"
+        lead = f" Lead <@{n.lead}>" + (f" (away: <@{n.lead_cover}> covering)" if n.lead_cover else "") + "." \
+            if n.lead else ""
+        line = f"{mark}{STEP_WORDS.get(n.step, n.step)}: {deadline_line(n.deadline)}{how_late}.{lead}"
         value = {"deadline": n.deadline.id}
         pieces.append(Piece(line, [section(line), *actions([button("Mark done", "mark_done", value, "primary"),
                                                              button("Record reason / extension", "reason", value)])]))
@@ -170,13 +172,15 @@ def notice_message(message: Message) -> list[Part]:
                 "for every one.")
         pieces.append(Piece(more, [section(more)]))
     if message.agenda is not None:
-        pieces += lines_pieces(agenda_text(message.agenda, message.unit_name, today))
+        pieces += lines_pieces(agenda_text(message.agenda, message.unit_name, today, message.away))
     return pack(pieces)
 
 
-def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date) -> list[str]:
-    """The weekly unit meeting discusses every child: one entry each."""
+def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date,
+                away: Sequence[str] = ()) -> list[str]:
+    """The weekly unit meeting discusses every child: one entry each; and who is away."""
     lines = [f"*Unit meeting agenda, {escape(unit_name)}, week of {for_people(today)}* ({len(children)} children)"]
+    lines += [f":palm_tree: {line}" for line in away]
     for c in children:
         quiet = c.last_update is None or (today - c.last_update.astimezone(LONDON).date()).days >= 28
         flags = " :warning: no update for 4 weeks" if quiet else ""

@@ -11,7 +11,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rules.calendar import DEFAULT_YEARS, WorkingCalendar
 from rules.pack import RulePack, describe_validation_error, load_pack
@@ -111,6 +111,30 @@ class UnitConfig(_Strict):
         return _clock(value)
 
 
+class CoverConfig(_Strict):
+    """Cover for leave known in advance (SPEC section 12): `who` is away from `from` to `to`
+    (both days included), and `by` covers for them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    who: str
+    by: str
+    first_day: date = Field(alias="from")
+    last_day: date = Field(alias="to")
+
+    @field_validator("who", "by")
+    @classmethod
+    def _people(cls, value: str) -> str:
+        return _person(value)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> CoverConfig:
+        if self.last_day < self.first_day:
+            raise ValueError(f"'to' ({self.last_day}) is before 'from' ({self.first_day})")
+        if self.who == self.by:
+            raise ValueError(f"{self.who} cannot cover for themselves")
+        return self
+
+
 class Config(_Strict):
     timezone: str = "Europe/London"
     working_hours: tuple[str, str] = ("08:30", "17:00")
@@ -124,6 +148,7 @@ class Config(_Strict):
     # People's own words (message text, unanswered questions) are kept this long;
     # the structured record (events, decisions, deadlines) is kept.
     retention_days: int = Field(default=90, ge=1, le=3650)
+    cover: list[CoverConfig] = []  # [[cover]] entries: leave known in advance
 
     @field_validator("timezone")
     @classmethod
@@ -148,6 +173,16 @@ class Config(_Strict):
             if repeated:
                 raise ValueError(f"unit {attribute} used twice: {', '.join(sorted(repeated))}")
         return units
+
+    @model_validator(mode="after")
+    def _cover_is_people_we_know(self) -> Config:
+        known = {p for u in self.units for p in (u.team_manager, u.service_manager, u.head_of_service, u.coordinator,
+                                                 u.child_protection_lead, *u.practitioners) if p}
+        for n, cover in enumerate(self.cover):
+            for field in ("who", "by"):
+                if getattr(cover, field) not in known:
+                    raise ValueError(f"cover.{n}.{field}: {getattr(cover, field)} is in no unit of this file")
+        return self
 
     def calendar(self) -> WorkingCalendar:
         return WorkingCalendar(self.calendar_years, self.extra_bank_holidays, self.removed_bank_holidays)

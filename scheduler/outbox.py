@@ -30,11 +30,13 @@ class Reply:
 
 @dataclass(frozen=True)
 class Notice:
-    """One line of a reminder or escalation."""
+    """One line of a reminder or escalation, naming the child's lead (and who covers for them)."""
 
     deadline: DeadlineRecord
     step: str
     days_late: int
+    lead: str | None = None
+    lead_cover: str | None = None  # the lead is away, and this person covers
 
 
 @dataclass
@@ -48,6 +50,8 @@ class Message:
     today: date | None = None
     reply: Reply | None = None
     text: str | None = None  # a message the scheduler wrote itself (a delivery-failure report)
+    notes: list[str] = field(default_factory=list)  # said first: "You are covering for ..."
+    away: list[str] = field(default_factory=list)  # with the agenda: who is away, who covers
     # The parts of it found in Slack already (part number -> ts), when it takes several
     # messages and a try was cut short: those are not posted again.
     posted: dict[int, str] = field(default_factory=dict)

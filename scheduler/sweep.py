@@ -25,6 +25,7 @@ from scheduler.outbox import Message, Notice, Outbox, Reply
 from store.inbox import Inbox, utc_now
 from store.ledger import Claim, Ledger, Stranded, new_owner
 from store.models import DeadlineRecord
+from store.people import Away, People
 from store.records import DueItem, Store, UnitPeople
 
 MANAGERS = ("team_manager", "service_manager", "head_of_service")
@@ -104,27 +105,37 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
     # Whom to tell comes from the database (the config as `db upgrade` last loaded it),
     # like who may see what: an edited timescales.toml changes neither until then.
     units = store.units()
-    members = {u.id: u.people for u in units}
+    by_id = {u.id: u for u in units}
+    people = People(store)
+    away = people.away_on(today)
+    candidates = ledger.candidates(today - timedelta(days=21), today + timedelta(days=10))
+    leads = people.leads([c.deadline.child for c in candidates])
 
-    for candidate in ledger.candidates(today - timedelta(days=21), today + timedelta(days=10)):
+    for candidate in candidates:
         d = candidate.deadline
-        latest: dict[str, tuple[str, bool]] = {}  # recipient -> (step, urgent)
+        unit = by_id.get(d.unit_id)
+        latest: dict[str, tuple[str, bool, str | None]] = {}  # recipient -> (step, urgent, why them)
         for step in steps_for(d.due, d.due_at, d.hours_based, d.timescale, calendar, policy):
             if step.at > now or (step.name in REMINDERS and candidate.created_at and step.at < candidate.created_at):
                 continue
-            for recipient in _recipients(step.name, candidate.channel, d.responsible, members.get(d.unit_id, {})):
+            for meant in _recipients(step.name, candidate.channel, d.responsible, unit.people if unit else {}):
+                recipient, why = stand_in(meant, unit, away)
                 if recipient in latest:
                     overtaken.append(_claim(d, latest[recipient][0], recipient))
-                latest[recipient] = (step.name, step.urgent)
-        for recipient, (step_name, urgent) in latest.items():
+                latest[recipient] = (step.name, step.urgent, why)
+        lead = leads.get(d.child)
+        lead_cover = away[lead].cover if lead in away else None
+        for recipient, (step_name, urgent, why) in latest.items():
             if working or urgent:
                 entry = outgoing.setdefault(recipient, _Outgoing())
                 entry.claims.append(_claim(d, step_name, recipient))
-                entry.message.notices.append(Notice(d, step_name, days_late(calendar, d.due, today)))
+                entry.message.notices.append(Notice(d, step_name, days_late(calendar, d.due, today), lead, lead_cover))
+                if why and why not in entry.message.notes:
+                    entry.message.notes.append(why)
 
     if working:
-        _agendas(store, config, units, now, outgoing)
-        _digests(store, units, policy, now, outgoing)
+        _agendas(store, config, units, now, outgoing, away)
+        _digests(store, units, policy, now, outgoing, away)
 
     known = ledger.known([c.key for entry in outgoing.values() for c in entry.claims] + [c.key for c in overtaken])
     wanted = {e.message.batch: [c for c in e.claims if c.key not in known] for e in outgoing.values()}
@@ -157,6 +168,25 @@ def _claim(d: DeadlineRecord, step: str, recipient: str) -> Claim:
     return Claim(f"{d.id}|{step}|{d.due.isoformat()}|{recipient}", recipient, step, d.id)
 
 
+def stand_in(meant: str, unit: UnitPeople | None, away: dict[str, Away]) -> tuple[str, str | None]:
+    """Who gets what is meant for `meant` today, and why them when it is not `meant`: the
+    person covering for them (when that person is in the unit: cover opens no wall), else,
+    for a manager away with no cover, the next manager up (SPEC section 12)."""
+    if meant not in away or unit is None:
+        return meant, None
+    leave = away[meant]
+    until = f"{leave.last_day:%a} {leave.last_day.day} {leave.last_day:%b}"
+    if leave.cover and any(leave.cover in people for people in unit.people.values()):
+        return leave.cover, f"You are covering for <@{meant}>, away until {until}."
+    held = [role for role in MANAGERS if meant in unit.people.get(role, set())]
+    above = MANAGERS[MANAGERS.index(held[0]) + 1:] if held else ("team_manager",)
+    for role in above:
+        for person in sorted(unit.people.get(role, set())):
+            if person not in away:
+                return person, f"<@{meant}> is away until {until} with nobody named to cover, so this comes to you."
+    return meant, None
+
+
 def _recipients(step: str, channel: str, responsible: list[str], people: dict[str, set[str]]) -> list[str]:
     if step in REMINDERS:
         return [channel]
@@ -177,11 +207,12 @@ def _only(message: Message, won: set[str], recipient: str, today: date) -> Messa
     notices += [n for n in message.notices if digest and n.step == "digest" and n.deadline.id not in named]
     notices.sort(key=lambda n: (-n.days_late, n.deadline.due, STEPS.index(n.step) if n.step in STEPS else 99))
     agenda = message.agenda if any(k.startswith("agenda|") for k in won) else None
-    return Message(message.batch, notices, agenda, message.unit_name, today)
+    return Message(message.batch, notices, agenda, message.unit_name, today, notes=message.notes,
+                   away=message.away if agenda is not None else [])
 
 
 def _agendas(store: Store, config: Config, units: list[UnitPeople], now: datetime,
-             outgoing: dict[str, _Outgoing]) -> None:
+             outgoing: dict[str, _Outgoing], away: dict[str, Away]) -> None:
     """Each unit's weekly agenda, from the morning of its meeting day (default Monday 09:00)."""
     local = now.astimezone(LONDON)
     monday = local.date() - timedelta(days=local.weekday())
@@ -197,20 +228,29 @@ def _agendas(store: Store, config: Config, units: list[UnitPeople], now: datetim
         entry.claims.append(Claim(f"agenda|{unit.id}|{week}", unit.channel, "agenda"))
         entry.message.agenda = store.agenda(unit.id, now - timedelta(days=7), now)
         entry.message.unit_name = unit.name
+        members = set().union(*unit.people.values()) if unit.people else set()
+        entry.message.away = [
+            f"<@{a.who}> is away until {a.last_day:%a} {a.last_day.day} {a.last_day:%b}"
+            + (f", <@{a.cover}> covering" if a.cover else ", nobody named to cover")
+            for a in sorted(away.values(), key=lambda a: a.who) if a.who in members]
 
 
 def _digests(store: Store, units: list[UnitPeople], policy: Policy, now: datetime,
-             outgoing: dict[str, _Outgoing]) -> None:
+             outgoing: dict[str, _Outgoing], away: dict[str, Away]) -> None:
     if now.astimezone(LONDON).time() < policy.digest_time:
         return
     today = now.astimezone(LONDON).date()
     # Each manager's daily digest: everything overdue in the units they lead or manage, as it
     # stood when the day began (what falls overdue today is escalated as it happens).
     units_of: dict[str, set[str]] = {}
+    whys: dict[str, set[str]] = {}
     for unit in units:
         for role in MANAGERS:
             for person in unit.people.get(role, set()):
-                units_of.setdefault(person, set()).add(unit.id)
+                recipient, why = stand_in(person, unit, away)
+                units_of.setdefault(recipient, set()).add(unit.id)
+                if why:
+                    whys.setdefault(recipient, set()).add(why)
     overdue_by_unit: dict[str, list[DueItem]] = {}
     for item in store.due([u.id for u in units], now, overdue_only=True):  # one query for every unit
         if item.record.due < today:
@@ -221,6 +261,7 @@ def _digests(store: Store, units: list[UnitPeople], policy: Policy, now: datetim
             continue
         entry = outgoing.setdefault(user, _Outgoing())
         entry.claims.append(Claim(f"digest|{user}|{today.isoformat()}", user, "digest"))
+        entry.message.notes += sorted(whys.get(user, set()) - set(entry.message.notes))
         entry.message.notices += [Notice(i.record, "digest", days_late(store.calendar, i.record.due, today))
                                   for i in overdue]
 

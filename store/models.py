@@ -218,6 +218,45 @@ class Transfer(Base):
     )
 
 
+class LeadChange(Base):
+    """A child's lead practitioner set (in the channel, or by an import): who, by whom, when."""
+
+    __tablename__ = "lead_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    child: Mapped[str] = mapped_column(ForeignKey("children.number"))
+    lead: Mapped[str] = mapped_column(String(64))
+    was: Mapped[str | None] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(64))
+    message_ts: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (
+        UniqueConstraint("channel", "message_ts", "child", name="uq_lead_changes_message"),
+        Index("ix_lead_changes_child", "child"),
+    )
+
+
+class Cover(Base):
+    """Someone away (leave) from one day to another, and who covers for them (None: nobody
+    named). From a message in Slack, or from `[[cover]]` in timescales.toml."""
+
+    __tablename__ = "covers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    who: Mapped[str] = mapped_column(String(64))
+    cover: Mapped[str | None] = mapped_column(String(64))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)  # brought forward by "back from leave"
+    source: Mapped[str] = mapped_column(String(16))  # slack | config
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime]
+    channel: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        UniqueConstraint("channel", "message_ts", name="uq_covers_message"),
+        Index("ix_covers_days", "first_day", "last_day"),
+    )
+
+
 class AccessRecord(Base):
     """Who was shown or exported which children, when and how (SPEC section 8)."""
 

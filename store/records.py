@@ -36,6 +36,7 @@ from store.models import (
     Decision,
     EventRecord,
     InboundMessage,
+    LeadChange,
     PendingUpdate,
     ServiceState,
     Transfer,
@@ -151,7 +152,7 @@ def is_overdue(record: DeadlineRecord, now: datetime) -> bool:
     return now.astimezone(LONDON).date() > record.due
 
 
-def _insert_ignoring_duplicates(session: Session, model: type, values: dict[str, Any]) -> bool:
+def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when this call made the row."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -298,7 +299,7 @@ class Store:
         A stored request handled again after a crash (`HANDLING`) keeps what it claimed."""
         handling = HANDLING.get()
         with self.session.begin() as s:
-            if _insert_ignoring_duplicates(s, InboundMessage, {"channel": channel, "ts": ts, "received_at": at,
+            if insert_new(s, InboundMessage, {"channel": channel, "ts": ts, "received_at": at,
                                                                "user_id": user, "claimed_by": handling}):
                 return True
             return handling is not None and s.scalar(select(InboundMessage.claimed_by).where(
@@ -318,7 +319,7 @@ class Store:
         a new child at once (or a post racing a transfer) cannot both record it."""
         with self.session.begin() as s:
             for child in sorted({u.child for u in updates}):
-                _insert_ignoring_duplicates(s, Child, {
+                insert_new(s, Child, {
                     "number": child, "unit_id": posting.unit_id, "lead_practitioner": posting.posted_by,
                     "flexible_assessment": False, "events_version": 0, "deadlines_version": 0})
             held = [child for child, unit in s.execute(
@@ -327,7 +328,7 @@ class Store:
             if held:
                 raise HeldElsewhere(held)
             for seq, update_ in enumerate(updates):
-                inserted = _insert_ignoring_duplicates(s, EventRecord, {
+                inserted = insert_new(s, EventRecord, {
                     "child": update_.child, "event": update_.event, "status": update_.status,
                     "date": update_.date, "time": update_.time, "details": dict(update_.details),
                     "posted_by": posting.posted_by, "posted_at": posting.posted_at, "channel": posting.channel,
@@ -380,7 +381,7 @@ class Store:
                                              "record an extension with a reason instead")
             values = {"child": child, "kind": kind, "target": target, "due": due, "by": by, "at": at,
                       "reason": reason, "channel": channel, "message_ts": message_ts}
-            if _insert_ignoring_duplicates(s, Decision, values):
+            if insert_new(s, Decision, values):
                 s.execute(update(Child).where(Child.number == child).values(events_version=Child.events_version + 1))
             query = select(Decision).where(Decision.child == child, Decision.channel == channel,
                                            Decision.message_ts == message_ts)
@@ -410,7 +411,7 @@ class Store:
                                                        Transfer.state == "asked")).first()
             if waiting is not None:
                 return waiting
-            _insert_ignoring_duplicates(s, Transfer, {
+            insert_new(s, Transfer, {
                 "child": child, "from_unit": row.unit_id, "to_unit": to_unit, "requested_by": by,
                 "requested_at": at, "channel": channel, "message_ts": message_ts, "state": "asked"})
             transfer = s.scalars(select(Transfer).where(Transfer.channel == channel,
@@ -666,6 +667,8 @@ class Store:
                                   .order_by(Decision.child, Decision.id)).all()
             transfers = s.scalars(select(Transfer).where(Transfer.child.in_(numbers))
                                   .order_by(Transfer.child, Transfer.id)).all()
+            leads = s.scalars(select(LeadChange).where(LeadChange.child.in_(numbers))
+                              .order_by(LeadChange.child, LeadChange.id)).all()
             deadlines = s.scalars(select(DeadlineRecord).where(DeadlineRecord.child.in_(numbers))
                                   .order_by(DeadlineRecord.child, DeadlineRecord.due)).all()
         out = io.StringIO()
@@ -692,6 +695,10 @@ class Store:
                 row("decision", t.child, f"transfer-{t.id}", f"transfer {t.state}: {t.from_unit} -> {t.to_unit}",
                     t.state, t.decided_at.astimezone(LONDON).date(), t.decided_by,
                     t.decided_at.astimezone(LONDON).isoformat(), "", "", "", "", "", "")
+        for change in leads:
+            row("decision", change.child, f"lead-{change.id}", f"lead: {change.lead}", "", change.at.astimezone(LONDON)
+                .date(), change.by, change.at.astimezone(LONDON).isoformat(), "", "", f"was {change.was or 'nobody'}",
+                "", "", "")
         now = datetime.now(LONDON)
         for r in deadlines:
             state = "overdue" if is_overdue(r, now) else r.state + (" (late)" if r.late else "")
