@@ -18,6 +18,7 @@ from typing import TextIO
 from bot.conversation import Conversation, Incoming, slash_query
 from bot.parser import ParseResult
 from bot.replies import notice_message
+from bot.report import report_text
 from rules.config import Config, UnitConfig
 from scheduler.outbox import Message, Outbox, Reply, SendResult
 from scheduler.sweep import sweep
@@ -74,7 +75,10 @@ class TerminalSender:
         self.out = out
 
     def send(self, recipient: str, message: Message) -> SendResult:
-        text = message.reply.text if message.reply else message.text or _notice_text(message)
+        if message.report is not None:
+            text = report_text(message.report)
+        else:
+            text = message.reply.text if message.reply else message.text or _notice_text(message)
         where = f"#{recipient}" if recipient.startswith(("C", "G")) else f"DM to {recipient}"
         print(f"[{where}] " + for_terminal(text).replace("\n", "\n    "), file=self.out)
         return SendResult(True, ts=message.batch)

@@ -27,11 +27,13 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError
 
-from bot.chat import DEMO_UNIT, TerminalSender, run_chat
+from bot.chat import DEMO_UNIT, TerminalSender, for_terminal, run_chat
 from bot.conversation import Conversation
 from bot.logs import configure_logging
 from bot.parser import ParseResult, parse
+from bot.parser.reports import last_full_month
 from bot.parser.tokens import plain_digits
+from bot.report import report_csv, report_png, unit_lines
 from bot.slack_app import SlackBot, SlackSender, api_url, slack_client
 from bot.web import HttpService
 from rules.calendar import LONDON
@@ -47,6 +49,7 @@ from store.inbox import Inbox
 from store.ledger import Ledger
 from store.people import People
 from store.records import Store
+from store.reports import timeliness_report
 
 DEFAULT_DB = "sqlite:///timescales.db"
 DEFAULT_CONFIG = "timescales.toml"
@@ -321,6 +324,36 @@ def cmd_export(ctx: Context) -> int:
     store.log_access(operator(), "export", units, store.children_of(units) if args.unit else [child or ""],
                      datetime.now(LONDON), child=child)
     sys.stdout.write(exported)
+    return 0
+
+
+def cmd_report(ctx: Context) -> int:
+    """How timely the work was (SPEC section 11), per unit and standard, with the national measures."""
+    args = ctx.args
+    if args.json and args.csv:
+        raise UsageError("give one of --json or --csv")
+    now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
+    start, end = last_full_month(now.date())
+    start = parse_instant(args.start, "--from").day if args.start else start
+    end = parse_instant(args.end, "--to").day if args.end else end
+    if end < start:
+        raise UsageError("--to is before --from")
+    store = open_store(ctx)
+    known = check_unit(store, ctx, args.unit)
+    names = {u: n for u, n in store.unit_names().items() if u in ([args.unit] if args.unit else known)}
+    report = timeliness_report(store, names, start, end, now.date())
+    store.log_access(operator(), "report", list(names), [], datetime.now(LONDON))
+    if args.png:
+        Path(args.png).write_bytes(report_png(report))
+    if args.json:
+        print(json.dumps(report.as_json(), indent=1))
+    elif args.csv:
+        sys.stdout.write(report_csv(report))
+    else:
+        for unit in report.units:
+            print("\n".join(for_terminal(line) for line in unit_lines(unit, start, end)))
+        if args.png:
+            print(f"picture: {args.png}")
     return 0
 
 
@@ -602,6 +635,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--child")
     export.add_argument("--unit")
     commands["export"] = cmd_export
+
+    report = sub.add_parser("report", help="how timely the work was, per unit and standard (SPEC section 11)")
+    _common(report)
+    report.add_argument("--unit", help="one unit's id (default: every unit)")
+    report.add_argument("--from", dest="start", help="first due date counted (default: the last full month)")
+    report.add_argument("--to", dest="end", help="last due date counted")
+    report.add_argument("--now", help="the time that decides what is missed (default: now)")
+    report.add_argument("--json", action="store_true")
+    report.add_argument("--csv", action="store_true")
+    report.add_argument("--png", help="also draw the picture to this file")
+    commands["report"] = cmd_report
 
     access = sub.add_parser("access-log", help="who was shown or exported which children")
     _common(access)

@@ -26,6 +26,7 @@ from bot.layout import header, lines_pieces, section
 from bot.parser import ParseResult, Query, parse
 from bot.parser.people import CoverReading, LeadReading, read_back, read_cover, read_lead
 from bot.parser.reading import DecisionReading, answer, choose, for_people, read_decision
+from bot.parser.reports import ReportQuestion, read_report_question
 from bot.parser.transfers import read_transfer
 from bot.replies import (
     counts_line,
@@ -38,11 +39,13 @@ from bot.replies import (
     transfer_question,
     units_summary,
 )
+from bot.report import picture, report_text
 from rules.calendar import LONDON
 from scheduler.outbox import Reply
 from store.models import DeadlineRecord, EventRecord, PendingUpdate
 from store.people import People
 from store.records import DecisionNotAllowed, DueItem, HeldElsewhere, NewEvent, Posting, Store
+from store.reports import timeliness_report
 
 log = logging.getLogger(__name__)
 NOT_SET_UP = ("This channel is not set up as a unit, so I have not recorded anything. To set it up, add it "
@@ -164,6 +167,12 @@ class Conversation:
             return [self._back(back.who or actor.user, actor, m, where)]
         if (unit or m.direct) and (leave := read_cover(m.text, m.now.astimezone(LONDON).date())):
             return [self._leave(leave, actor, m, where)]
+        if question := read_report_question(m.text, m.now.astimezone(LONDON).date()):
+            if not (m.direct or unit):
+                return [self._reply(m, "I only show a unit's figures in its channel: ask me in a direct message, or "
+                                       "with /timescales report (only you see the answer).")]
+            return self.report_answer(question, m.user, m.now, m.channel, None if m.direct else (m.thread_ts or m.ts),
+                                      via="dm" if m.direct else "channel", shown_in=unit)
         reading = parse(m.text, m.now)
         if reading.kind == "query":
             assert reading.query is not None
@@ -647,6 +656,27 @@ class Conversation:
             return f" (lead <@{lead}>)"
         covered = f": <@{leave.cover}> covering" if leave.cover else ""
         return f" (lead <@{lead}>, away until {for_people(leave.last_day)}{covered})"
+
+    def report_answer(self, question: ReportQuestion, user: str, now: datetime, channel: str, thread: str | None,
+                      via: str, shown_in: str | None = None) -> list[Reply]:
+        """How timely the work was, for the asker's units only (in a unit's channel, that
+        unit's): the table as text, the picture attached. Logged in the access log."""
+        units = self.store.units_for(user)
+        only_for = user if via == "channel" else None
+        if not units:
+            return [Reply(channel, "You have no units configured, so I have no figures to show you.", thread_ts=thread,
+                          only_for=only_for)]
+        if shown_in is not None:
+            if shown_in not in units:
+                return [Reply(channel, "You are not in this channel's unit, so I will not show its figures here.",
+                              thread_ts=thread, only_for=only_for)]
+            units = [shown_in]
+        names = {u: name for u, name in self.store.unit_names().items() if u in units}
+        report = timeliness_report(self.store, names, question.start, question.end, now.astimezone(LONDON).date())
+        self.store.log_access(user, "report", units, [], now)
+        text = report_text(report, question.about)
+        return [Reply(channel, text, [b for piece in lines_pieces(text.splitlines()) for b in piece.blocks],
+                      thread_ts=thread, attachment=picture(report))]
 
     def show_unit(self, value: dict[str, object], user: str, now: datetime, channel: str, thread: str | None,
                   via: str) -> list[Reply]:

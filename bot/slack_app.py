@@ -16,6 +16,7 @@ channel's history (slack_sdk's default handler retries a dropped connection blin
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -40,7 +41,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.conversation import Conversation, Incoming, slash_query
 from bot.inbox import InboxWorkers
 from bot.layout import Part
+from bot.parser.reports import ReportQuestion, period
 from bot.replies import notice_message
+from bot.report import picture, report_text
 from rules.calendar import LONDON
 from scheduler.delivery import deliver_replies
 from scheduler.outbox import LookupFailed, Message, Outbox, Reply, SendResult
@@ -145,6 +148,10 @@ class SlackSender:
         reply = message.reply
         first = message.posted.get(0)
         try:
+            if reply and reply.attachment:
+                return self._share(recipient, reply.text, reply.attachment, reply.thread_ts)
+            if message.report is not None:
+                return self._share(recipient, report_text(message.report), picture(message.report), None)
             if reply and reply.response_url:
                 return self._respond(reply)
             if reply and reply.only_for:
@@ -169,6 +176,18 @@ class SlackSender:
         except NETWORK_ERRORS as broken:
             return broken_result(broken)
         return SendResult(True, ts=first)
+
+    def _share(self, recipient: str, text: str, attachment: dict[str, str], thread: str | None) -> SendResult:
+        """A file (a report's picture) shared with its text as the comment, with files_upload_v2.
+        (A file's message carries no metadata to find it by: one whose upload may have
+        reached Slack is shared again.)"""
+        channel = recipient
+        if recipient.startswith(("U", "W")):
+            channel = self.client.conversations_open(users=recipient)["channel"]["id"]
+        self.client.files_upload_v2(channel=channel, thread_ts=thread, initial_comment=text,
+                                    file=base64.b64decode(attachment["base64"]), filename=attachment["filename"],
+                                    title=attachment["title"])
+        return SendResult(True)
 
     def _respond(self, reply: Reply) -> SendResult:
         """A slash command's answer, through its response_url: Slack shows it to the asker
@@ -354,9 +373,17 @@ class SlackBot:
         @app.command("/timescales")
         def command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
             ack()
-            replies = conversation.answer_query(slash_query(command.get("text", ""), now()), command["user_id"],
-                                                now(), command["channel_id"], None)
-            send(_for_asker(replies, command["user_id"], command.get("response_url")), context)
+            text, user = command.get("text", ""), command["user_id"]
+            if text.split()[:1] == ["report"]:  # /timescales report [month|quarter]
+                asked = ReportQuestion(*period(text, now().date()), None)
+                (answer,) = conversation.report_answer(asked, user, now(), command["channel_id"], None, via="slash")
+                shown = _for_asker([Reply(answer.channel, answer.text, answer.blocks)], user,
+                                   command.get("response_url"))
+                drawn = [Reply(user, "The picture of the report you asked for.", attachment=answer.attachment)]
+                send(shown + (drawn if answer.attachment else []), context)
+                return
+            replies = conversation.answer_query(slash_query(text, now()), user, now(), command["channel_id"], None)
+            send(_for_asker(replies, user, command.get("response_url")), context)
 
         @app.action(re.compile(r"^show_unit_\d+$"))
         def show_unit(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+from rules.timeliness import Report
 from store.models import DeadlineRecord
 from store.records import AgendaChild
 
@@ -26,6 +27,7 @@ class Reply:
     thread_ts: str | None = None
     only_for: str | None = None  # a user id: shown only to them (ephemeral)
     response_url: str | None = None  # a slash command's answer goes back this way (it works in any channel)
+    attachment: dict[str, str] | None = None  # a file shared with it: {"filename", "title", "base64"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Message:
     reply: Reply | None = None
     text: str | None = None  # a message the scheduler wrote itself (a delivery-failure report)
     notes: list[str] = field(default_factory=list)  # said first: "You are covering for ..."
+    report: Report | None = None  # a timeliness report: its table and its picture
     away: list[str] = field(default_factory=list)  # with the agenda: who is away, who covers
     # The parts of it found in Slack already (part number -> ts), when it takes several
     # messages and a try was cut short: those are not posted again.

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from rules.calendar import LONDON
+from rules.calendar import LONDON, add_months
 from rules.config import WEEKDAYS, Config
 from scheduler.delivery import REPORT_FAILURES_FOR, Heartbeat, Outcomes, report_failures, settle
 from scheduler.notices import REMINDERS, STEPS, Policy, days_late, is_working_time, steps_for
@@ -27,6 +27,7 @@ from store.ledger import Claim, Ledger, Stranded, new_owner
 from store.models import DeadlineRecord
 from store.people import Away, People
 from store.records import DueItem, Store, UnitPeople
+from store.reports import timeliness_report
 
 MANAGERS = ("team_manager", "service_manager", "head_of_service")
 KEEP_HANDLED_REQUESTS = timedelta(days=1)  # the inbox's handled requests, for looking into a fault
@@ -133,14 +134,17 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
                 if why and why not in entry.message.notes:
                     entry.message.notes.append(why)
 
+    reports: dict[str, _Outgoing] = {}
     if working:
         _agendas(store, config, units, now, outgoing, away)
         _digests(store, units, policy, now, outgoing, away)
+        _monthly_reports(store, units, now, reports)
 
-    known = ledger.known([c.key for entry in outgoing.values() for c in entry.claims] + [c.key for c in overtaken])
-    wanted = {e.message.batch: [c for c in e.claims if c.key not in known] for e in outgoing.values()}
+    entries = [*sorted(outgoing.items()), *sorted(reports.items())]
+    known = ledger.known([c.key for _, entry in entries for c in entry.claims] + [c.key for c in overtaken])
+    wanted = {e.message.batch: [c for c in e.claims if c.key not in known] for _, e in entries}
     if dry_run:
-        for recipient, entry in sorted(outgoing.items()):
+        for recipient, entry in entries:
             if wanted.get(entry.message.batch):
                 report.messages[recipient] = _only(entry.message, {c.key for c in wanted[entry.message.batch]},
                                                    recipient, today)
@@ -150,7 +154,7 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
     ledger.skip(fresh_overtaken, now)
     report.skipped = len(fresh_overtaken)
     won = ledger.claim_batches(wanted, now, owner)  # one transaction for the lot
-    for recipient, entry in sorted(outgoing.items()):
+    for recipient, entry in entries:
         claims = won.get(entry.message.batch)
         if not claims or not ledger.hold(entry.message.batch, owner):
             continue
@@ -207,6 +211,8 @@ def _only(message: Message, won: set[str], recipient: str, today: date) -> Messa
     notices += [n for n in message.notices if digest and n.step == "digest" and n.deadline.id not in named]
     notices.sort(key=lambda n: (-n.days_late, n.deadline.due, STEPS.index(n.step) if n.step in STEPS else 99))
     agenda = message.agenda if any(k.startswith("agenda|") for k in won) else None
+    if message.report is not None:
+        return message
     return Message(message.batch, notices, agenda, message.unit_name, today, notes=message.notes,
                    away=message.away if agenda is not None else [])
 
@@ -233,6 +239,25 @@ def _agendas(store: Store, config: Config, units: list[UnitPeople], now: datetim
             f"<@{a.who}> is away until {a.last_day:%a} {a.last_day.day} {a.last_day:%b}"
             + (f", <@{a.cover}> covering" if a.cover else ", nobody named to cover")
             for a in sorted(away.values(), key=lambda a: a.who) if a.who in members]
+
+
+def _monthly_reports(store: Store, units: list[UnitPeople], now: datetime, reports: dict[str, _Outgoing]) -> None:
+    """Each service manager and head of service gets last month's timeliness report for the
+    units they manage, on the first working day of the month, once (the ledger's key)."""
+    today = now.astimezone(LONDON).date()
+    first = today.replace(day=1)
+    if today != (first if store.calendar.is_working_day(first) else store.calendar.add_working_days(first, 1)):
+        return
+    start, end = add_months(first, -1), first - timedelta(days=1)
+    managed: dict[str, dict[str, str]] = {}
+    for unit in units:
+        for role in ("service_manager", "head_of_service"):
+            for person in unit.people.get(role, set()):
+                managed.setdefault(person, {})[unit.id] = unit.name
+    for person, names in sorted(managed.items()):
+        entry = reports.setdefault(person, _Outgoing())
+        entry.claims.append(Claim(f"report|{person}|{start:%Y-%m}", person, "report"))
+        entry.message.report = timeliness_report(store, names, start, end, today)
 
 
 def _digests(store: Store, units: list[UnitPeople], policy: Policy, now: datetime,
@@ -307,6 +332,12 @@ def _rebuilt(store: Store, units: dict[str, UnitPeople], stranded: Stranded, tod
             unit = units.get(row.key.split("|")[1])
             if unit:
                 message.agenda, message.unit_name = store.agenda(unit.id, now - timedelta(days=7), now), unit.name
+        elif row.step == "report":  # report|person|YYYY-MM: worked out again as it stands
+            month = date.fromisoformat(row.key.split("|")[2] + "-01")
+            names = {u.id: u.name for u in units.values()
+                     if recipient in u.people.get("service_manager", set()) | u.people.get("head_of_service", set())}
+            return Message(stranded.batch, today=today, report=timeliness_report(
+                store, names, month, add_months(month, 1) - timedelta(days=1), today))
         elif row.step == "digest":
             message.notices += [Notice(i.record, "digest", days_late(store.calendar, i.record.due, today))
                                 for i in store.due(store.units_for(recipient), now, overdue_only=True)]

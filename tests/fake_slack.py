@@ -15,7 +15,9 @@ Slack does, refusing what Slack refuses, so a test fails where Slack would:
 - `delay`: the answer to chat.postMessage comes after this many seconds.
 
 Slash commands' `response_url` is served too, at /respond/..., recorded as
-method "response_url".
+method "response_url"; and file uploads as slack_sdk's files_upload_v2 makes them
+(files.getUploadURLExternal, the bytes posted to the upload URL, then
+files.completeUploadExternal), kept in `uploads` with the channel and comment.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class FakeSlack:
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (channel, thread ts) -> replies
         self.delay = 0.0  # seconds to wait before answering chat.postMessage (after recording it)
         self.drop_after_read = 0
+        self.uploads: list[dict[str, Any]] = []  # files shared: channel, thread, comment, title, bytes
+        self._files: dict[str, bytes] = {}
         self.missing: set[str] = set()
         self.outside: set[str] = set()
         self.archived: set[str] = set()
@@ -76,6 +80,14 @@ class FakeSlack:
                 method = self.path.rsplit("/", 1)[-1]
                 if self.path.startswith("/respond/"):
                     method = "response_url"
+                if self.path.startswith("/upload/"):  # a file's bytes, for files.completeUploadExternal
+                    with fake._lock:
+                        fake._files[method] = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     args = json.loads(raw or "{}")
@@ -160,6 +172,18 @@ class FakeSlack:
             return 200, {"ok": True, "channel": {"id": self.dm(args["users"])}}
         if method == "conversations.history":
             return 200, {"ok": True, "messages": self.history.get(args["channel"], [])[: int(args.get("limit", 100))]}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{ts.replace('.', '')}"
+            return 200, {"ok": True, "file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = json.loads(args["files"]) if isinstance(args.get("files"), str) else args.get("files") or []
+            channel = self.dm(str(args.get("channel_id", "")))
+            with self._lock:
+                for f in files:
+                    self.uploads.append({"channel": channel, "thread_ts": args.get("thread_ts"),
+                                         "initial_comment": args.get("initial_comment", ""), "title": f.get("title"),
+                                         "data": self._files.get(f["id"], b"")})
+            return 200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "conversations.replies":
             replies = self.threads.get((args["channel"], args["ts"]), [])
             return 200, {"ok": True, "messages": replies[: int(args.get("limit", 100))]}
