@@ -8,6 +8,7 @@ Slack; "home" shows what App Home would; "quit" or Ctrl-D ends.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -56,6 +57,12 @@ def _block_text(blocks: list[dict[str, object]]) -> str:
         if isinstance(text, dict):
             texts.append(str(text.get("text", "")))
     return "\n".join(texts)
+
+
+def _plan_buttons(replies: Iterable[Reply]) -> list[dict[str, object]]:
+    """The buttons of a "which plan is the child on?" question among the replies."""
+    return [element for reply in replies for block in reply.blocks or [] if block.get("type") == "actions"
+            for element in block["elements"] if str(element.get("action_id", "")).startswith("visit_plan_")]
 
 
 def _choices(reading: dict[str, object]) -> list[str]:
@@ -117,6 +124,7 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
     reminders = ChatReminders(store, config or Config(units=[unit]), out)
     reminders(clock())  # what is already due when the chat opens
     asking: str | None = None  # the message whose question is open
+    plans: list[dict[str, object]] = []  # the buttons under "which plan is the child on?"
     last_recorded: str | None = None
     for raw in lines:
         line = raw.strip()
@@ -135,15 +143,21 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
             continue
         waiting = store.pending(unit.channel, asking) if asking else None
         choices = _choices(waiting.reading) if waiting else []
-        if waiting and asking and line.isdigit() and 1 <= int(line) <= len(choices):
+        if plans and line.isdigit() and 1 <= int(line) <= len(plans):
+            value = json.loads(str(plans[int(line) - 1]["value"]))
+            replies = conversation.visit_plan(str(value["event"]), str(value["status"]), user, ts, now, unit.channel)
+        elif waiting and asking and line.isdigit() and 1 <= int(line) <= len(choices):
             replies = conversation.chose(unit.channel, asking, int(line) - 1, user, ts, now)
         elif waiting and len(line.split()) <= 6:  # a short line answers the open question, as in its thread
             replies = conversation.message(Incoming(unit.channel, user, ts, line, now, thread_ts=asking))
         else:  # a new message; an unanswered question stays open in its thread
-            correcting = line.lower().startswith(("undo", "sorry", "correction", "actually"))
+            correcting = line.lower().startswith(("undo", "sorry", "correction", "actually", "plan started"))
             replies = conversation.message(Incoming(unit.channel, user, ts, line, now,
                                                     thread_ts=last_recorded if correcting else None))
         _show(replies, out, unit.channel)
+        plans = _plan_buttons(replies)
+        for n, plan in enumerate(plans, start=1):
+            print(f"    [{n}] {plan['text']['text']}", file=out)  # type: ignore[index]
         subject = asking if waiting else ts
         still = store.pending(unit.channel, subject) if subject else None
         asking = subject if still else None

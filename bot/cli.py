@@ -357,6 +357,53 @@ def cmd_report(ctx: Context) -> int:
     return 0
 
 
+def cmd_import(ctx: Context) -> int:
+    """A unit's caseload from a CSV (SPEC section 9): all or nothing, problems by row and column."""
+    from bot.importing import import_file, summary_lines
+
+    args = ctx.args
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
+    store = open_store(ctx)
+    if args.unit:
+        check_unit(store, ctx, args.unit)
+    result = import_file(store, text, args.unit, operator(), now, path.name, dry_run=args.dry_run)
+    if ctx.json:
+        print(json.dumps(result.as_json(), indent=1))
+    else:
+        print("\n".join(for_terminal(line) for line in summary_lines(result, args.dry_run)))
+    return 1 if result.problems else 0
+
+
+def cmd_child(ctx: Context) -> int:
+    """What the bot takes to be true of one child (SPEC section 9)."""
+    from bot.importing import child_json
+
+    child = check_child(ctx.args.child)
+    store = open_store(ctx)
+    about = child_json(store, child, datetime.now(LONDON))
+    if about is None:
+        raise UsageError(f"nothing is recorded for child {child}")
+    store.log_access(operator(), "export", [str(about["unit"])], [child], datetime.now(LONDON), child=child)
+    if ctx.json:
+        print(json.dumps(about, indent=1))
+        return 0
+    print(f"child {child}, {about['unit']}, lead {about['lead'] or 'not set'}")
+    for plan in about["in_force"]:
+        print(f"  {plan['title']}: since {plan['since'] or 'a date not known (assumed from an update)'}")
+    if not about["in_force"]:
+        print("  no plan known")
+    for event, day in about["last"].items():
+        print(f"  last {event.replace('_', ' ')}: {day}")
+    for d in about["deadlines"]:
+        print(f"  {d['state']:<8} {d['due']}  {d['standard']:<12} {d['title']}")
+    return 0
+
+
 def operator() -> str:
     """Who ran a command on the server, for the access log."""
     return f"cli:{getpass.getuser()}"
@@ -647,6 +694,21 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--png", help="also draw the picture to this file")
     commands["report"] = cmd_report
 
+    import_cmd = sub.add_parser("import", help="a unit's caseload from a CSV: what is already true (SPEC section 9)")
+    _common(import_cmd)
+    import_cmd.add_argument("file", help="the CSV: one row per event, or one row per child (see the README)")
+    import_cmd.add_argument("--unit", help="the unit the children are in, when the file has no unit column")
+    import_cmd.add_argument("--dry-run", action="store_true", help="check the file and show what would be recorded")
+    import_cmd.add_argument("--now", help="the import's time (default: now)")
+    import_cmd.add_argument("--json", action="store_true")
+    commands["import"] = cmd_import
+
+    child_cmd = sub.add_parser("child", help="what the bot takes to be true of one child, and its deadlines")
+    _common(child_cmd)
+    child_cmd.add_argument("child", help="the child's number")
+    child_cmd.add_argument("--json", action="store_true")
+    commands["child"] = cmd_child
+
     access = sub.add_parser("access-log", help="who was shown or exported which children")
     _common(access)
     access.add_argument("--child", help="only what showed this child")
@@ -695,6 +757,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"timescales: Slack refused the bot token ({exc.response.get('error')}): check SLACK_BOT_TOKEN",
               file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like (before ConnectionError: it is one)
+        sys.stderr.close()
+        return 0
     except (URLError, ConnectionError, BoltError) as exc:  # at start, Slack could not be reached
         reason = getattr(exc, "reason", None) or exc
         print(f"timescales: cannot reach Slack at {api_url()} ({reason}); check the network or SLACK_API_URL",
@@ -704,9 +769,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         print(f"timescales: cannot use the database: {reason}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stderr.close()
-        return 0
     except Exception as exc:
         print(f"timescales: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
         return 1

@@ -14,7 +14,9 @@ someone else's message is the answerer's.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -22,9 +24,11 @@ from functools import wraps
 from typing import Concatenate, ParamSpec
 
 from bot.access import MANAGER_ROLES, NOT_YOUR_CHILD, Actor, Gate, NotAllowed, Where
-from bot.layout import header, lines_pieces, section
+from bot.importing import SHOWN_PROBLEMS, import_file, summary_lines
+from bot.layout import Piece, actions, button, header, lines_pieces, section
 from bot.parser import ParseResult, Query, parse
 from bot.parser.people import CoverReading, LeadReading, read_back, read_cover, read_lead
+from bot.parser.plans import PlanSince, read_plan_since
 from bot.parser.reading import DecisionReading, answer, choose, for_people, read_decision
 from bot.parser.reports import ReportQuestion, read_report_question
 from bot.parser.transfers import read_transfer
@@ -34,6 +38,7 @@ from bot.replies import (
     due_lines,
     due_list,
     escape,
+    plan_words,
     questions,
     recorded,
     transfer_question,
@@ -41,6 +46,8 @@ from bot.replies import (
 )
 from bot.report import picture, report_text
 from rules.calendar import LONDON
+from rules.engine import ChildTimeline
+from rules.pack import IMPORTED, UNDER
 from scheduler.outbox import Reply
 from store.models import DeadlineRecord, EventRecord, PendingUpdate
 from store.people import People
@@ -58,6 +65,8 @@ HOME_LINES = {"yours": 25, "overdue": 30, "week": 25}  # items App Home shows un
 ONLY_MANAGERS_EXTEND = "Only a team manager, service manager or head of service can agree an extension."
 
 P = ParamSpec("P")
+SLASH = "slash:"  # the ts of a slash command's request, which is no Slack message
+_IMPORT_WORDS = re.compile(r"\bimport(?:ing)? (?:the |our |this |a )?(?:unit'?s? )?caseload\b", re.IGNORECASE)
 
 
 def _refusals(method: Callable[Concatenate[Conversation, P], list[Reply]]
@@ -95,6 +104,24 @@ class Incoming:
     now: datetime
     thread_ts: str | None = None
     direct: bool = False  # a DM to the bot
+    file: SharedFile | None = None  # a CSV shared with "import caseload", as downloaded
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A file shared in Slack: its id, name, and its text (None: not a text file)."""
+
+    id: str
+    name: str
+    text: str | None
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256((self.text or "").encode()).hexdigest()[:16]
+
+
+def wants_import(text: str) -> bool:
+    return bool(_IMPORT_WORDS.search(text))
 
 
 def _new_events(reading: ParseResult) -> list[NewEvent]:
@@ -173,6 +200,14 @@ class Conversation:
                                        "with /timescales report (only you see the answer).")]
             return self.report_answer(question, m.user, m.now, m.channel, None if m.direct else (m.thread_ts or m.ts),
                                       via="dm" if m.direct else "channel", shown_in=unit)
+        if wants_import(m.text) and not m.thread_ts:
+            if unit is None:
+                return [self._reply(m, "A caseload is imported in the unit's channel, for that unit.")]
+            self.gate.require_member(actor, unit, where)
+            return [self._import_checked(m, unit)]
+        if unit and (since := read_plan_since(m.text, m.now.astimezone(LONDON).date())):
+            self.gate.require_member(actor, unit, where)
+            return self._plan_since(since, unit, m)
         reading = parse(m.text, m.now)
         if reading.kind == "query":
             assert reading.query is not None
@@ -241,9 +276,126 @@ class Conversation:
         deadlines = [d for child in sorted({e.child for e in stored}) for d in self.store.child_deadlines(child)]
         created = [d for d in deadlines if d.event_id in ids and d.state == "open"]
         met = [d for d in deadlines if d.met_event_id in ids]
+        assumed = self._mid_plan(self.store.understood(sorted({e.child for e in stored})),
+                                 {str(e.id): e.event for e in stored})
         parts = recorded([e for e in stored if e.event != "retraction"], created, met, posting.posted_by,
-                         (posting.channel, posting.origin), posting.answered_for, lead)
+                         (posting.channel, posting.origin), posting.answered_for, lead, assumed)
         return [Reply(posting.channel, p.text, p.blocks, thread_ts=thread) for p in parts]
+
+    # -- children met mid-plan (SPEC section 9) ------------------------------------------
+    def _mid_plan(self, understood: dict[str, ChildTimeline], stored: dict[str, str]) -> list[Piece]:
+        """What the bot assumed from an update that happens only under a plan, and the
+        question it needs answered: the plan's start, or which plan a visit was under."""
+        vocabulary = self.store.pack.vocabulary
+        parts: list[Piece] = []
+        for child, timeline in understood.items():
+            for plan in timeline.in_force.values():
+                said = stored.get(plan.assumed_from or "")
+                if said is None:
+                    continue
+                plan_title = vocabulary.statuses[plan.status].title
+                lines = [f"Child {child} is on a {plan_title}, as you said; I do not know when it started."
+                         if said in self.store.pack.asks_under else
+                         f"I have taken child {child} to be on a {plan_title} (a "
+                         f"{vocabulary.events[said].title.lower()} happens only under one), and I do not know "
+                         "when it started."]
+                if plan.waiting_for_start:
+                    waiting = list(dict.fromkeys(plan.waiting_for_start))
+                    lines.append("Until I know, I am not tracking: " + "; ".join(waiting[:6])
+                                 + (f" and {len(waiting) - 6} more" if len(waiting) > 6 else "") + ".")
+                    lines.append(f"Reply in this thread with the date, e.g. \"plan started 3 Sep\", or post "
+                                 f"\"{child} on a plan since 3 Sep\".")
+                parts.append(Piece("\n".join(lines), [b for p in lines_pieces(lines) for b in p.blocks]))
+            for event_id in timeline.plan_unknown:
+                if event_id not in stored:
+                    continue
+                choices = self.store.pack.asks_under["visit"]
+                text = (f"Which plan is child {child} on? I know of none, and how often they must be visited "
+                        "depends on it. The visit is recorded either way.")
+                buttons = [button(vocabulary.statuses[s].title, f"visit_plan_{n}", {"event": event_id, "status": s})
+                           for n, s in enumerate(choices)]
+                buttons.append(button("None of these", f"visit_plan_{len(choices)}", {"event": event_id, "status": ""}))
+                parts.append(Piece(text, [section(text), *actions(buttons)]))
+        return parts
+
+    def _plan_since(self, since: PlanSince, unit: str, m: Incoming) -> list[Reply]:
+        """A plan in force since a date before the bot knew the child: recorded as history
+        (what fell due before now is overdue since before the bot knew, and sent nobody)."""
+        thread = m.thread_ts or m.ts
+        child = since.child
+        if child is None and m.thread_ts:
+            about = {e.child for e in self.store.live_events(m.channel, m.thread_ts)}
+            child = about.pop() if len(about) == 1 else None
+        if child is None:
+            return [self._reply(m, "Which child? Say, e.g., \"456 on a CP plan since 3 Sep\".")]
+        status = since.status
+        if status is None:
+            assumed = [p.status for p in self.store.understood([child])[child].in_force.values() if p.since is None]
+            status = assumed[0] if len(assumed) == 1 else None
+        if status is None:
+            return [self._reply(m, f"Which plan is child {child} on since {for_people(since.since)}? Say, e.g., "
+                                   f"\"{child} on a CP plan since {for_people(since.since)}\".")]
+        start = next(m_.event for m_ in self.store.pack.vocabulary.statuses[status].starts if not m_.details)
+        posting = Posting(unit, m.channel, m.ts, m.user, m.now, m.text, about=m.thread_ts)
+        title = self.store.pack.vocabulary.statuses[status].title
+        return self._recorded_reply(posting, [NewEvent(child, start, since.since, details={IMPORTED: True})], thread,
+                                    lead=f"Child {child} on a {title} since {for_people(since.since)}. ")
+
+    # -- a caseload imported from Slack (SPEC section 9) ---------------------------------
+    def _import_checked(self, m: Incoming, unit: str) -> Reply:
+        """The dry run of a shared CSV, with a Confirm button: nothing is stored yet."""
+        shared = m.file
+        if shared is None or shared.text is None:
+            return self._reply(m, "Share the caseload as a CSV file in this channel, with the words \"import "
+                                  "caseload\" in the same message (the README says how to make the file).")
+        result = import_file(self.store, shared.text, unit, m.user, m.now, shared.name, dry_run=True,
+                             allowed_units=[unit])
+        lines = summary_lines(result, dry_run=True, limit=SHOWN_PROBLEMS)
+        if result.problems or not result.events:
+            return self._reply(m, "\n".join(lines))
+        # from /timescales import there is no message to thread under: the outcome goes in the channel
+        value = {"file": shared.id, "digest": shared.digest, "thread": "" if m.ts.startswith(SLASH) else m.ts}
+        blocks = [b for p in lines_pieces(lines) for b in p.blocks]
+        blocks += actions([button("Confirm import", "import_confirm", value, "primary")])
+        return Reply(m.channel, "\n".join(lines), blocks, thread_ts=m.ts)
+
+    @_refusals
+    def confirm_import(self, channel: str, shared: SharedFile, digest: str, thread: str, user: str, action_ts: str,
+                       now: datetime) -> list[Reply]:
+        """The Confirm button: the same file, by a member of the channel's unit, for that unit only."""
+        unit = self.store.unit_for_channel(channel)
+        if unit is None:
+            return []
+        self.gate.require_member(self.gate.actor(user), unit, Where(channel, thread))
+        if shared.text is None or shared.digest != digest:
+            return [Reply(channel, "The file has changed since it was checked: share it again with \"import "
+                                   "caseload\".", thread_ts=thread or None)]
+        if not self.store.claim_message(channel, f"import:{action_ts}", user, now):
+            return []
+        result = import_file(self.store, shared.text, unit, user, now, shared.name, allowed_units=[unit])
+        lines = summary_lines(result, dry_run=False, limit=SHOWN_PROBLEMS)
+        return [Reply(channel, f"Confirmed by <@{user}>. " + "\n".join(lines), thread_ts=thread or None)]
+
+    @_refusals
+    def visit_plan(self, event_id: str, status: str, user: str, action_ts: str, now: datetime,
+                   channel: str) -> list[Reply]:
+        """A button under "which plan is the child on?": the visit recorded again, saying
+        under which plan (or none), by the person who clicked."""
+        visit = self.store.event(int(event_id)) if event_id.isdigit() else None
+        if visit is None or visit.event != "visit" or visit.channel != channel:
+            return []
+        unit = self.store.child_unit(visit.child)
+        where = Where(channel, visit.origin_ts or visit.message_ts)
+        self.gate.require_member(self.gate.actor(user), unit or "", where)
+        if not self.store.claim_message(channel, f"plan:{action_ts}", user, now):
+            return []
+        if visit.id not in {e.id for e in self.store.live_events(channel, where.thread_ts or "")}:
+            return [Reply(channel, "That visit has been changed since: nothing more recorded.",
+                          thread_ts=where.thread_ts, only_for=user)]
+        posting = Posting(unit or "", channel, f"plan:{action_ts}", user, now, visit.text, about=where.thread_ts)
+        again = NewEvent(visit.child, visit.event, visit.date, visit.status, visit.time,
+                         {**visit.details, UNDER: status or "none"}, supersedes=visit.id)
+        return self._recorded_reply(posting, [again], where.thread_ts or "")
 
     # -- corrections, edits, undo ------------------------------------------------------
     def _require_held_here(self, unit: str, children: list[str], where: Where) -> None:
@@ -629,6 +781,7 @@ class Conversation:
                 return [Reply(channel, f"I have nothing for child {q.child} in your units.", thread_ts=thread)]
             items = self.store.due(units, now, end=today + timedelta(days=28), child=q.child)
             heading = f"Child {q.child}{self._lead_words(q.child or '', today)}: overdue and the next 4 weeks"
+            heading += f". {self._plans_words(q.child or '')}"
         else:
             items = self.store.due(units, now, q.start, q.end)
             span = for_people(q.start) if q.start == q.end else f"{for_people(q.start)} to {for_people(q.end)}"  # type: ignore[arg-type]
@@ -645,6 +798,26 @@ class Conversation:
         self.store.log_access(user, via, units, (i.record.child for i in items), now,
                               child=q.child if q.type == "child" else None)
         return [Reply(channel, p.text, p.blocks, thread_ts=thread) for p in parts]
+
+    def _plans_words(self, child: str) -> str:
+        """What the bot takes to be in force for a child (SPEC section 9)."""
+        plans = self.store.understood([child])[child].in_force.values()
+        if not plans:
+            return "No plan known: tell me what plan the child is on, or post what happened last"
+        return "On: " + "; ".join(plan_words(p) for p in plans)
+
+    def _plans_of_yours(self, user: str, units: list[str], limit: int) -> list[str]:
+        """App Home: the plans the bot takes to be in force for the children this person leads."""
+        led = self.store.led_by(user, units)
+        if not led:
+            return []
+        understood = self.store.understood(led[:limit])
+        lines = ["_Your children's plans, as I understand them:_"]
+        lines += [f"child {child}: " + ("; ".join(plan_words(p) for p in t.in_force.values()) or "no plan known")
+                  for child, t in understood.items()]
+        if len(led) > limit:
+            lines.append(f"... and {len(led) - limit} more children.")
+        return lines
 
     def _lead_words(self, child: str, today: date) -> str:
         """" (lead @Sam)", and who covers while they are away."""
@@ -707,6 +880,8 @@ class Conversation:
                 lines += [counts_line(escape(name), [i for i in overdue + this_week if i.record.unit_id == u])
                           for u, name in names.items()]
             lines += due_lines(items[:limit], today) if items else ["nothing"]
+            if heading == "Yours":
+                lines += self._plans_of_yours(user, units, limit)
             if len(items) > limit:
                 lines.append(f"... and {len(items) - limit} more: message me \"{ask}\" for every one.")
             shown |= {i.record.child for i in items[:limit]}

@@ -17,6 +17,8 @@ from bot.layout import Block, Part, Piece, actions, button, lines_pieces, pack, 
 from bot.parser import ParseResult
 from bot.parser.reading import for_people, title
 from rules.calendar import LONDON
+from rules.engine import InForce
+from rules.pack import IMPORTED
 from scheduler.outbox import Message
 from store.models import DeadlineRecord, EventRecord
 from store.records import AgendaChild, DueItem
@@ -33,7 +35,8 @@ def escape(text: str) -> str:
 
 def describe_event(e: EventRecord | Any) -> str:
     when = for_people(e.date) + (f" {e.time:%H:%M}" if e.time else "")
-    details = ", ".join(f"{k.replace('_', ' ')}: {escape(_yes_no(v))}" for k, v in (e.details or {}).items())
+    details = ", ".join(f"{k.replace('_', ' ')}: {escape(_yes_no(v)).replace('_', ' ')}"
+                        for k, v in (e.details or {}).items() if k != IMPORTED)
     return (f"{title(e.event)} for child {e.child}, {STATUS_WORDS.get(e.status, e.status)} {when}"
             + (f" ({details})" if details else ""))
 
@@ -47,11 +50,16 @@ def deadline_line(d: DeadlineRecord, today: date | None = None) -> str:
     late = ""
     if today and d.due < today and d.state == "open":
         late = f", {(today - d.due).days} days late"
+        if d.overdue_at_import:
+            late += ", already overdue when imported"
     return f"child {d.child}: {d.title} - due {due}{late} ({d.standard}, {'/'.join(d.responsible)})"
 
 
 def recorded(events: Sequence[EventRecord], created: Sequence[DeadlineRecord], met: Sequence[DeadlineRecord],
-             by: str, message: tuple[str, str], answering: str | None = None, lead: str = "") -> list[Part]:
+             by: str, message: tuple[str, str], answering: str | None = None, lead: str = "",
+             after: Sequence[Piece] = ()) -> list[Part]:
+    before = [d for d in created if d.overdue_at_import]
+    created = [d for d in created if not d.overdue_at_import]
     """What was stored and what follows from it, with Undo and Correct under it;
     `answering` is whose message an answer completed."""
     who = f"answered by <@{by}> for <@{answering}>'s message" if answering else f"posted by <@{by}>"
@@ -60,11 +68,14 @@ def recorded(events: Sequence[EventRecord], created: Sequence[DeadlineRecord], m
         lines += ["Deadlines:"] + [f"• {deadline_line(d)}" for d in created]
     if met:
         lines += ["Met:"] + [f"• {deadline_line(d)}" for d in met]
-    if not created and not met:
+    if before:  # history told after the fact (SPEC section 9): nobody is chased for these
+        lines += ["Already overdue before I was told (listed as overdue, with no reminders for what fell due "
+                  "before now):"] + [f"• {deadline_line(d)}" for d in before]
+    if not created and not met and not before:
         lines.append("No new deadlines from this.")
     value = {"channel": message[0], "ts": message[1]}
     buttons = Piece("", actions([button("Undo", "undo", value, "danger"), button("Correct", "correct", value)]))
-    return pack([*lines_pieces(lines), buttons])
+    return pack([*lines_pieces(lines), buttons, *after])  # `after`: what the bot assumed or must ask
 
 
 def transfer_question(transfer: int, child: str, to_unit: str, asked_by: str) -> Part:
@@ -176,16 +187,28 @@ def notice_message(message: Message) -> list[Part]:
     return pack(pieces)
 
 
+def plan_words(plan: InForce) -> str:
+    """A plan in force as people say it: since when, or that the start is not known."""
+    return f"{plan.title} since {for_people(plan.since)}" if plan.since else f"{plan.title} (start not known)"
+
+
 def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date,
                 away: Sequence[str] = ()) -> list[str]:
     """The weekly unit meeting discusses every child: one entry each; and who is away."""
     lines = [f"*Unit meeting agenda, {escape(unit_name)}, week of {for_people(today)}* ({len(children)} children)"]
     lines += [f":palm_tree: {line}" for line in away]
+    untracked = [c.number for c in children if not c.tracked]
+    if untracked:  # SPEC 9: the meeting sees whom the bot is not watching over
+        lines.append(f":grey_question: Nothing tracked for {len(untracked)} "
+                     f"{'child' if len(untracked) == 1 else 'children'}: {', '.join(untracked)}. Post their plan "
+                     "(\"456 on a CP plan since 3 Sep\") or what happened last.")
     for c in children:
         quiet = c.last_update is None or (today - c.last_update.astimezone(LONDON).date()).days >= 28
         flags = " :warning: no update for 4 weeks" if quiet else ""
-        lines.append(f"*Child {c.number}*{flags}")
-        lines += [f"  :red_circle: overdue: {d.title} (due {for_people(d.due)}, {d.standard})" for d in c.overdue]
+        plans = "; ".join(plan_words(p) for p in c.in_force)
+        lines.append(f"*Child {c.number}*{flags}" + (f" - {plans}" if plans else ""))
+        lines += [f"  :red_circle: overdue{' at import' if d.overdue_at_import else ''}: {d.title} "
+                  f"(due {for_people(d.due)}, {d.standard})" for d in c.overdue]
         lines += [f"  due: {d.title} (due {for_people(d.due)}, {d.standard})" for d in c.due_this_week]
         lines += [f"  since last week: {describe_event(e)}" for e in c.events_since if e.event != "retraction"]
         lines += [f"  decided: {d.target} due {for_people(d.due)} by <@{d.by}>: {escape(d.reason)}"

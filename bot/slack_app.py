@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import socket
+import urllib.request
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.conversation import Conversation, Incoming, slash_query
+from bot.conversation import SLASH, Conversation, Incoming, SharedFile, slash_query, wants_import
 from bot.inbox import InboxWorkers
 from bot.layout import Part
 from bot.parser.reports import ReportQuestion, period
@@ -93,6 +94,7 @@ def _at(ts: str) -> datetime:
 
 
 RESPONSES_PER_URL = 5  # Slack takes at most five answers through one response_url
+CASELOAD_BYTES = 5_000_000  # a unit's caseload is a few hundred kB; anything bigger is not one
 
 
 def _for_asker(replies: list[Reply], user: str, response_url: str | None) -> list[Reply]:
@@ -322,6 +324,32 @@ class SlackBot:
             HANDLING.reset(token)
         return response.status != 500  # 404: no listener wants it, which is handled too
 
+    # -- files (a caseload shared with "import caseload") ---------------------------------
+    def shared_file(self, file_id: str, name: str = "") -> SharedFile:
+        """A file's text as Slack holds it (files:read), or None for text when it cannot be
+        read as one; the bot's token goes with the download, as Slack requires."""
+        try:
+            info = self.client.files_info(file=file_id)["file"]
+            request = urllib.request.Request(info["url_private_download"],
+                                             headers={"Authorization": f"Bearer {self.client.token}"})
+            with urllib.request.urlopen(request, timeout=10) as answer:  # Slack's own address for the file
+                data = answer.read(CASELOAD_BYTES + 1)
+            text = data.decode("utf-8-sig") if len(data) <= CASELOAD_BYTES else None
+        except (SlackApiError, KeyError, UnicodeDecodeError, *NETWORK_ERRORS) as failed:
+            log.warning("a shared file could not be read: %s", type(failed).__name__)
+            text, info = None, {}
+        return SharedFile(file_id, str(info.get("name") or name or file_id), text)
+
+    def latest_csv(self, channel: str) -> SharedFile | None:
+        """The newest CSV file shared in a channel (for /timescales import)."""
+        try:
+            files = self.client.files_list(channel=channel, count=20)["files"]
+        except (SlackApiError, *NETWORK_ERRORS) as failed:
+            log.warning("the channel's files could not be listed: %s", type(failed).__name__)
+            return None
+        csvs = sorted((f for f in files if f.get("filetype") == "csv"), key=lambda f: f.get("created", 0))
+        return self.shared_file(csvs[-1]["id"], csvs[-1].get("name", "")) if csvs else None
+
     def send(self, replies: list[Reply], context: BoltContext) -> None:
         deliver_replies(self.conversation.store, self.outbox, replies, str(context.get("request") or uuid.uuid4()),
                         self.now())
@@ -354,10 +382,14 @@ class SlackBot:
                 send(conversation.deleted(channel, event["deleted_ts"],
                                           event.get("previous_message", {}).get("user", ""), now()), context)
             elif subtype in (None, "thread_broadcast", "file_share"):
+                text, files = event.get("text", ""), event.get("files") or []
+                shared = None  # a file is downloaded only when the words ask for an import
+                if files and wants_import(text):
+                    shared = self.shared_file(files[0]["id"], files[0].get("name", ""))
                 send(conversation.message(Incoming(
-                    channel=channel, user=event.get("user", ""), ts=event["ts"], text=event.get("text", ""),
+                    channel=channel, user=event.get("user", ""), ts=event["ts"], text=text,
                     now=_at(event["ts"]) if now is _now else now(), thread_ts=event.get("thread_ts"),
-                    direct=event.get("channel_type") == "im")), context)
+                    direct=event.get("channel_type") == "im", file=shared)), context)
 
         app.event("message")(on_message)
         app.event("app_mention")(on_message)  # the same message again: the store drops the twin
@@ -382,6 +414,12 @@ class SlackBot:
                 drawn = [Reply(user, "The picture of the report you asked for.", attachment=answer.attachment)]
                 send(shown + (drawn if answer.attachment else []), context)
                 return
+            if text.split()[:1] == ["import"]:  # /timescales import: the newest CSV shared in the channel
+                shared = self.latest_csv(command["channel_id"])
+                importing = Incoming(command["channel_id"], user, f"{SLASH}{command.get('trigger_id', uuid.uuid4())}",
+                                 "import caseload", now(), file=shared)
+                send(_for_asker(conversation.message(importing), user, command.get("response_url")), context)
+                return
             replies = conversation.answer_query(slash_query(text, now()), user, now(), command["channel_id"], None)
             send(_for_asker(replies, user, command.get("response_url")), context)
 
@@ -402,6 +440,21 @@ class SlackBot:
             value = json.loads(action["value"])
             send(conversation.chose(value["channel"], value["ts"], value["option"], body["user"]["id"],
                                     action["action_ts"], now()), context)
+
+        @app.action(re.compile(r"^visit_plan_\d+$"))
+        def visit_plan(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            value = json.loads(action["value"])
+            send(conversation.visit_plan(str(value["event"]), str(value["status"]), body["user"]["id"],
+                                         action["action_ts"], now(), _channel(body)), context)
+
+        @app.action("import_confirm")
+        def import_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            value = json.loads(action["value"])
+            shared = self.shared_file(str(value["file"]))
+            send(conversation.confirm_import(_channel(body), shared, str(value["digest"]), str(value["thread"]),
+                                             body["user"]["id"], action["action_ts"], now()), context)
 
         @app.action("undo")
         def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:

@@ -15,12 +15,12 @@ from datetime import date, datetime, time
 
 from rules.calendar import LONDON, WorkingCalendar, add_hours, end_of_day, london
 from rules.model import Deadline, Event, Override
-from rules.pack import CASE_CLOSED, RETRACTION, TASK_DONE, CompiledRule, Listener, Matcher, RulePack
+from rules.pack import CASE_CLOSED, IMPORTED, RETRACTION, TASK_DONE, UNDER, CompiledRule, Listener, Matcher, RulePack
 
 ASSUMED_END_OF_DAY = time(17, 0)
 # Raise when a change to this module gives different deadlines for the same history:
 # stored deadlines are then worked out again at the next start (see deadline_basis).
-ENGINE_REVISION = 1
+ENGINE_REVISION = 2
 
 
 def deadline_basis(pack: RulePack, calendar: WorkingCalendar) -> str:
@@ -81,12 +81,27 @@ class _Run:
         return self.rule.last_step if self.rule.recurs else None
 
 
+@dataclass(frozen=True)
+class InForce:
+    """A state the child is in now, and since when: `since` is None when an event that
+    happens only under it put it in force (SPEC section 9), `assumed_from` that event."""
+
+    status: str
+    title: str
+    since: date | None
+    assumed_from: str | None = None
+    waiting_for_start: tuple[str, ...] = ()  # what hangs off a start the bot does not know
+
+
 @dataclass
 class ChildTimeline:
     deadlines: list[Deadline]
     statuses: set[str]  # the child's statuses now (on a Child Protection Plan, ...)
     unapplied: list[Override] = field(default_factory=list)  # overrides that matched no deadline
     assumed_times: dict[str, str] = field(default_factory=dict)  # event id -> what was assumed
+    in_force: dict[str, InForce] = field(default_factory=dict)
+    # events (visits) that could have happened under several plans, with none known: which one?
+    plan_unknown: list[str] = field(default_factory=list)
 
 
 def current_events(events: Iterable[Event]) -> list[Event]:
@@ -123,6 +138,8 @@ class _Replay:
         self.deadlines: list[Deadline] = []
         self.last_group_meeting: dict[str, tuple[Event, datetime]] = {}
         self.ids: set[str] = set()
+        self.in_force: dict[str, InForce] = {}
+        self.plan_unknown: list[str] = []
 
     def new_id(self, rule: CompiledRule, event: Event) -> str:
         """Rule and creating event; a suffix when a regime re-arms from the same
@@ -144,6 +161,8 @@ class _Replay:
         # positional, in Deadline's field order: this runs once per deadline
         deadline = Deadline(self.new_id(rule, event), self.child, rule.id, step.standard, step.source,
                             step.title, due, due_at, rule.rule.responsible, event.id, step.text, step.hours_based)
+        if event.details and event.details.get(IMPORTED) is True:
+            deadline.known_from = event.posted_at
         run.open = deadline
         self.deadlines.append(deadline)
 
@@ -202,8 +221,11 @@ class _Replay:
                 self.close(run, "cancelled", event, moment)
                 run.ended = True
             self.statuses.clear()
+            self.in_force.clear()
             return
 
+        if name in pack.implied_by and event.status == "done":
+            self.imply(event, moment)
         # Most events (a visit) only meet deadlines: skip the steps nothing listens to.
         met = self.meet(event, moment, before) if name in pack.met_by or name == TASK_DONE else []
         # What the event ends, it ends before anything it met is re-armed.
@@ -244,7 +266,9 @@ class _Replay:
             # a status-only listener (`wanted`) needs no matchers: (status != wanted) if wanted ...
             if status != wanted if wanted is not None else not _matches(matchers, event, statuses):
                 continue
-            run.meetings += 1
+            # An imported review says which one it was ("the 2nd"): the chain goes on from there.
+            sequence = event.details.get("sequence") if event.details else None
+            run.meetings = max(run.meetings + 1, sequence if isinstance(sequence, int) else 0)
             if rule.group:
                 self.last_group_meeting[rule.group] = (event, moment)
             if run.open is not None:
@@ -335,8 +359,44 @@ class _Replay:
         for name, starts, ends in self.pack.status_changes[event.event]:
             if _matches(ends, event, before):
                 self.statuses.discard(name)
+                self.in_force.pop(name, None)
             if _matches(starts, event, before):
                 self.statuses.add(name)
+                self.in_force[name] = InForce(name, self.pack.vocabulary.statuses[name].title, event.date)
+
+    # -- children met mid-plan (SPEC section 9) ------------------------------------
+    def imply(self, event: Event, moment: datetime) -> None:
+        """An event that happens only under a plan the bot has not seen start puts the plan
+        in force from it: what the event meets goes on from it (the next core group), a
+        shared task starts from it (the visits), and what hangs off the plan's start waits
+        for the start date."""
+        for status, matchers in self.pack.implied_by[event.event]:
+            if status in self.statuses or not _matches(matchers, event, self.statuses):
+                continue
+            self.statuses.add(status)
+            met_here = {rule.id for rule, wanted, found in self.pack.met_by.get(event.event, ())
+                        if (event.status == wanted if wanted is not None else _matches(found, event, self.statuses))}
+            waiting: list[str] = []
+            for rule in self.pack.while_rules[status]:
+                run = self.runs.get(rule.id)
+                if run is not None and not run.ended:
+                    continue
+                expires = None
+                if rule.rule.active_for is not None:
+                    span = rule.rule.active_for
+                    _, expires = due_by(self.calendar, span.amount, span.unit, span.before, event.date, moment)
+                run = self.runs[rule.id] = _Run(rule, event, moment, expires)
+                if rule.id in met_here:
+                    continue  # meet() counts this event and arms the next one
+                if rule.group:
+                    self.start_in_group(run, event, moment)
+                else:
+                    waiting.append(rule.steps[0].title)
+            self.in_force[status] = InForce(status, self.pack.vocabulary.statuses[status].title, None, event.id,
+                                            tuple(waiting))
+        if event.event in self.pack.asks_under and UNDER not in event.details and not any(
+                s in self.statuses for s in self.pack.asks_under[event.event]):
+            self.plan_unknown.append(event.id)
 
     # -- decisions --------------------------------------------------------
     def override(self, decision: Override) -> bool:
@@ -403,4 +463,9 @@ def child_deadlines(
             now_local > deadline.due_at if deadline.hours_based else today > deadline.due
         ):
             deadline.state = "overdue"
-    return ChildTimeline(replay.deadlines, set(replay.statuses), unapplied, assumed)
+        known = deadline.known_from
+        if known is not None and deadline.late and deadline.closed_on is not None and (
+                deadline.closed_on <= known.astimezone(LONDON).date()):
+            deadline.late = False  # done before the bot was told: nothing before an import is met late
+    return ChildTimeline(replay.deadlines, set(replay.statuses), unapplied, assumed, replay.in_force,
+                         replay.plan_unknown)

@@ -144,6 +144,9 @@ class StatusDef(Strict):
     title: str
     starts: list[Match]
     ends: list[Match]
+    # Events that happen only while the child is in this state: for a child the bot has
+    # not seen start it, one of them puts it in force, its start unknown (SPEC section 9).
+    implied_by: list[Match] = []
 
 
 class EventDef(Strict):
@@ -200,6 +203,15 @@ class Deadline:
     closed_on: date | None = None  # when it was met or cancelled
     late: bool = False  # met, or cancelled, after its due date
     override: dict[str, str] | None = None
+    # Armed from history the bot was told after the fact (an import): when it was told.
+    # Due before then and not met by then, it was overdue at import (SPEC section 9).
+    known_from: datetime | None = None
+
+    @property
+    def overdue_at_import(self) -> bool:
+        known = self.known_from
+        return known is not None and self.due_at < known and (
+            self.state in ("open", "overdue") or (self.closed_on is not None and self.closed_on > known.date()))
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -219,4 +231,5 @@ class Deadline:
             "met_event_id": self.met_event_id,
             "closed_on": self.closed_on.isoformat() if self.closed_on else None,
             "late": self.late,
+            "overdue_at_import": self.overdue_at_import,
         }

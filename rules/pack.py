@@ -21,6 +21,10 @@ TASK_DONE = "task_done"
 # An undo: supersedes an event without putting anything in its place.
 RETRACTION = "retraction"
 CASE_CLOSED = "case_closed"
+# The detail that says which plan an event happened under ("visit" under="cp_plan"),
+# and the one that marks an event as history the bot was told after the fact.
+UNDER = "under"
+IMPORTED = "imported"
 
 
 class RulePackError(ValueError):
@@ -99,6 +103,11 @@ class RulePack:
     status_changes: dict[str, list[tuple[str, tuple[Matcher, ...], tuple[Matcher, ...]]]] = field(
         default_factory=lambda: defaultdict(list))
     groups: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
+    # event name -> (status, matches): the states a child must be in for the event to happen
+    implied_by: dict[str, list[tuple[str, tuple[Matcher, ...]]]] = field(default_factory=lambda: defaultdict(list))
+    while_rules: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
+    # event name -> the states it could be under, when an update does not say (a visit)
+    asks_under: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def __post_init__(self) -> None:
         known = {rule.id for rule in self.rules}
@@ -125,7 +134,14 @@ class RulePack:
                     self.held_by[name].append(compiled)
             if rule.group:
                 self.groups[rule.group].append(compiled)
+            if rule.while_status:
+                self.while_rules[rule.while_status].append(compiled)
         for name, status in self.vocabulary.statuses.items():
+            for event in dict.fromkeys(m.event for m in status.implied_by):
+                matches = [m for m in status.implied_by if m.event == event]
+                self.implied_by[event].append((name, tuple(self.matcher(m) for m in matches)))
+                if any(UNDER in m.details for m in matches):
+                    self.asks_under[event].append(name)
             for event in {m.event for m in status.starts} | {m.event for m in status.ends}:
                 self.status_changes[event].append((
                     name,
@@ -195,9 +211,16 @@ _PACKAGED = Path(str(resources.files("rules") / "data"))
 def load_vocabulary(folder: Path = _PACKAGED) -> Vocabulary:
     """The events, statuses, roles and sources the rules are written in."""
     try:
-        return Vocabulary.model_validate(_read_toml(folder / VOCABULARY_FILE))
+        vocabulary = Vocabulary.model_validate(_read_toml(folder / VOCABULARY_FILE))
     except ValidationError as exc:
         raise RulePackError(f"{VOCABULARY_FILE}: {describe_validation_error(exc)}") from None
+    for name, status in vocabulary.statuses.items():
+        for field_name in ("starts", "ends", "implied_by"):
+            for match in getattr(status, field_name):
+                if match.event not in vocabulary.events:
+                    raise RulePackError(f"{VOCABULARY_FILE}: status '{name}': field '{field_name}': "
+                                        f"unknown event '{match.event}'")
+    return vocabulary
 
 
 def load_pack(

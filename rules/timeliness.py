@@ -43,7 +43,7 @@ class Outcome:
     state: str  # open | met | cancelled
     late: bool
     closed_on: date | None
-    imported_overdue: bool = False
+    before_import: bool = False  # fell due before the bot was told of it (SPEC section 9)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class Report:
 
 def _counted(o: Outcome, start: date, end: date, today: date) -> str | None:
     """How a deadline counts in the window: on_time, late, missed, or None (not counted)."""
-    if not start <= o.due <= end or o.state == "cancelled" or o.imported_overdue:
+    if not start <= o.due <= end or o.state == "cancelled" or o.before_import:
         return None
     if o.state == "met":
         return "late" if o.late else "on_time"
@@ -157,5 +157,5 @@ def _held_in_window(outcomes: Iterable[Outcome], rule: str, measure: str, title:
     """The DfE counts what happened in the period (an assessment completed, a conference
     held) and, of those, the ones in time."""
     done = [o for o in outcomes if o.rule == rule and o.state == "met" and o.closed_on and start <= o.closed_on <= end
-            and not o.imported_overdue]
+            and not o.before_import]
     return Measure(measure, title, sum(not o.late for o in done), len(done))

@@ -119,8 +119,14 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
         for step in steps_for(d.due, d.due_at, d.hours_based, d.timescale, calendar, policy):
             if step.at > now or (step.name in REMINDERS and candidate.created_at and step.at < candidate.created_at):
                 continue
+            # Told of after the fact (an import): nothing that would have gone before, and no
+            # escalation at all for what was overdue already (SPEC section 9).
+            before_import = d.known_from is not None and (step.at < d.known_from or d.due_at < d.known_from)
             for meant in _recipients(step.name, candidate.channel, d.responsible, unit.people if unit else {}):
                 recipient, why = stand_in(meant, unit, away)
+                if before_import:  # it would have gone before the bot knew: recorded as skipped
+                    overtaken.append(_claim(d, step.name, recipient))
+                    continue
                 if recipient in latest:
                     overtaken.append(_claim(d, latest[recipient][0], recipient))
                 latest[recipient] = (step.name, step.urgent, why)
@@ -281,12 +287,17 @@ def _digests(store: Store, units: list[UnitPeople], policy: Policy, now: datetim
         if item.record.due < today:
             overdue_by_unit.setdefault(item.record.unit_id, []).append(item)
     for user, managed in sorted(units_of.items()):
-        overdue = [i for unit in sorted(managed) for i in overdue_by_unit.get(unit, [])]
-        if not overdue:
+        everything = [i for unit in sorted(managed) for i in overdue_by_unit.get(unit, [])]
+        overdue = [i for i in everything if not i.record.overdue_at_import]
+        at_import = len(everything) - len(overdue)
+        if not everything:
             continue
         entry = outgoing.setdefault(user, _Outgoing())
         entry.claims.append(Claim(f"digest|{user}|{today.isoformat()}", user, "digest"))
         entry.message.notes += sorted(whys.get(user, set()) - set(entry.message.notes))
+        if at_import:  # SPEC 9: counted on one line, not listed
+            entry.message.notes.append(f"{at_import} more {'was' if at_import == 1 else 'were'} already overdue when "
+                                       "the caseload was imported: see \"what's overdue\" or the weekly agenda.")
         entry.message.notices += [Notice(i.record, "digest", days_late(store.calendar, i.record.due, today))
                                   for i in overdue]
 

@@ -295,6 +295,15 @@ class DeadlineRecord(Base):
     closed_on: Mapped[date | None] = mapped_column(Date)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Armed from imported history: when the bot was told. Nothing that would have been
+    # sent before then is sent, and what fell due before then is "overdue at import".
+    known_from: Mapped[datetime | None]
+
+    @property
+    def overdue_at_import(self) -> bool:
+        """Fell due before the bot was told of it, and nothing told meets it (SPEC section 9)."""
+        return self.state == "open" and self.known_from is not None and self.due_at < self.known_from
+
     __table_args__ = (
         Index("ix_deadlines_unit_state_due", "unit_id", "state", "due"),
         Index("ix_deadlines_child", "child"),

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rules.calendar import LONDON, WorkingCalendar
 from rules.config import Config
-from rules.engine import child_deadlines, deadline_basis
+from rules.engine import ChildTimeline, InForce, child_deadlines, deadline_basis
 from rules.model import Deadline, Event, Override
 from rules.pack import RulePack
 from store.db import check_schema, make_engine
@@ -129,6 +129,7 @@ class DueItem:
             "state": self.state, "responsible": list(r.responsible), "event_id": r.event_id,
             "override": r.override, "timescale": r.timescale, "met_event_id": r.met_event_id,
             "closed_on": r.closed_on.isoformat() if r.closed_on else None, "late": r.late, "unit": r.unit_id,
+            "overdue_at_import": r.overdue_at_import,
         }
 
 
@@ -142,6 +143,8 @@ class AgendaChild:
     # The 2013 direction: a lead social worker's date stands only with a weekly review.
     to_review: list[Decision] = field(default_factory=list)
     last_update: datetime | None = None
+    in_force: list[InForce] = field(default_factory=list)  # what the bot takes to be true (SPEC section 9)
+    tracked: bool = False  # whether anything at all is open for the child
 
 
 def is_overdue(record: DeadlineRecord, now: datetime) -> bool:
@@ -265,6 +268,12 @@ class Store:
                 people.setdefault(m.role, set()).add(m.user_id)
         return people
 
+    def led_by(self, user: str, units: Iterable[str]) -> list[str]:
+        """The children this person is the lead practitioner for, in these units."""
+        with self.session() as s:
+            return list(s.scalars(select(Child.number).where(Child.lead_practitioner == user,
+                                                             Child.unit_id.in_(list(units))).order_by(Child.number)))
+
     def children_of(self, units: Iterable[str]) -> list[str]:
         """The numbers of the children these units hold."""
         with self.session() as s:
@@ -341,6 +350,10 @@ class Store:
             return list(s.scalars(select(EventRecord).where(EventRecord.channel == posting.channel,
                                                             EventRecord.message_ts == posting.message_ts)
                                   .order_by(EventRecord.seq)))
+
+    def event(self, event_id: int) -> EventRecord | None:
+        with self.session() as s:
+            return s.get(EventRecord, event_id)
 
     def live_events(self, channel: str, message_ts: str) -> list[EventRecord]:
         """The events recorded about a message (by it, its edits, the answers to its
@@ -544,6 +557,15 @@ class Store:
             with self.session.begin() as s:
                 s.execute(delete(ServiceState).where(ServiceState.name == "recompute"))
 
+    def recompute_children(self, numbers: Sequence[str], chunk: int = 200) -> list[tuple[Deadline, str]]:
+        """These children's deadlines worked out again, `chunk` to a transaction (an import);
+        returns them with each child's unit."""
+        now = datetime.now(LONDON)
+        written: list[tuple[Deadline, str]] = []
+        for start in range(0, len(numbers), chunk):
+            written += self._recompute_chunk(list(numbers[start:start + chunk]), now)
+        return written
+
     def _take_recompute(self, basis: str, lease: timedelta = timedelta(seconds=60)) -> bool:
         """The one recompute at a time: a lease in service_state, taken when free or run out."""
         now = datetime.now(UTC)
@@ -556,7 +578,7 @@ class Store:
                 where=(ServiceState.at < now) | (ServiceState.value == mine)))
             return s.scalar(select(ServiceState.value).where(ServiceState.name == "recompute")) == mine
 
-    def _recompute_chunk(self, part: list[str], now: datetime) -> None:
+    def _recompute_chunk(self, part: list[str], now: datetime) -> list[tuple[Deadline, str]]:
         with self.session.begin() as s:
             children = dict(s.execute(select(Child.number, Child.unit_id).where(Child.number.in_(part))
                                       .with_for_update()).all())
@@ -568,11 +590,12 @@ class Store:
             for d in s.execute(_DECISIONS.where(Decision.child.in_(part))):
                 decisions[d.child].append(_to_override(d))
             s.execute(delete(DeadlineRecord).where(DeadlineRecord.child.in_(part)))
-            rows = [_record_values(d, unit) for n, unit in children.items()
-                    for d in child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n).deadlines]
-            if rows:  # the table, not the entity: one executemany, not one per mix of empty fields
-                s.execute(insert(_DEADLINES), rows)
+            computed = [(d, unit) for n, unit in children.items()
+                        for d in child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n).deadlines]
+            if computed:  # the table, not the entity: one executemany, not one per mix of empty fields
+                s.execute(insert(_DEADLINES), [_record_values(d, unit) for d, unit in computed])
             s.execute(update(Child).where(Child.number.in_(part)).values(deadlines_version=Child.events_version))
+        return computed
 
     def due(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
             overdue_only: bool = False, child: str | None = None) -> list[DueItem]:
@@ -605,6 +628,18 @@ class Store:
         items = self.due(roles, now, start, end) if among is None else among
         return [i for i in items if i.record.child in mine or any(
             ROLE_IN_STANDARDS.get(role) in i.record.responsible for role in roles[i.record.unit_id])]
+
+    def understood(self, children: Sequence[str]) -> dict[str, ChildTimeline]:
+        """What the bot takes to be true of each child now (the plans in force and since
+        when, the visits whose plan it does not know), worked out from the record."""
+        found: dict[str, list[Event]] = {c: [] for c in children}
+        with self.session() as s:
+            for start in range(0, len(children), 500):
+                for row in s.execute(_EVENTS.where(EventRecord.child.in_(list(children[start:start + 500])))):
+                    event = _to_engine(row)
+                    found[event.child].append(event)
+        now = datetime.now(LONDON)
+        return {c: child_deadlines(events, self.pack, self.calendar, now, child=c) for c, events in found.items()}
 
     def timeline(self, child: str) -> tuple[list[EventRecord], list[Decision], list[DeadlineRecord]]:
         """A child's whole record, oldest first: events (superseded ones included), decisions, deadlines."""
@@ -643,6 +678,12 @@ class Store:
             children[d.child].to_review.append(d)
         for r in open_rows:
             (children[r.child].overdue if is_overdue(r, now) else children[r.child].due_this_week).append(r)
+        with self.session() as s:
+            tracked = set(s.scalars(select(DeadlineRecord.child).where(
+                DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open").distinct()))
+        for number, timeline in self.understood(numbers).items():
+            children[number].in_force = list(timeline.in_force.values())
+            children[number].tracked = number in tracked
         return list(children.values())
 
     def child_deadlines(self, child: str) -> list[DeadlineRecord]:
@@ -748,5 +789,5 @@ def _record_values(d: Deadline, unit_id: str) -> dict[str, Any]:
         # overdue is a reading at a moment, not a fact to store
         "state": "open" if d.state == "overdue" else d.state, "responsible": list(d.responsible),
         "event_id": d.event_id, "met_event_id": d.met_event_id, "closed_on": d.closed_on, "late": d.late,
-        "override": d.override,
+        "override": d.override, "known_from": d.known_from,
     }

@@ -17,15 +17,17 @@ from store.records import Store
 def outcomes(store: Store, units: Sequence[str], start: date, end: date) -> dict[str, list[Outcome]]:
     """Unit -> its deadlines that the report for `start`..`end` may count."""
     d = DeadlineRecord
-    query = select(d.unit_id, d.child, d.rule, d.standard, d.title, d.due, d.state, d.late, d.closed_on).where(
+    query = select(d.unit_id, d.child, d.rule, d.standard, d.title, d.due, d.state, d.late, d.closed_on,
+                   d.due_at, d.known_from).where(
         d.unit_id.in_(list(units)),
         or_(d.due.between(start, end),
             and_(d.rule.in_([ASSESSMENT_RULE, ICPC_RULE]), d.closed_on.between(start, end))))
     found: dict[str, list[Outcome]] = {unit: [] for unit in units}
     with store.session() as s:
         for row in s.execute(query):
+            before_import = row.known_from is not None and row.due_at < row.known_from
             found[row.unit_id].append(Outcome(row.unit_id, row.child, row.rule, row.standard, row.title, row.due,
-                                              row.state, row.late, row.closed_on))
+                                              row.state, row.late, row.closed_on, before_import))
     return found
 
 

@@ -68,6 +68,8 @@ class FakeSlack:
         self.drop_after_read = 0
         self.uploads: list[dict[str, Any]] = []  # files shared: channel, thread, comment, title, bytes
         self._files: dict[str, bytes] = {}
+        self.shared: dict[str, dict[str, Any]] = {}  # files people shared: id -> Slack's file object and bytes
+        self.token = ""  # the bot token a file download must carry (empty: any)
         self.missing: set[str] = set()
         self.outside: set[str] = set()
         self.archived: set[str] = set()
@@ -76,6 +78,16 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # a file's url_private_download: only with the bot's token
+                file = fake.shared.get(self.path.rsplit("/", 1)[-1])
+                authorised = self.headers.get("Authorization", "") == f"Bearer {fake.token}" if fake.token else (
+                    self.headers.get("Authorization", "").startswith("Bearer "))
+                body = file["data"] if file and authorised else b"<html>sign in to Slack</html>"
+                self.send_response(200 if file and authorised else 302 if file else 404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_POST(self) -> None:
                 method = self.path.rsplit("/", 1)[-1]
                 if self.path.startswith("/respond/"):
@@ -128,6 +140,17 @@ class FakeSlack:
                 return True
         return False
 
+    def share_file(self, channel: str, name: str, data: bytes, user: str, filetype: str = "csv") -> dict[str, Any]:
+        """A file a person shares in a channel: the object Slack puts in the message event."""
+        with self._lock:
+            self._counter += 1
+            file_id = f"F{self._counter:08d}"
+        file = {"id": file_id, "name": name, "filetype": filetype, "user": user, "channels": [channel],
+                "created": int(time.time()) + self._counter, "size": len(data),
+                "url_private_download": f"{self.base}/files/{file_id}"}
+        self.shared[file_id] = {**file, "data": data}
+        return file
+
     def response_url(self, name: str) -> str:
         return f"{self.base}/respond/{name}"
 
@@ -172,6 +195,15 @@ class FakeSlack:
             return 200, {"ok": True, "channel": {"id": self.dm(args["users"])}}
         if method == "conversations.history":
             return 200, {"ok": True, "messages": self.history.get(args["channel"], [])[: int(args.get("limit", 100))]}
+        if method == "files.info":
+            file = self.shared.get(str(args.get("file")))
+            if file is None:
+                return 200, {"ok": False, "error": "file_not_found"}
+            return 200, {"ok": True, "file": {k: v for k, v in file.items() if k != "data"}}
+        if method == "files.list":
+            files = [{k: v for k, v in f.items() if k != "data"} for f in self.shared.values()
+                     if not args.get("channel") or args["channel"] in f["channels"]]
+            return 200, {"ok": True, "files": files[-int(args.get("count", 100)):]}
         if method == "files.getUploadURLExternal":
             file_id = f"F{ts.replace('.', '')}"
             return 200, {"ok": True, "file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}

@@ -1,0 +1,227 @@
+"""Reading a unit's caseload from a CSV a co-ordinator made from the case system (SPEC
+section 9). Pure: text in, rows and problems out; the store checks what only it knows
+(units, who holds a child, who is a member) and stores all or nothing.
+
+Two layouts, told apart by the header:
+- one row per event: child,unit,lead,event,date,time,status,details
+- one row per child: child,unit,lead, then a column per event (the date of the most
+  recent one, or of the next booked one) and EVENT.KEY columns for an event's details.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from rules.model import DetailValue, Status
+
+EVENT_COLUMNS = ("child", "unit", "lead", "event", "date", "time", "status", "details")
+PERSON_COLUMNS = ("child", "unit", "lead")
+NOT_IMPORTED = frozenset({"retraction"})  # an undo is not a fact about a child
+_CHILD = re.compile(r"^\d{1,20}$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # the file's line number; the header is line 1
+    column: str
+    problem: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"row": self.row, "column": self.column, "problem": self.problem}
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """One event a file says happened (or is booked) for a child."""
+
+    line: int
+    child: str
+    unit: str | None
+    lead: str | None
+    event: str
+    date: date
+    status: Status
+    time: time | None = None
+    details: dict[str, DetailValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A child as the file names them: the unit and lead on the first line about them."""
+
+    line: int
+    unit: str | None
+    lead: str | None
+
+
+@dataclass
+class Caseload:
+    rows: list[CaseloadRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    children: dict[str, Person] = field(default_factory=dict)  # every child the file names, events or not
+    layout: str = "events"  # events | children
+
+
+def read_date(text: str) -> date | None:
+    """2026-11-23 or 23/11/2026 (what a spreadsheet saves), else None."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
+            return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        return None
+    return None
+
+
+def read_value(text: str) -> DetailValue:
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes"):
+        return True
+    if lowered in ("false", "no"):
+        return False
+    if re.fullmatch(r"\d{1,6}", lowered):
+        return int(lowered)
+    return text.strip()
+
+
+def read_caseload(text: str, events: frozenset[str], today: date) -> Caseload:
+    """Every row of the file as events, and every problem with its line and column."""
+    found = Caseload()
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))  # a spreadsheet's byte-order mark
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        found.problems.append(Problem(1, "", "the file is empty"))
+        return found
+    except csv.Error as exc:
+        found.problems.append(Problem(1, "", f"not a CSV file ({exc})"))
+        return found
+    if "child" not in header:
+        found.problems.append(Problem(1, "child", "the header has no 'child' column"))
+        return found
+    found.layout = "events" if "event" in header and "date" in header else "children"
+    if found.layout == "events":
+        for name in header:
+            if name not in EVENT_COLUMNS:
+                found.problems.append(Problem(1, name, f"unknown column (the columns are {', '.join(EVENT_COLUMNS)})"))
+    else:
+        for name in header:
+            event = name.split(".", 1)[0]
+            if name not in PERSON_COLUMNS and event not in events:
+                found.problems.append(Problem(1, name, "not an event name (see 'timescales rules' or SPEC section 3)"))
+    if found.problems:
+        return found
+    try:
+        for line, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) > len(header):
+                found.problems.append(Problem(line, "", f"{len(cells)} cells, but the header has {len(header)}"))
+                continue
+            values = dict(zip(header, (c.strip() for c in cells), strict=False))
+            if found.layout == "events":
+                _event_row(found, line, values, events, today)
+            else:
+                _child_row(found, line, values, events, today)
+    except csv.Error as exc:
+        found.problems.append(Problem(reader.line_num, "", f"not a CSV file ({exc})"))
+    return found
+
+
+def _person(found: Caseload, line: int, values: dict[str, str]) -> tuple[str, str | None, str | None] | None:
+    child = values.get("child", "")
+    if not _CHILD.fullmatch(child):
+        found.problems.append(Problem(line, "child", f"'{child}' is not a child's number (digits only)"))
+        return None
+    lead = values.get("lead") or None
+    if lead and not _SLACK_USER.fullmatch(lead):
+        found.problems.append(Problem(line, "lead", f"'{lead}' is not a Slack member id (like U012AB3CD)"))
+        return None
+    unit = values.get("unit") or None
+    first = found.children.setdefault(child, Person(line, unit, lead))
+    for column, said, before in (("unit", unit, first.unit), ("lead", lead, first.lead)):
+        if said and before and said != before:
+            found.problems.append(Problem(line, column, f"child {child} has {column} {before} on line {first.line}"))
+            return None
+    if lead and not first.lead or unit and not first.unit:
+        found.children[child] = Person(first.line, first.unit or unit, first.lead or lead)
+    return child, unit or first.unit, lead or first.lead
+
+
+def _status(found: Caseload, line: int, text: str, day: date, today: date) -> Status | None:
+    if not text:
+        return "planned" if day > today else "done"
+    if text.lower() in ("done", "planned"):
+        status: Status = "done" if text.lower() == "done" else "planned"
+        if status == "done" and day > today:
+            found.problems.append(Problem(line, "status", f"done, but {day.isoformat()} is still to come"))
+            return None
+        return status
+    found.problems.append(Problem(line, "status", f"'{text}' is not done or planned"))
+    return None
+
+
+def _event_row(found: Caseload, line: int, values: dict[str, str], events: frozenset[str], today: date) -> None:
+    person = _person(found, line, values)
+    event = values.get("event", "")
+    if not event and not values.get("date"):
+        return  # a child with nothing to say yet: named, so the agenda lists them
+    day = read_date(values.get("date", ""))
+    ok = person is not None
+    if event not in events or event in NOT_IMPORTED:
+        found.problems.append(Problem(line, "event", f"'{event}' is not an event name"))
+        ok = False
+    if day is None:
+        found.problems.append(Problem(line, "date", f"{values.get('date', '') or '(empty)'} is not a date "
+                                                    "(2026-11-23 or 23/11/2026)"))
+        return
+    clock = None
+    if values.get("time"):
+        try:
+            clock = time.fromisoformat(values["time"])
+        except ValueError:
+            found.problems.append(Problem(line, "time", f"{values['time']} is not a time (14:30)"))
+            ok = False
+    details: dict[str, DetailValue] = {}
+    for pair in filter(None, (p.strip() for p in values.get("details", "").split(";"))):
+        key, sep, value = pair.partition("=")
+        if not sep or not re.fullmatch(r"[a-z_][a-z0-9_]*", key.strip()):
+            found.problems.append(Problem(line, "details", f"'{pair}' is not key=value"))
+            ok = False
+            continue
+        details[key.strip()] = read_value(value)
+    status = _status(found, line, values.get("status", ""), day, today)
+    if ok and status is not None and person is not None:
+        child, unit, lead = person
+        found.rows.append(CaseloadRow(line, child, unit, lead, event, day, status, clock, details))
+
+
+def _child_row(found: Caseload, line: int, values: dict[str, str], events: frozenset[str], today: date) -> None:
+    person = _person(found, line, values)
+    if person is None:
+        return
+    child, unit, lead = person
+    details: dict[str, dict[str, DetailValue]] = {}
+    for name, value in values.items():
+        if "." in name and value:
+            event, key = name.split(".", 1)
+            details.setdefault(event, {})[key] = read_value(value)
+    for name, value in values.items():
+        if name in PERSON_COLUMNS or "." in name or not value:
+            continue
+        day = read_date(value)
+        if day is None:
+            found.problems.append(Problem(line, name, f"{value} is not a date (2026-11-23 or 23/11/2026)"))
+            continue
+        if name in NOT_IMPORTED:
+            found.problems.append(Problem(line, name, f"'{name}' is not an event name"))
+            continue
+        found.rows.append(CaseloadRow(line, child, unit, lead, name, day, "planned" if day > today else "done",
+                                      None, details.get(name, {})))
