@@ -24,7 +24,9 @@ from typing import Concatenate, ParamSpec
 from bot.access import NOT_YOUR_CHILD, Actor, Gate, NotAllowed, Where
 from bot.layout import header, lines_pieces, section
 from bot.parser import ParseResult, Query, parse
-from bot.parser.reading import DecisionReading, answer, choose, for_people, read_decision
+from bot.parser.answers import answer, choose
+from bot.parser.decisions import DecisionReading, read_decision
+from bot.parser.reading import for_people
 from bot.parser.transfers import read_transfer
 from bot.replies import (
     counts_line,
