@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rules.calendar import LONDON
+from rules.zone import LONDON
 
 from .common import inside, overlaps
 from .dates import DateMention, DateReader, TimeMention
