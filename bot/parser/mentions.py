@@ -76,7 +76,7 @@ class MentionReader:
         self.tokens: list[Token] = tokenize(self.cleaned)
         self.notes: list[str] = []
         self.clarify: list[Clarification] = []
-        dates = DateReader(self.tokens).read()
+        dates = DateReader(self.tokens, vocab.dated_after, vocab.counted).read()
         self.dates: list[DateMention] = dates.dates
         self.times: list[TimeMention] = dates.times
         self.unread_dates = dates.unread
