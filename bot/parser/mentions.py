@@ -29,6 +29,11 @@ _NOT_CHILD_BEFORE = {"room", "ext", "extension", "tel", "page", "item", "£", "x
                      "level", "number", "version", "v", "week", "year", "years", "aged", "age"}
 _NOT_CHILD_AFTER = {"days", "day", "weeks", "week", "mins", "minutes", "hours", "hrs", "hr", "people", "percent",
                     "%", "pages", "miles", "km", "times", "am", "pm", "years", "yrs", "months", "calls", "visits"}
+# Events whose own name is a decision: "decision" after them is not a thing about them.
+_DECIDED_EVENTS = {"proceedings_decision", "pre_proceedings", "contact_decision", "referral_decision"}
+_NOT_RETURNS_TO = {"school", "nursery", "college", "education", "class", "court", "work", "the", "her", "his",
+                   "their", "mum", "mum's", "dad", "dad's", "parents", "parent", "family"}
+_INTENT_STOP = {",", ";", ".", "\n", "!", "?", "and", "but", "&", "+"}
 _OK_AFTER_LOOSE = {",", ";", ".", "\n", "!", "?", ":", "-", "(", ")", "&", "+"}
 # The last word of a topic's verb phrase that says it happened without ending in -ed:
 # "FHA done", "signed off", "came off", "put on", "written up", "sent to manager", "went into".
@@ -84,6 +89,7 @@ class MentionReader:
         self.words = self._corrected_words()
         self.correcting = False
         self.wrong_dates: set[int] = set()  # indexes into self.dates
+        self.not_events = 0  # event words read as a thing, an intention or praise, not an event
         self.event_spans: list[tuple[int, int]] = []  # an event's own words are not also a status
 
     # -- words ----------------------------------------------------------------------
@@ -207,7 +213,45 @@ class MentionReader:
         # A topic's verb is not also an event of its own ("CP plan closed" is not the child closed).
         mentions = [e for e in mentions if e.verb or not any(overlaps((e.start, e.end), s) for s in verb_spans)]
         mentions = self._contact_with_rag(mentions, details)
+        kept = [e for e in mentions if not self._not_an_event(e)]
+        self.not_events = len(mentions) - len(kept)
+        mentions = kept
         return self._apply_details(mentions, details)
+
+    def _not_an_event(self, e: EventMention) -> bool:
+        """'the ICPC report', 'proceed to ICPC', 'core group to follow', 'well done on the strat':
+        the event's word names a thing, an outcome or intention still to come, or is praise."""
+        if e.topic is None and e.event in _DECIDED_EVENTS:
+            return False
+        start = e.start - 1 if e.start > 0 and self.words[e.start - 1] in ("the", "a", "an", "an", "their", "his",
+                                                                           "her") else e.start
+        if any(m.end == start for m in self._find("not_event_before", max(0, start - 5), start)):
+            return True
+        if any(m.start == e.end for m in self._find("not_event_after", e.end, min(len(self.words), e.end + 3))):
+            return True
+        if any(m.end <= e.start for m in self._find("praise", max(0, e.start - 6), e.start)):
+            return True
+        if e.event == "found" and self._not_a_return_from_missing(e):
+            return True
+        end = e.end
+        while end < len(self.words) and end < e.end + 6 and self.words[end] not in _INTENT_STOP:
+            end += 1
+        if any(d.start < end and d.end > e.start for d in self.dates):
+            return False  # "RHI to be arranged for Friday": booked, with its date
+        return bool(self._find("intent", e.end, end))
+
+    def _not_a_return_from_missing(self, e: EventMention) -> bool:
+        """'back home from hospital', 'returned to school', 'no longer looked after, returned
+        home': back from somewhere, not from being missing."""
+        if "missing" in self.words or "mfh" in self.words:
+            return False  # "missing overnight, came back from a friend's": the return from it
+        nxt = self.words[e.end] if e.end < len(self.words) else ""
+        after = self.words[e.end + 1] if e.end + 1 < len(self.words) else ""
+        if nxt == "from" and after not in ("being", "police", "episode", "absconding"):
+            return True
+        if nxt == "to" and after in _NOT_RETURNS_TO:
+            return True
+        return any(w in ("looked", "care", "s20", "lac", "cla", "accommodated") for w in self.words[:e.start])
 
     def _about_paperwork(self, m: Mention) -> bool:
         """'core group minutes for 123': the minutes, not the meeting."""

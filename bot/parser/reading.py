@@ -22,6 +22,7 @@ from datetime import datetime
 
 from .common import for_people, title
 from .corrections import CorrectionReader
+from .lists import read_list
 from .questions import QueryReader
 from .result import ParseResult
 from .vocabulary import vocabulary
@@ -30,7 +31,13 @@ __all__ = ["Reader", "for_people", "parse", "title"]
 
 
 def parse(message: str, now: datetime) -> ParseResult:
-    """Read one message posted at `now` (any zone; read in London time)."""
+    """Read one message posted at `now` (any zone; read in London time); a list, line by line."""
+    if "\n" in message and (listed := read_list(message, now, _read_one)):
+        return listed
+    return _read_one(message, now)
+
+
+def _read_one(message: str, now: datetime) -> ParseResult:
     return Reader(message, now, vocabulary()).result()
 
 
@@ -59,7 +66,7 @@ class Reader(CorrectionReader, QueryReader):
                 return ParseResult(kind="other", notes=self.notes)
             return self._correction(segments, prefix_end, children, applied)
         if not mentions:
-            if children and strong and not self.cleaned.rstrip().endswith("?"):
+            if children and strong and not self.cleaned.rstrip().endswith("?") and not self.not_events:
                 return self._unknown_event(children)
             return ParseResult(kind="other", notes=self.notes)
         if not children and (self.cleaned.rstrip().endswith("?") or not (self.dates or has_status)):

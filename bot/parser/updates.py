@@ -8,7 +8,7 @@ from typing import cast
 
 from .common import direction_of, for_people, title
 from .dates import DateMention, Direction, Reading, read_with_dateparser
-from .mentions import ChildMention, EventMention, MentionReader, Segment
+from .mentions import _NOT_CHILD_AFTER, ChildMention, EventMention, MentionReader, Segment
 from .result import Clarification, Option, ParseResult, StatusName, Update
 from .vocabulary import Mention
 
@@ -46,13 +46,19 @@ class UpdateReader(MentionReader):
             if len(distinct) == 0 and by_segment[k]:
                 distinct.add(tuple(by_segment[k]))
             ask: list[Clarification] = []
+            if defaults and (pairs := self._child_date_pairs(seg, right_children)):
+                # "HV 7001 yday & 7002 today": each child with its own date.
+                for number, day in pairs:
+                    own_ask: list[Clarification] = []
+                    fields = self._segment_fields(seg, segments, shared_dates, shared_status, applied, defaults,
+                                                  own_ask, only_dates=[day])
+                    updates.append(fields.model_copy(update={"child": number}))
+                    self.clarify.extend(q.model_copy(update={"updates": [len(updates) - 1]}) for q in own_ask)
+                continue
             fields = self._segment_fields(seg, segments, shared_dates, shared_status, applied, defaults, ask)
             if not numbers:
                 if not asked_child and defaults:
-                    self.clarify.append(Clarification(
-                        field="child",
-                        question="Which child is this about? Reply with the child's number.",
-                    ))
+                    self.clarify.append(self._which_child())
                     asked_child = True
                 numbers = [None]  # type: ignore[list-item]
             made = [fields.model_copy(update={"child": number}) for number in numbers]
@@ -64,6 +70,31 @@ class UpdateReader(MentionReader):
             self.clarify.extend(q.model_copy(update={"updates": list(range(first, len(updates)))}) for q in ask)
         return updates
 
+    def _which_child(self) -> Clarification:
+        """'HV for 45 done': a short number where a child's would be may be one; ask, offering it."""
+        for i, tok in enumerate(self.tokens):
+            if (tok.kind == "number" and not self.taken[i] and len(tok.text) <= 2 and i > 0
+                    and self.words[i - 1] in ("for", "re", "about", "with", "of", "see", "saw", "visited")
+                    and (i + 1 >= len(self.tokens) or self.words[i + 1] not in _NOT_CHILD_AFTER)):
+                return Clarification(
+                    field="child", question=f"Which child is this about: is it child {tok.text}? Reply with the "
+                                            "child's number.",
+                    options=[Option(label=f"Child {tok.text}", set={"child": tok.text})])
+        return Clarification(field="child", question="Which child is this about? Reply with the child's number.")
+
+    def _child_date_pairs(self, seg: Segment, children: list[ChildMention]) -> list[tuple[str, DateMention]]:
+        """Children and dates taking turns in one segment, each child beside its own date
+        ('7001 yday & 7002 today', 'yday for 7001, today for 7002'); [] otherwise."""
+        kids = [c for c in children if seg.start <= c.index < seg.end]
+        dates = [d for n, d in enumerate(self.dates) if seg.start <= d.start < seg.end and n not in self.wrong_dates]
+        if len(kids) < 2 or len(kids) != len(dates) or len({d.text for d in dates}) < 2:
+            return []
+        marks = sorted([(c.index, "c") for c in kids] + [(d.start, "d") for d in dates])
+        kinds = "".join(k for _, k in marks)
+        if kinds not in ("cd" * len(kids), "dc" * len(kids)):
+            return []
+        return [(c.number, d) for c, d in zip(kids, dates, strict=True)]
+
     def _segment_fields(
         self,
         seg: Segment,
@@ -73,6 +104,7 @@ class UpdateReader(MentionReader):
         applied: list[Mention],
         defaults: bool,
         ask: list[Clarification],
+        only_dates: list[DateMention] | None = None,
     ) -> Update:
         e = seg.mention
         event_name = e.event
@@ -82,19 +114,21 @@ class UpdateReader(MentionReader):
         statuses, moved = self._statuses(seg.start, seg.end, applied)
         if self._negated(e):
             statuses = statuses | {"not_done"}
-        own_dates = [d for n, d in enumerate(self.dates)
-                     if seg.start <= d.start < seg.end and n not in self.wrong_dates]
+        own_dates = only_dates if only_dates is not None else [
+            d for n, d in enumerate(self.dates) if seg.start <= d.start < seg.end and n not in self.wrong_dates]
         dates = own_dates or shared_dates
         if not dates and not statuses:
-            others = [d for n, d in enumerate(self.dates) if n not in self.wrong_dates]
+            others = [d for n, d in enumerate(self.dates) if n not in self.wrong_dates and d.kind != "overnight"]
             dates = others if len({d.text for d in others}) == 1 else []
         details = self._details(e, segments, applied)
         if not statuses:
             outcome = "done" if self.v.outcomes & details.keys() else None  # "strategy for 123 - NFA" was held
             implied = e.implied or outcome
             statuses = shared_status or ({implied} if implied else set())
+        # A time belongs to its own event; another's lone time only to one with no date of its own
+        # ("missing overnight, returned 6am": the 6am is the return's).
         times = ([t for t in self.times if seg.start <= t.start < seg.end]
-                 or (self.times if len(self.times) == 1 else []))
+                 or (self.times if len(self.times) == 1 and not own_dates else []))
         at = times[0].at if times else None
         status = self._status(statuses, moved, dates)
         if not defaults:  # a correction names only what it changes

@@ -71,6 +71,15 @@ class CorrectionWords(_Strict):
     wrong_markers: list[str]
 
 
+class NotEventWords(_Strict):
+    """Event words used as a noun, an outcome still to come, an intention or praise."""
+
+    before: list[str]
+    after: list[str]
+    intent: list[str]
+    praise: list[str]
+
+
 class TypoWords(_Strict):
     not_typos: list[str]
 
@@ -94,6 +103,7 @@ class PhrasesFile(_Strict):
     status: StatusWords
     meetings: MeetingWords
     negation: NegationWords
+    not_events: NotEventWords
     # details.<name> = {events = [...], outcome = bool, <value> = [phrases]}
     details: dict[str, dict[str, list[str] | bool]] = Field(default_factory=dict)
 
@@ -262,6 +272,8 @@ def _build(data: PhrasesFile) -> Vocabulary:
         "undo": data.corrections.undo, "wrong_marker": data.corrections.wrong_markers,
         "decision_flexible": data.decisions.flexible, "decision_extension": data.decisions.extension,
         "decision_reason": data.decisions.reason,
+        "not_event_before": data.not_events.before, "not_event_after": data.not_events.after,
+        "intent": data.not_events.intent, "praise": data.not_events.praise,
     }
     v.decision_targets = {event: key for key, events in data.decisions.targets.items() for event in events}
     for name, phrases in lists.items():
