@@ -644,7 +644,8 @@ class DateReader:
             tok = self.tokens[i]
             hint = not self.used[i] and (
                 (tok.kind == "word" and tok.text in _DATE_HINTS and tok.text not in _WEAK_MONTHS)
-                or tok.kind in ("ordinal", "slash_date", "dot_date")
+                or (tok.kind == "ordinal" and not self._counts_something(i))
+                or tok.kind in ("slash_date", "dot_date")
             )
             if not hint:
                 i += 1

@@ -33,6 +33,8 @@ _NOT_CHILD_AFTER = {"days", "day", "weeks", "week", "mins", "minutes", "hours", 
 _DECIDED_EVENTS = {"proceedings_decision", "pre_proceedings", "contact_decision", "referral_decision"}
 _NOT_RETURNS_TO = {"school", "nursery", "college", "education", "class", "court", "work", "the", "her", "his",
                    "their", "mum", "mum's", "dad", "dad's", "parents", "parent", "family"}
+_ENDED = {"supervision_order": "supervision_order_ended", "looked_after": "ceased_looked_after"}
+_ENDING_WORDS = {"ended", "ends", "discharged", "expired", "expires", "ceased", "finished", "revoked", "lapsed"}
 _INTENT_STOP = {",", ";", ".", "\n", "!", "?", "and", "but", "&", "+"}
 _OK_AFTER_LOOSE = {",", ";", ".", "\n", "!", "?", ":", "-", "(", ")", "&", "+"}
 # The last word of a topic's verb phrase that says it happened without ending in -ed:
@@ -141,12 +143,25 @@ class MentionReader:
             self.taken[c.index] = True
         return found
 
+    def _short_child(self) -> str | None:
+        """A one- or two-digit number where a child's number would be ('HV for 45 done'): maybe
+        a child, never taken for one without asking."""
+        for i, tok in enumerate(self.tokens):
+            if (tok.kind == "number" and not self.taken[i] and len(tok.text) <= 2 and i > 0
+                    and self.tokens[i - 1].text in ("for", "re", "about", "with", "see", "saw", "visited")
+                    and (i + 1 >= len(self.tokens) or self.tokens[i + 1].text not in _NOT_CHILD_AFTER)):
+                return tok.text
+        return None
+
     def _bare_child(self, i: int) -> bool:
         tok = self.tokens[i]
         if len(tok.text) < 3 or len(tok.text) > 9:
             return False
         before = self.tokens[i - 1].text if i > 0 else ""
         after = self.tokens[i + 1].text if i + 1 < len(self.tokens) else ""
+        if after in ("week", "wk") and i + 2 < len(self.tokens) and self.tokens[i + 2].text in (
+                "commencing", "beginning", "starting"):
+            return before not in _NOT_CHILD_BEFORE  # "core group for 5310 week commencing 30 Nov"
         return before not in _NOT_CHILD_BEFORE and after not in _NOT_CHILD_AFTER
 
     def _number_list(self, i: int) -> list[int]:
@@ -213,6 +228,8 @@ class MentionReader:
         # A topic's verb is not also an event of its own ("CP plan closed" is not the child closed).
         mentions = [e for e in mentions if e.verb or not any(overlaps((e.start, e.end), s) for s in verb_spans)]
         mentions = self._contact_with_rag(mentions, details)
+        for e in mentions:
+            self._ending(e)
         kept = [e for e in mentions if not self._not_an_event(e)]
         self.not_events = len(mentions) - len(kept)
         mentions = kept
@@ -234,11 +251,23 @@ class MentionReader:
         if e.event == "found" and self._not_a_return_from_missing(e):
             return True
         end = e.end
-        while end < len(self.words) and end < e.end + 6 and self.words[end] not in _INTENT_STOP:
+        while end < len(self.words) and self.words[end] not in _INTENT_STOP:
             end += 1
         if any(d.start < end and d.end > e.start for d in self.dates):
             return False  # "RHI to be arranged for Friday": booked, with its date
-        return bool(self._find("intent", e.end, end))
+        return bool(self._find("intent", e.end, min(end, e.end + 6))) or any(
+            m.end == start for m in self._find("intent", max(0, start - 4), start))
+
+    def _ending(self, e: EventMention) -> None:
+        """'SO for 123 discharged', 'S20 for 123 ended': the order or care arrangement ended."""
+        if e.event not in _ENDED:
+            return
+        end = e.end
+        while end < len(self.words) and end < e.end + 5 and self.words[end] not in _INTENT_STOP:
+            if self.words[end] in _ENDING_WORDS:
+                e.event, e.implied = _ENDED[e.event], "done"
+                return
+            end += 1
 
     def _not_a_return_from_missing(self, e: EventMention) -> bool:
         """'back home from hospital', 'returned to school', 'no longer looked after, returned
@@ -261,6 +290,8 @@ class MentionReader:
         """'123 found safe' is the event; 'found the file' is not."""
         if any(w in self.v.loose_not_near for w in self.words[max(0, m.start - 3) : m.end + 3]):
             return False
+        if self.words[m.start : m.end] == ["back"] and not ({"missing", "mfh"} & set(self.words)):
+            return False  # "back in the office": a return only beside a missing episode
         if m.end >= len(self.tokens):
             return True
         nxt = self.tokens[m.end]

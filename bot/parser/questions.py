@@ -9,12 +9,20 @@ from .common import add_days
 from .mentions import ChildMention, MentionReader
 from .result import Query
 
+# A request to colleagues, not a question to the bot.
+_TO_COLLEAGUES = ("can someone", "could someone", "can anyone", "could anyone", "is anyone", "anyone able",
+                  "anyone free", "who can", "can you help", "could you help", "can u help", "any volunteers",
+                  "anyone around", "is someone")
+
 
 class QueryReader(MentionReader):
     """Reads a question about what is due."""
 
     def _query(self, children: list[ChildMention]) -> Query | None:
         question_mark = self.cleaned.rstrip().endswith("?")
+        lowered = self.cleaned.lower()
+        if any(asked in lowered for asked in _TO_COLLEAGUES):
+            return None  # "can someone chair the ICPC for 123?": asked of the unit, not of the bot
         asks = self._starts_with("query_start") or question_mark
         about = self._has("query_about")
         if not (asks and about) and not (question_mark and children):

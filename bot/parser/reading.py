@@ -71,7 +71,9 @@ class Reader(CorrectionReader, QueryReader):
             return ParseResult(kind="other", notes=self.notes)
         if not children and (self.cleaned.rstrip().endswith("?") or not (self.dates or has_status)):
             return ParseResult(kind="other", notes=self.notes)
-        if not children and all(e.fuzzy or e.loose for e in mentions):
+        if self.cleaned.rstrip().endswith("?") and not strong:
+            return ParseResult(kind="other", notes=self.notes)  # "can someone chair the ICPC for 123?"
+        if not children and all(e.fuzzy or e.loose for e in mentions) and self._short_child() is None:
             return ParseResult(kind="other", notes=self.notes)
         updates = self._updates(segments, prefix_end, children, applied, defaults=True)
         return ParseResult(kind="update", updates=updates, clarify=self.clarify, notes=self.notes)

@@ -8,7 +8,7 @@ from typing import cast
 
 from .common import direction_of, for_people, title
 from .dates import DateMention, Direction, Reading, read_with_dateparser
-from .mentions import _NOT_CHILD_AFTER, ChildMention, EventMention, MentionReader, Segment
+from .mentions import ChildMention, EventMention, MentionReader, Segment
 from .result import Clarification, Option, ParseResult, StatusName, Update
 from .vocabulary import Mention
 
@@ -72,14 +72,11 @@ class UpdateReader(MentionReader):
 
     def _which_child(self) -> Clarification:
         """'HV for 45 done': a short number where a child's would be may be one; ask, offering it."""
-        for i, tok in enumerate(self.tokens):
-            if (tok.kind == "number" and not self.taken[i] and len(tok.text) <= 2 and i > 0
-                    and self.words[i - 1] in ("for", "re", "about", "with", "of", "see", "saw", "visited")
-                    and (i + 1 >= len(self.tokens) or self.words[i + 1] not in _NOT_CHILD_AFTER)):
-                return Clarification(
-                    field="child", question=f"Which child is this about: is it child {tok.text}? Reply with the "
-                                            "child's number.",
-                    options=[Option(label=f"Child {tok.text}", set={"child": tok.text})])
+        if (number := self._short_child()) is not None:
+            return Clarification(
+                field="child", question=f"Which child is this about: is it child {number}? Reply with the "
+                                        "child's number.",
+                options=[Option(label=f"Child {number}", set={"child": number})])
         return Clarification(field="child", question="Which child is this about? Reply with the child's number.")
 
     def _child_date_pairs(self, seg: Segment, children: list[ChildMention]) -> list[tuple[str, DateMention]]:
@@ -117,7 +114,8 @@ class UpdateReader(MentionReader):
         own_dates = only_dates if only_dates is not None else [
             d for n, d in enumerate(self.dates) if seg.start <= d.start < seg.end and n not in self.wrong_dates]
         dates = own_dates or shared_dates
-        if not dates and not statuses:
+        own_times = [t for t in self.times if seg.start <= t.start < seg.end]
+        if not dates and not statuses and not own_times:  # "missing at 11pm yesterday, back 3am": today's 3am
             others = [d for n, d in enumerate(self.dates) if n not in self.wrong_dates and d.kind != "overnight"]
             dates = others if len({d.text for d in others}) == 1 else []
         details = self._details(e, segments, applied)
