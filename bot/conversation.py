@@ -24,7 +24,7 @@ from typing import Concatenate, ParamSpec
 from bot.access import NOT_YOUR_CHILD, Actor, Gate, NotAllowed, Where
 from bot.layout import header, lines_pieces, section
 from bot.parser import ParseResult, Query, parse
-from bot.parser.answers import answer, choose
+from bot.parser.answers import choose, read_reply
 from bot.parser.decisions import DecisionReading, read_decision
 from bot.parser.reading import for_people
 from bot.parser.transfers import read_transfer
@@ -104,6 +104,24 @@ def _new_events(reading: ParseResult) -> list[NewEvent]:
     return events
 
 
+def _posted_at(waiting: PendingUpdate) -> datetime:
+    """When the message asked about was posted (London time): its answer's dates count from then."""
+    return _as_london(waiting.posted_at)
+
+
+def _as_london(at: datetime) -> datetime:
+    return (at if at.tzinfo else at.replace(tzinfo=LONDON)).astimezone(LONDON)
+
+
+def _ts_time(ts: str, fallback: datetime) -> datetime:
+    """When a Slack message was posted, from its ts (seconds since the epoch)."""
+    try:
+        at = datetime.fromtimestamp(float(ts), LONDON)
+    except (ValueError, OverflowError, OSError):
+        return fallback
+    return at if timedelta(0) <= fallback - at <= timedelta(days=366) else fallback
+
+
 def _retractions(targets: list[EventRecord]) -> list[NewEvent]:
     return [NewEvent(child=e.child, event="retraction", date=e.date, supersedes=e.id) for e in targets]
 
@@ -142,13 +160,9 @@ class Conversation:
         actor = self.gate.actor(m.user)
         where = Where(m.channel, None if m.direct else (m.thread_ts or m.ts))
         if m.thread_ts and unit and (waiting := self.store.pending(m.channel, m.thread_ts)):
-            before = ParseResult.model_validate(waiting.reading)
-            reading = answer(before, m.text, m.now)
-            if reading == before and parse(m.text, m.now).kind == "other":
-                return []  # "thanks", "will check": not an answer, and not worth a reply
-            self.gate.require_member(actor, unit, where)
-            return self._record_or_ask(self._answering(waiting, m.user, m.ts, m.text), reading, m.thread_ts,
-                                       asked=self._asked(waiting))
+            replied = self._thread_reply(m, unit, actor, where, waiting)
+            if replied is not None:
+                return replied
         if decision := read_decision(m.text, m.now):
             return [self._decide(decision, m, unit, actor, where)]
         if unit and (child := read_transfer(m.text)):
@@ -173,7 +187,31 @@ class Conversation:
         if reading.kind == "correction":
             return self._correct(m, unit, reading)
         posting = Posting(unit, m.channel, m.ts, m.user, m.now, m.text)
-        return self._record_or_ask(posting, reading, m.ts, asked=posting)
+        # A reply in a thread is answered in that thread: Slack's thread is its parent's ts.
+        return self._record_or_ask(posting, reading, m.thread_ts or m.ts, asked=posting)
+
+    def _thread_reply(self, m: Incoming, unit: str, actor: Actor, where: Where,
+                      waiting: PendingUpdate) -> list[Reply] | None:
+        """A reply in the thread of an open question: the answer to it, or what else it is.
+        None: a new update (or anything else) read as a message of its own, the question
+        staying open."""
+        before = ParseResult.model_validate(waiting.reading)
+        replied = read_reply(before, m.text, _posted_at(waiting), m.now)
+        if replied.kind == "thanks":
+            return []  # not an answer, and not worth a reply
+        if replied.kind in ("update", "query"):
+            return None  # a message of its own; the question stays open
+        self.gate.require_member(actor, unit, where)
+        if replied.kind == "unsure":
+            return [Reply(m.channel, "OK, I'll keep this open: nothing is recorded until you reply here with "
+                                     "what I asked.", thread_ts=m.thread_ts)]
+        if replied.kind == "unclear":
+            question = questions(before, (m.channel, waiting.message_ts))
+            return [Reply(m.channel, "I couldn't read that as an answer, so nothing is recorded yet.\n"
+                                     + question.text, question.blocks, thread_ts=m.thread_ts)]
+        assert m.thread_ts is not None
+        return self._record_or_ask(self._answering(waiting, m.user, m.ts, m.text), replied.reading, m.thread_ts,
+                                   asked=self._asked(waiting))
 
     def _reply(self, m: Incoming, text: str) -> Reply:
         return Reply(m.channel, text, thread_ts=None if m.direct else (m.thread_ts or m.ts))
@@ -310,18 +348,18 @@ class Conversation:
     @_refusals
     def edited(self, channel: str, message_ts: str, text: str, user: str, edit_ts: str, now: datetime) -> list[Reply]:
         """An edited Slack message is read again and replaces what it recorded (and what its
-        earlier edits recorded: each is found from the message it is about)."""
-        reading = parse(text, now)
+        earlier edits recorded: each is found from the message it is about). It is read as
+        of when it was first posted: "yesterday" edited a day later is still that day."""
         old = self.store.live_events(channel, message_ts)
+        posted = _as_london(old[0].posted_at) if old else _ts_time(message_ts, now)
+        reading = parse(text, posted)
         if reading.kind != "update" and not old:
             return []
         if (found := self._unit_member(channel, user, message_ts)) is None:
             return []
         unit, _ = found
         if old and all(e.answer_ts == message_ts for e in old):
-            return [Reply(channel, "I cannot read an edited answer yet, so nothing has changed: to change what "
-                                   "it recorded, use Undo on my reply and answer again.", thread_ts=message_ts,
-                          only_for=user)]
+            return self._edited_answer(channel, message_ts, text, user, edit_ts, now, unit, old)
         if not self.store.claim_message(channel, f"edit:{edit_ts}", user, now):
             return []
         where = Where(channel, message_ts)
@@ -336,6 +374,33 @@ class Conversation:
             return self._record_or_ask(asked, reading, message_ts, asked=asked)
         posting = Posting(unit, channel, f"edit:{edit_ts}:new", user, now, text, about=message_ts)
         return self._recorded_reply(posting, _new_events(reading), message_ts, lead="Edited, so read again. ")
+
+    def _edited_answer(self, channel: str, message_ts: str, text: str, user: str, edit_ts: str, now: datetime,
+                       unit: str, old: list[EventRecord]) -> list[Reply]:
+        """An edited answer to the bot's question: the question is read again from the message
+        it was about, as of when that was posted, and the new answer replaces the old one."""
+        first = old[0]
+        thread = first.origin_ts or message_ts
+        original = first.text.split("\n(answer: ")[0]
+        posted = _as_london(first.posted_at)
+        before = parse(original, posted)
+        replied = read_reply(before, text, posted, now) if before.clarify else None
+        reading = replied.reading if replied and replied.kind == "answer" else None
+        if reading is None or reading.clarify or any(
+                u.child is None or u.event is None or u.date is None for u in reading.updates):
+            return [Reply(channel, "I couldn't read the edited answer as an answer to my question, so what it "
+                                   "recorded stands: to change it, use Undo on my reply and answer again.",
+                          thread_ts=thread, only_for=user)]
+        if not self.store.claim_message(channel, f"edit:{edit_ts}", user, now):
+            return []
+        where = Where(channel, thread)
+        self._require_held_here(unit, [e.child for e in old] + [u.child for u in reading.updates if u.child], where)
+        self._record(Posting(unit, channel, f"edit:{edit_ts}", user, now, text, about=thread), _retractions(old),
+                     thread)
+        posting = Posting(unit, channel, f"answer:{message_ts}:edit:{edit_ts}", user, posted,
+                          f"{original}\n(answer: {text})", answered_for=first.answered_for, answer_ts=message_ts,
+                          about=thread)
+        return self._recorded_reply(posting, _new_events(reading), thread, lead="Answer edited, so read again. ")
 
     @_refusals
     def deleted(self, channel: str, message_ts: str, user: str, now: datetime) -> list[Reply]:
