@@ -24,7 +24,7 @@ from rules.zone import LONDON
 from scheduler.outbox import Message, Outbox, Reply, SendResult
 from scheduler.sweep import sweep
 from store.models import PendingUpdate
-from store.records import Store
+from store.records import Store, pending_reading
 
 DEMO_UNIT = UnitConfig(id="demo", name="Demo unit", channel="C0DEMO", team_manager="U0TM",
                        service_manager="U0SM", head_of_service="U0HOS", coordinator="U0UC",
@@ -84,7 +84,7 @@ def _prompted(lines: Iterable[str], out: TextIO, prompt: str) -> Iterable[str]:
 def _answers(waiting: PendingUpdate, line: str, now: datetime) -> bool:
     """A line that reads as an answer to the open question (or "not sure" about it) goes to
     its thread; anything else is a new message in the channel (SPEC section 5)."""
-    reading = ParseResult.model_validate(waiting.reading)
+    reading = ParseResult.model_validate(pending_reading(waiting))
     posted = waiting.posted_at if waiting.posted_at.tzinfo else waiting.posted_at.replace(tzinfo=LONDON)
     return read_reply(reading, line, posted.astimezone(LONDON), now).kind in ("answer", "unsure")
 
@@ -177,7 +177,7 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
                                             unit.channel, None), out, unit.channel)  # only the asker sees it
             continue
         waiting = store.pending(unit.channel, asking) if asking else None
-        choices = _choices(waiting.reading) if waiting else []
+        choices = _choices(pending_reading(waiting)) if waiting else []
         if waiting and asking and line.isdigit() and 1 <= int(line) <= len(choices):
             replies = conversation.chose(unit.channel, asking, int(line) - 1, user, ts, now)
         elif waiting and asking and _answers(waiting, line, now):  # as a reply in its thread would
@@ -190,7 +190,7 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
         subject = asking if waiting else ts
         still = store.pending(unit.channel, subject) if subject else None
         asking = subject if still else None
-        for n, label in enumerate(_choices(still.reading) if still else [], start=1):
+        for n, label in enumerate(_choices(pending_reading(still)) if still else [], start=1):
             print(f"    [{n}] {label}", file=out)
         if not still and any(r.text.startswith("Recorded") for r in replies):
             last_recorded = subject

@@ -42,7 +42,16 @@ from bot.replies import (
 from rules.calendar import LONDON
 from scheduler.outbox import Reply
 from store.models import DeadlineRecord, EventRecord, PendingUpdate
-from store.records import DecisionNotAllowed, DueItem, HeldElsewhere, NewEvent, Posting, Store
+from store.records import (
+    DecisionNotAllowed,
+    DueItem,
+    HeldElsewhere,
+    NewEvent,
+    Posting,
+    Store,
+    pending_reading,
+    pending_thread,
+)
 
 log = logging.getLogger(__name__)
 NOT_SET_UP = ("This channel is not set up as a unit, so I have not recorded anything. To set it up, add it "
@@ -159,8 +168,8 @@ class Conversation:
         unit = self.store.unit_for_channel(m.channel)
         actor = self.gate.actor(m.user)
         where = Where(m.channel, None if m.direct else (m.thread_ts or m.ts))
-        if m.thread_ts and unit and (waiting := self.store.pending(m.channel, m.thread_ts)):
-            replied = self._thread_reply(m, unit, actor, where, waiting)
+        if m.thread_ts and unit and (open_here := self.store.pending_in_thread(m.channel, m.thread_ts)):
+            replied = self._thread_reply(m, unit, actor, where, open_here)
             if replied is not None:
                 return replied
         if decision := read_decision(m.text, m.now):
@@ -191,12 +200,14 @@ class Conversation:
         return self._record_or_ask(posting, reading, m.thread_ts or m.ts, asked=posting)
 
     def _thread_reply(self, m: Incoming, unit: str, actor: Actor, where: Where,
-                      waiting: PendingUpdate) -> list[Reply] | None:
-        """A reply in the thread of an open question: the answer to it, or what else it is.
+                      open_here: list[PendingUpdate]) -> list[Reply] | None:
+        """A reply in a thread with a question open: the answer to it, or what else it is.
         None: a new update (or anything else) read as a message of its own, the question
-        staying open."""
-        before = ParseResult.model_validate(waiting.reading)
-        replied = read_reply(before, m.text, _posted_at(waiting), m.now)
+        staying open. With more than one open (the parent's, and one about a reply in the
+        thread), the latest asked that this reads as an answer to takes it."""
+        readings = [(w, ParseResult.model_validate(pending_reading(w))) for w in open_here]
+        replies = [(w, before, read_reply(before, m.text, _posted_at(w), m.now)) for w, before in readings]
+        waiting, before, replied = next((r for r in replies if r[2].kind == "answer"), replies[0])
         if replied.kind == "thanks":
             return []  # not an answer, and not worth a reply
         if replied.kind in ("update", "query"):
@@ -240,7 +251,7 @@ class Conversation:
             if not reading.clarify:  # an answer that still leaves something out: ask again
                 return [Reply(posting.channel, "I still need the child's number, what happened and the date "
                                                "before I can record this.", thread_ts=thread)]
-            self.store.save_pending(asked, reading.model_dump(mode="json"))
+            self.store.save_pending(asked, reading.model_dump(mode="json"), thread_ts=thread)
             question = questions(reading, (posting.channel, asked.message_ts))
             return [Reply(posting.channel, question.text, question.blocks, thread_ts=thread)]
         replies = self._recorded_reply(posting, _new_events(reading), thread)
@@ -432,11 +443,11 @@ class Conversation:
         self.gate.require_member(self.gate.actor(user), waiting.unit_id, Where(channel, message_ts))
         if not self.store.claim_message(channel, f"choose:{action_ts}", user, now):
             return []
-        reading = ParseResult.model_validate(waiting.reading)
+        reading = ParseResult.model_validate(pending_reading(waiting))
         if not reading.clarify or option >= len(reading.clarify[0].options):
             return []
         return self._record_or_ask(self._answering(waiting, user, f"choose:{action_ts}", ""), choose(reading, option),
-                                   message_ts, asked=self._asked(waiting))
+                                   pending_thread(waiting), asked=self._asked(waiting))
 
     # -- moving a child to another unit --------------------------------------------------
     def _ask_transfer(self, child: str, unit: str, actor: Actor, m: Incoming) -> list[Reply]:

@@ -126,3 +126,41 @@ def test_an_edited_answer_replaces_what_it_recorded(bot, slack):
     reply = slack.wait_for(3)[2]
     assert "Answer edited" in reply["text"] and reply["thread_ts"] == ts
     assert _stored(bot, ts) == [("visit", "4322", "not_done", "2026-11-23", {})]
+
+
+def test_a_reply_the_bot_asks_about_is_answered_in_the_same_thread(bot, slack):
+    _, ts = bot.message("HV done for 123 today")
+    slack.wait_for(1)
+    _, reply_ts = bot.message("No HV today", thread_ts=ts)  # which child? asked in the parent's thread
+    asked = slack.wait_for(2)[1]
+    assert asked["thread_ts"] == ts and bot.store.pending("C0UNITA", reply_ts) is not None
+    bot.message("4321", thread_ts=ts)
+    answered = slack.wait_for(3)[2]
+    assert answered["thread_ts"] == ts and "4321" in answered["text"]
+    assert _stored(bot, reply_ts) == [("visit", "4321", "not_done", "2026-11-23", {})]
+    assert bot.store.pending("C0UNITA", reply_ts) is None
+    assert [(e.event, e.child) for e in bot.store.live_events("C0UNITA", ts)] == [("visit", "123")]  # untouched
+
+
+def test_with_two_questions_open_in_a_thread_the_answer_goes_to_the_one_it_answers(bot, slack):
+    _, ts = bot.message("strat for 6110")  # when was it? (a date)
+    slack.wait_for(1)
+    _, reply_ts = bot.message("No HV today", thread_ts=ts)  # which child?
+    slack.wait_for(2)
+    bot.message("it was 12", thread_ts=ts)  # a child: only the reply's question
+    slack.wait_for(3)
+    assert _stored(bot, reply_ts) == [("visit", "12", "not_done", "2026-11-23", {})]
+    assert _stored(bot, ts) == [] and bot.store.pending("C0UNITA", ts) is not None
+    bot.message("held yesterday - NFA", thread_ts=ts)
+    slack.wait_for(4)
+    assert _stored(bot, ts) == [("strategy_discussion", "6110", "done", "2026-11-22", {"s47": False})]
+
+
+def test_someone_outside_the_unit_cannot_answer_a_question_about_a_reply(bot, slack):
+    _, ts = bot.message("HV done for 123 today")
+    slack.wait_for(1)
+    _, reply_ts = bot.message("No HV today", thread_ts=ts)
+    slack.wait_for(2)
+    bot.message("4321", thread_ts=ts, user="U0STRANGER")
+    assert "not a member" in slack.wait_for(1, "chat.postEphemeral")[0]["text"]
+    assert _stored(bot, reply_ts) == [] and bot.store.pending("C0UNITA", reply_ts) is not None

@@ -75,13 +75,16 @@ def _is_new_update(pending: ParseResult, own: ParseResult) -> bool:
     children = {u.child for u in pending.updates if u.child}
     events = {u.event for u in pending.updates if u.event}
     own_children = {u.child for u in own.updates if u.child}
-    own_events = {u.event for u in own.updates if u.event}
+    own_events = {u.event for u in own.updates if u.event} - {o for e in events for o in _OUTCOMES.get(e, ())}
     if own_children and children and not own_children <= children:
         return True  # another child
-    if own_children and own_events and events and not own_events & events and (asked is None
-                                                                               or asked.field != "event"):
-        return True  # another event, with its child: not the event the question asks for
+    if own_events and events and not own_events & events and (asked is None or asked.field != "event"):
+        return True  # another event ('No HV today' under a strategy discussion's question): not this one's answer
     return False
+
+
+# Events a reply may name as the outcome of the one asked about ('held this morning, S47 agreed').
+_OUTCOMES = {"strategy_discussion": ("s47_started",)}
 
 
 def answer(reading: ParseResult, reply: str, now: datetime) -> ParseResult:
