@@ -15,6 +15,8 @@ from bot.parser import ParseResult
 from rules.calendar import LONDON
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "parser_corpus.txt"
+# Written independently, as practitioners post, in the classes of issue 14.
+PRACTITIONER_CORPUS = CORPUS.with_name("practitioner_corpus.txt")
 FIELDS = ("kind", "event", "child", "date", "status", "time", "details", "query", "clarify", "correction")
 
 
@@ -28,6 +30,7 @@ class Case:
     query: dict[str, Any] | None = None
     asks: list[str] = field(default_factory=list)
     correction: dict[str, Any] | None = None
+    section: str = ""  # "## class: NAME" above it
 
 
 def _value(text: str) -> Any:
@@ -52,8 +55,12 @@ def _update(words: list[str]) -> dict[str, Any]:
 def load_corpus(path: Path = CORPUS) -> list[Case]:
     cases: list[Case] = []
     now = datetime(2026, 11, 23, 10, tzinfo=LONDON)
+    section = ""
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.rstrip()
+        if line.startswith("## class: "):
+            section = line[len("## class: "):].strip()
+            continue
         if not line or line.startswith(("# ", "##")) or line == "#":
             continue
         if line.startswith("@now "):
@@ -80,7 +87,7 @@ def load_corpus(path: Path = CORPUS) -> list[Case]:
         elif line.startswith("? "):
             cases[-1].asks.append(line[2:].strip())
         else:
-            cases.append(Case(number, line, now))
+            cases.append(Case(number, line.replace("\\n", "\n"), now, section=section))
     return cases
 
 
@@ -88,6 +95,9 @@ def differences(case: Case, result: ParseResult) -> dict[str, str]:
     """Field name -> what differs; empty when the result is exactly as expected."""
     got = result.as_json()
     wrong: dict[str, str] = {}
+    if case.asks and not case.updates and case.kind == "update":  # only the questions are expected
+        asked = sorted(c["field"] for c in got["clarify"])
+        return {} if asked == sorted(case.asks) else {"clarify": f"asked {asked} (expected {sorted(case.asks)})"}
     if got["kind"] != case.kind:
         wrong["kind"] = f"{got['kind']} (expected {case.kind})"
     if case.kind == "query" and got["query"] != case.query:
@@ -107,3 +117,25 @@ def differences(case: Case, result: ParseResult) -> dict[str, str]:
     if asked != sorted(case.asks):
         wrong["clarify"] = f"asked {asked} (expected {sorted(case.asks)})"
     return wrong
+
+
+def verdict(case: Case, result: ParseResult) -> str:
+    """'right'; 'asked' (a question where the words were enough, nothing stored); 'missed'
+    (nothing stored of an update that was said, no question; or only part of it); or
+    'wrong' (something stored that the message did not say: a wrong event, child, date,
+    status or time, or an update where there was none)."""
+    if not differences(case, result):
+        return "right"
+    if result.kind == "update" and result.clarify:
+        return "asked"  # nothing is stored until the questions are answered
+    if result.kind != "update":
+        return "missed" if case.kind == "update" else "wrong"
+    expected = [_key(u) for u in case.updates]
+    got = [_key(u.as_json()) for u in result.updates]
+    if case.kind != "update" or any(g not in expected for g in got):
+        return "wrong"
+    return "missed"
+
+
+def _key(u: dict[str, Any]) -> tuple[Any, ...]:
+    return (u["event"], u["child"], u["status"], u["date"], u["time"], tuple(sorted(u["details"].items())))

@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import date
 
-from bench.corpus import Case, differences, load_corpus
+from bench.corpus import PRACTITIONER_CORPUS, Case, differences, load_corpus, verdict
 from bot.parser import parse
 
 ROUNDS = 20
@@ -90,7 +90,28 @@ def main() -> None:
     for field, share in accuracy(cases).items():
         print(f"accuracy {field:<7} {share:6.1%}")
     print(f"date accuracy of search_dates on the whole message (first date found): {search_dates_accuracy(cases):.1%}")
+    by_class()
+
+
+def by_class() -> None:
+    """Issue 14's classes on the practitioner corpus: stored wrong, asked, missed, right."""
+    cases = load_corpus(PRACTITIONER_CORPUS)
+    print(f"practitioner corpus: {len(cases)} messages")
+    print(f"{'class':<52} {'wrong':>5} {'asked':>5} {'missed':>6} {'right':>5}")
+    totals = dict.fromkeys(("wrong", "asked", "missed", "right"), 0)
+    for section in dict.fromkeys(c.section for c in cases):
+        counts = dict.fromkeys(totals, 0)
+        for c in cases:
+            if c.section == section:
+                counts[verdict(c, parse(c.message, c.now))] += 1
+        for k, v in counts.items():
+            totals[k] += v
+        print(f"{section:<52} {counts['wrong']:>5} {counts['asked']:>5} {counts['missed']:>6} {counts['right']:>5}")
+    print(f"{'all':<52} {totals['wrong']:>5} {totals['asked']:>5} {totals['missed']:>6} {totals['right']:>5}")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--classes"]:
+        by_class()
+    else:
+        main()

@@ -18,12 +18,15 @@ from typing import TextIO
 
 from bot.conversation import Conversation, Incoming, slash_query
 from bot.parser import ParseResult
+from bot.parser.answers import read_reply
 from bot.replies import notice_message
 from bot.report import report_text
 from rules.config import Config, UnitConfig
+from rules.zone import LONDON
 from scheduler.outbox import Message, Outbox, Reply, SendResult
 from scheduler.sweep import sweep
-from store.records import Store
+from store.models import PendingUpdate
+from store.records import Store, pending_reading
 
 DEMO_UNIT = UnitConfig(id="demo", name="Demo unit", channel="C0DEMO", team_manager="U0TM",
                        service_manager="U0SM", head_of_service="U0HOS", coordinator="U0UC",
@@ -31,11 +34,29 @@ DEMO_UNIT = UnitConfig(id="demo", name="Demo unit", channel="C0DEMO", team_manag
 
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+_CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
+_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
+_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+_EMOJI = {":red_circle:": "●", ":white_check_mark:": "✓", ":warning:": "!", ":large_yellow_circle:": "○"}
+HELP = """I keep your unit's timescales. Post updates as you would in the channel:
+  strategy discussion held today for 123, S47 agreed
+  HV for 456 booked Fri 2pm     ICPC for 789 on 10 Dec
+  core group 123 held yesterday   no access at 456 today
+Ask: what's due this week / what's overdue / what's due for me / what's coming up for 123
+When I ask a question, answer it on the next line (a number picks a choice); any other line
+is a new message and the question stays open. undo: take back your last update.
+/timescales due week: only you see the answer. home: what App Home shows. quit: leave."""
 
 
 def for_terminal(text: str) -> str:
-    """Slack's markup as a terminal shows it: mentions as @U..., escapes undone."""
+    """Slack's markup as a terminal shows it: mentions as @U..., bold in the terminal's bold,
+    channel links and links as their labels, escapes undone."""
     text = _MENTION.sub(r"@\1", text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(1)}", text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _BOLD.sub(r"\1", text)
+    for code, mark in _EMOJI.items():
+        text = text.replace(code, mark)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -48,6 +69,26 @@ def _show(replies: Iterable[Reply], out: TextIO, channel: str) -> None:
         else:
             marker = "  ↳ " if reply.thread_ts else "bot: "
         print(marker + for_terminal(reply.text).replace("\n", "\n" + " " * len(marker)), file=out)
+
+
+def _prompted(lines: Iterable[str], out: TextIO, prompt: str) -> Iterable[str]:
+    """The lines typed, with a prompt before each when a person is at the terminal."""
+    it = iter(lines)
+    while True:
+        if prompt:
+            print(prompt, end="", file=out, flush=True)
+        try:
+            yield next(it)
+        except StopIteration:
+            return
+
+
+def _answers(waiting: PendingUpdate, line: str, now: datetime) -> bool:
+    """A line that reads as an answer to the open question (or "not sure" about it) goes to
+    its thread; anything else is a new message in the channel (SPEC section 5)."""
+    reading = ParseResult.model_validate(pending_reading(waiting))
+    posted = waiting.posted_at if waiting.posted_at.tzinfo else waiting.posted_at.replace(tzinfo=LONDON)
+    return read_reply(reading, line, posted.astimezone(LONDON), now).kind in ("answer", "unsure")
 
 
 def _block_text(blocks: list[dict[str, object]]) -> str:
@@ -126,12 +167,18 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
     asking: str | None = None  # the message whose question is open
     plans: list[dict[str, object]] = []  # the buttons under "which plan is the child on?"
     last_recorded: str | None = None
-    for raw in lines:
+    prompt = "you> " if getattr(out, "isatty", lambda: False)() else ""
+    if prompt:
+        print("Type 'help' for what I understand, 'quit' to leave.", file=out)
+    for raw in _prompted(lines, out, prompt):
         line = raw.strip()
         if not line:
             continue
         if line in ("quit", "exit"):
             break
+        if line.lower() in ("help", "?", "/help"):
+            print(HELP, file=out)
+            continue
         now = clock()
         ts = f"{time.time():.6f}"
         if line == "home":
@@ -142,13 +189,13 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
                                             unit.channel, None), out, unit.channel)  # only the asker sees it
             continue
         waiting = store.pending(unit.channel, asking) if asking else None
-        choices = _choices(waiting.reading) if waiting else []
+        choices = _choices(pending_reading(waiting)) if waiting else []
         if plans and line.isdigit() and 1 <= int(line) <= len(plans):
             value = json.loads(str(plans[int(line) - 1]["value"]))
             replies = conversation.visit_plan(str(value["event"]), str(value["status"]), user, ts, now, unit.channel)
         elif waiting and asking and line.isdigit() and 1 <= int(line) <= len(choices):
             replies = conversation.chose(unit.channel, asking, int(line) - 1, user, ts, now)
-        elif waiting and len(line.split()) <= 6:  # a short line answers the open question, as in its thread
+        elif waiting and asking and _answers(waiting, line, now):  # as a reply in its thread would
             replies = conversation.message(Incoming(unit.channel, user, ts, line, now, thread_ts=asking))
         else:  # a new message; an unanswered question stays open in its thread
             correcting = line.lower().startswith(("undo", "sorry", "correction", "actually", "plan started"))
@@ -161,7 +208,7 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
         subject = asking if waiting else ts
         still = store.pending(unit.channel, subject) if subject else None
         asking = subject if still else None
-        for n, label in enumerate(_choices(still.reading) if still else [], start=1):
+        for n, label in enumerate(_choices(pending_reading(still)) if still else [], start=1):
             print(f"    [{n}] {label}", file=out)
         if not still and any(r.text.startswith("Recorded") for r in replies):
             last_recorded = subject

@@ -7,49 +7,31 @@ here ever lets a traceback reach the user.
 from __future__ import annotations
 
 import argparse
-import difflib
-import getpass
 import json
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from importlib import metadata
 from pathlib import Path
-from time import monotonic
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, cast
 from urllib.error import URLError
 
-from slack_bolt.error import BoltError
-from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import DBAPIError
-
-from bot.chat import DEMO_UNIT, TerminalSender, for_terminal, run_chat
-from bot.conversation import Conversation
 from bot.logs import configure_logging
-from bot.parser import ParseResult, parse
-from bot.parser.reports import last_full_month
 from bot.parser.tokens import plain_digits
-from bot.report import report_csv, report_png, unit_lines
-from bot.slack_app import SlackBot, SlackSender, api_url, slack_client
-from bot.web import HttpService
-from rules.calendar import LONDON
-from rules.config import Config, load_config
-from rules.engine import child_deadlines
-from rules.model import Deadline, DetailValue, Event, Rule
-from rules.pack import RulePack
-from scheduler.jobs import Scheduled, start_scheduler
-from scheduler.outbox import Outbox
-from scheduler.sweep import sweep
-from store.db import SchemaError, backup_sqlite, make_engine, upgrade, upgrade_lock
-from store.inbox import Inbox
-from store.ledger import Ledger
-from store.people import People
-from store.records import Store
-from store.reports import timeliness_report
+from rules.zone import LONDON
+
+# What most commands need (SQLAlchemy, Slack, APScheduler, the store, the rule pack) is
+# imported inside the commands that use it: `timescales parse` loads only the parser.
+if TYPE_CHECKING:
+    from bot.chat import TerminalSender
+    from bot.parser import ParseResult
+    from bot.slack_app import SlackBot, SlackSender
+    from rules.config import Config
+    from rules.model import Deadline, DetailValue, Rule
+    from rules.pack import RulePack
+    from scheduler.jobs import Scheduled
+    from store.records import Store
 
 DEFAULT_DB = "sqlite:///timescales.db"
 DEFAULT_CONFIG = "timescales.toml"
@@ -110,6 +92,8 @@ def check_child(child: str) -> str:
 
 
 def check_event(pack: RulePack, name: str) -> str:
+    import difflib
+
     if name in pack.vocabulary.events:
         return name
     close = difflib.get_close_matches(name, list(pack.vocabulary.events), n=1)
@@ -160,7 +144,7 @@ def rule_row(pack: RulePack, rule: Rule) -> dict[str, object]:
 @dataclass
 class Context:
     args: argparse.Namespace
-    config: Config
+    config: Config  # not read for `parse`, which needs none
     config_found: bool
 
     @property
@@ -185,6 +169,9 @@ def cmd_rules(ctx: Context) -> int:
 
 
 def cmd_deadlines(ctx: Context) -> int:
+    from rules.engine import child_deadlines
+    from rules.model import Event
+
     args = ctx.args
     pack = ctx.config.rule_pack()
     name = check_event(pack, args.event)
@@ -227,6 +214,8 @@ def describe_parse(result: ParseResult) -> str:
 
 
 def cmd_parse(ctx: Context) -> int:
+    from bot.parser import parse
+
     args = ctx.args
     now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
     messages = sys.stdin.read().splitlines() if args.text == "-" else [args.text]
@@ -239,6 +228,9 @@ def cmd_parse(ctx: Context) -> int:
 def open_store(ctx: Context) -> Store:
     """The store, refusing to run on units the config does not describe: the config is
     the source of truth, and only `db upgrade` changes units and people."""
+    from bot.chat import DEMO_UNIT
+    from store.records import Store
+
     store = Store.open(ctx.args.db, ctx.config)
     held = set(store.unit_names()) - {DEMO_UNIT.id}
     if not ctx.config_found and held:
@@ -252,6 +244,11 @@ def open_store(ctx: Context) -> Store:
 
 
 def cmd_db_upgrade(ctx: Context) -> int:
+    from bot.chat import DEMO_UNIT
+    from store.db import make_engine, upgrade, upgrade_lock
+    from store.people import People
+    from store.records import Store
+
     engine = make_engine(ctx.args.db)
     with upgrade_lock(engine):  # several processes upgrading at once (a deployment's replicas): one by one
         before, after = upgrade(engine)
@@ -276,6 +273,8 @@ def cmd_db_upgrade(ctx: Context) -> int:
 
 def cmd_db_backup(ctx: Context) -> int:
     """A consistent copy of a running SQLite store (PostgreSQL: pg_dump)."""
+    from store.db import backup_sqlite
+
     size = backup_sqlite(ctx.args.db, Path(ctx.args.path))
     print(f"backed up {ctx.args.db} to {ctx.args.path} ({size:,} bytes)")
     return 0
@@ -329,6 +328,11 @@ def cmd_export(ctx: Context) -> int:
 
 def cmd_report(ctx: Context) -> int:
     """How timely the work was (SPEC section 11), per unit and standard, with the national measures."""
+    from bot.chat import for_terminal
+    from bot.parser.reports import last_full_month
+    from bot.report import report_csv, report_png, unit_lines
+    from store.reports import timeliness_report
+
     args = ctx.args
     if args.json and args.csv:
         raise UsageError("give one of --json or --csv")
@@ -359,6 +363,7 @@ def cmd_report(ctx: Context) -> int:
 
 def cmd_import(ctx: Context) -> int:
     """A unit's caseload from a CSV (SPEC section 9): all or nothing, problems by row and column."""
+    from bot.chat import for_terminal
     from bot.importing import import_file, summary_lines
 
     args = ctx.args
@@ -406,6 +411,8 @@ def cmd_child(ctx: Context) -> int:
 
 def operator() -> str:
     """Who ran a command on the server, for the access log."""
+    import getpass
+
     return f"cli:{getpass.getuser()}"
 
 
@@ -434,6 +441,10 @@ def _clock(ctx: Context) -> Callable[[], datetime]:
 
 
 def cmd_chat(ctx: Context) -> int:
+    from bot.chat import DEMO_UNIT, run_chat
+    from bot.conversation import Conversation
+    from store.db import make_engine, upgrade
+
     args = ctx.args
     config = ctx.config
     if not config.units:
@@ -471,6 +482,11 @@ STOP_WITHIN = 25.0  # seconds from SIGTERM to exit (SPEC section 10)
 
 
 def _scheduled_sweeps(ctx: Context, store: Store, token: str) -> Scheduled:
+    from bot.slack_app import SlackSender, slack_client
+    from scheduler.jobs import start_scheduler
+    from scheduler.outbox import Outbox
+    from scheduler.sweep import sweep
+
     outbox = Outbox(SlackSender(slack_client(token)))
     return start_scheduler(lambda: sweep(store, outbox, ctx.config, datetime.now(LONDON)))
 
@@ -483,6 +499,9 @@ def _lease(ctx: Context) -> timedelta:
 def _stopped(bot: SlackBot, scheduled: Scheduled | None, began: float) -> int:
     """Finish what is in hand within STOP_WITHIN seconds of the signal, then exit 0; what
     could not be finished waits in the store for the next start."""
+    import signal
+    from time import monotonic
+
     for name in (signal.SIGTERM, signal.SIGINT):
         signal.signal(name, signal.SIG_IGN)
     left = lambda: max(0.0, STOP_WITHIN - 1 - (monotonic() - began))  # noqa: E731
@@ -502,6 +521,13 @@ def _exit_on_sigterm(*_: object) -> None:
 
 
 def cmd_serve(ctx: Context) -> int:
+    import signal
+    from time import monotonic
+
+    from bot.conversation import Conversation
+    from bot.slack_app import SlackBot, api_url
+    from bot.web import HttpService
+
     env = _slack_env("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     store = open_store(ctx)
     bot = SlackBot(Conversation(store), env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"], hold=_lease(ctx))
@@ -521,6 +547,11 @@ def cmd_serve(ctx: Context) -> int:
 
 def cmd_sweep(ctx: Context) -> int:
     """One pass of the reminder job at --now: what the scheduler runs every five minutes."""
+    from bot.chat import TerminalSender
+    from bot.slack_app import SlackSender, slack_client
+    from scheduler.outbox import Outbox
+    from scheduler.sweep import sweep
+
     args = ctx.args
     now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
     store = open_store(ctx)
@@ -544,6 +575,9 @@ def cmd_sweep(ctx: Context) -> int:
 
 def cmd_status(ctx: Context) -> int:
     """The delivery state (SPEC section 10): what is waiting, what failed and why."""
+    from store.inbox import Inbox
+    from store.ledger import Ledger
+
     store = open_store(ctx)
     ledger = Ledger(store)
     pending, oldest = ledger.pending()
@@ -570,7 +604,14 @@ def cmd_status(ctx: Context) -> int:
 
 def cmd_run(ctx: Context) -> int:
     if os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_APP_TOKEN"):
+        import signal
+        import threading
+        from time import monotonic
+
         from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        from bot.conversation import Conversation
+        from bot.slack_app import SlackBot
 
         store = open_store(ctx)
         bot = SlackBot(Conversation(store), os.environ["SLACK_BOT_TOKEN"], hold=_lease(ctx))
@@ -602,15 +643,25 @@ def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
 
 
 def installed_version() -> str:
+    from importlib import metadata
+
     try:
         return metadata.version("timescales")
     except metadata.PackageNotFoundError:  # run from a source tree that was never installed
         return "(not installed)"
 
 
+class _Version(argparse.Action):
+    """--version, looking the version up only when asked (the package metadata costs a start-up)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        print(f"timescales {installed_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="timescales", description="Statutory and local timescales for social work units.")
-    parser.add_argument("--version", action="version", version=f"timescales {installed_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the installed version and exit")
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands: dict[str, Callable[[Context], int]] = {}
@@ -733,6 +784,8 @@ def build_parser() -> argparse.ArgumentParser:
 def read_config(args: argparse.Namespace) -> tuple[Config, bool]:
     """The config, and whether there was one. A file named with --config or
     TIMESCALES_CONFIG must exist: a mistyped path is an error, never an empty config."""
+    from rules.config import Config, load_config
+
     named = getattr(args, "config", None) or os.environ.get("TIMESCALES_CONFIG")
     args.config = named or DEFAULT_CONFIG
     path = Path(args.config)
@@ -741,37 +794,58 @@ def read_config(args: argparse.Namespace) -> tuple[Config, bool]:
     return Config(), False
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-        configure_logging()
-        config, found = read_config(args)
-        name = f"db {args.db_command}" if args.command == "db" else args.command
-        return args._commands[name](Context(args, config, found))
-    except (ValueError, SchemaError) as exc:  # our own errors, each a sentence for the user
+class _NeverRaised(Exception):
+    pass
+
+
+def _loaded(module: str, name: str) -> type[BaseException]:
+    """An exception class of a library the command loaded; one nothing raises when it did not
+    load it (then nothing of that library can have failed)."""
+    found = sys.modules.get(module)
+    return getattr(found, name) if found is not None else _NeverRaised
+
+
+def _failed(exc: Exception) -> int:
+    """One line on stderr for what went wrong, and the exit code."""
+    if isinstance(exc, (ValueError, _loaded("store.db", "SchemaError"))):  # our own errors, each a sentence
         print(f"timescales: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
-    except SlackApiError as exc:  # at start, Slack refused the token (auth.test)
-        print(f"timescales: Slack refused the bot token ({exc.response.get('error')}): check SLACK_BOT_TOKEN",
+    if isinstance(exc, _loaded("slack_sdk.errors", "SlackApiError")):  # at start, Slack refused the token
+        print(f"timescales: Slack refused the bot token ({exc.response.get('error')}): check SLACK_BOT_TOKEN",  # type: ignore[attr-defined]
               file=sys.stderr)
         return 2
-    except BrokenPipeError:  # output piped into `head` and the like (before ConnectionError: it is one)
-        sys.stderr.close()
-        return 0
-    except (URLError, ConnectionError, BoltError) as exc:  # at start, Slack could not be reached
+    if isinstance(exc, (URLError, ConnectionError, _loaded("slack_bolt.error", "BoltError"))):
+        from bot.slack_app import api_url  # at start, Slack could not be reached
+
         reason = getattr(exc, "reason", None) or exc
         print(f"timescales: cannot reach Slack at {api_url()} ({reason}); check the network or SLACK_API_URL",
               file=sys.stderr)
         return 2
-    except DBAPIError as exc:  # the database is down, unreachable or refused us
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    if isinstance(exc, _loaded("sqlalchemy.exc", "DBAPIError")):  # the database is down, unreachable or refused us
+        orig = getattr(exc, "orig", None)
+        reason = str(orig).strip().splitlines()[0] if orig else type(exc).__name__
         print(f"timescales: cannot use the database: {reason}", file=sys.stderr)
         return 2
+    print(f"timescales: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        configure_logging()
+        name = f"db {args.db_command}" if args.command == "db" else args.command
+        if name == "parse":  # the parser alone: no config, store or rule pack to load
+            return cmd_parse(Context(args, cast("Config", None), False))
+        config, found = read_config(args)
+        return args._commands[name](Context(args, config, found))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except Exception as exc:
-        print(f"timescales: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
-        return 1
+        return _failed(exc)
 
 
 if __name__ == "__main__":

@@ -27,9 +27,11 @@ from bot.access import MANAGER_ROLES, NOT_YOUR_CHILD, Actor, Gate, NotAllowed, W
 from bot.importing import SHOWN_PROBLEMS, import_file, summary_lines
 from bot.layout import Piece, actions, button, header, lines_pieces, section
 from bot.parser import ParseResult, Query, parse
+from bot.parser.answers import choose, read_reply
+from bot.parser.decisions import DecisionReading, read_decision
 from bot.parser.people import CoverReading, LeadReading, read_back, read_cover, read_lead
 from bot.parser.plans import PlanSince, read_plan_since
-from bot.parser.reading import DecisionReading, answer, choose, for_people, read_decision
+from bot.parser.reading import for_people
 from bot.parser.reports import ReportQuestion, read_report_question
 from bot.parser.transfers import read_transfer
 from bot.replies import (
@@ -51,7 +53,16 @@ from rules.pack import IMPORTED, UNDER
 from scheduler.outbox import Reply
 from store.models import DeadlineRecord, EventRecord, PendingUpdate
 from store.people import People
-from store.records import DecisionNotAllowed, DueItem, HeldElsewhere, NewEvent, Posting, Store
+from store.records import (
+    DecisionNotAllowed,
+    DueItem,
+    HeldElsewhere,
+    NewEvent,
+    Posting,
+    Store,
+    pending_reading,
+    pending_thread,
+)
 from store.reports import timeliness_report
 
 log = logging.getLogger(__name__)
@@ -134,6 +145,24 @@ def _new_events(reading: ParseResult) -> list[NewEvent]:
     return events
 
 
+def _posted_at(waiting: PendingUpdate) -> datetime:
+    """When the message asked about was posted (London time): its answer's dates count from then."""
+    return _as_london(waiting.posted_at)
+
+
+def _as_london(at: datetime) -> datetime:
+    return (at if at.tzinfo else at.replace(tzinfo=LONDON)).astimezone(LONDON)
+
+
+def _ts_time(ts: str, fallback: datetime) -> datetime:
+    """When a Slack message was posted, from its ts (seconds since the epoch)."""
+    try:
+        at = datetime.fromtimestamp(float(ts), LONDON)
+    except (ValueError, OverflowError, OSError):
+        return fallback
+    return at if timedelta(0) <= fallback - at <= timedelta(days=366) else fallback
+
+
 def _retractions(targets: list[EventRecord]) -> list[NewEvent]:
     return [NewEvent(child=e.child, event="retraction", date=e.date, supersedes=e.id) for e in targets]
 
@@ -172,14 +201,10 @@ class Conversation:
         unit = self.store.unit_for_channel(m.channel)
         actor = self.gate.actor(m.user)
         where = Where(m.channel, None if m.direct else (m.thread_ts or m.ts))
-        if m.thread_ts and unit and (waiting := self.store.pending(m.channel, m.thread_ts)):
-            before = ParseResult.model_validate(waiting.reading)
-            reading = answer(before, m.text, m.now)
-            if reading == before and parse(m.text, m.now).kind == "other":
-                return []  # "thanks", "will check": not an answer, and not worth a reply
-            self.gate.require_member(actor, unit, where)
-            return self._record_or_ask(self._answering(waiting, m.user, m.ts, m.text), reading, m.thread_ts,
-                                       asked=self._asked(waiting))
+        if m.thread_ts and unit and (open_here := self.store.pending_in_thread(m.channel, m.thread_ts)):
+            replied = self._thread_reply(m, unit, actor, where, open_here)
+            if replied is not None:
+                return replied
         if decision := read_decision(m.text, m.now):
             return [self._decide(decision, m, unit, actor, where)]
         if unit and (child := read_transfer(m.text)):
@@ -227,7 +252,33 @@ class Conversation:
         if reading.kind == "correction":
             return self._correct(m, unit, reading)
         posting = Posting(unit, m.channel, m.ts, m.user, m.now, m.text)
-        return self._record_or_ask(posting, reading, m.ts, asked=posting)
+        # A reply in a thread is answered in that thread: Slack's thread is its parent's ts.
+        return self._record_or_ask(posting, reading, m.thread_ts or m.ts, asked=posting)
+
+    def _thread_reply(self, m: Incoming, unit: str, actor: Actor, where: Where,
+                      open_here: list[PendingUpdate]) -> list[Reply] | None:
+        """A reply in a thread with a question open: the answer to it, or what else it is.
+        None: a new update (or anything else) read as a message of its own, the question
+        staying open. With more than one open (the parent's, and one about a reply in the
+        thread), the latest asked that this reads as an answer to takes it."""
+        readings = [(w, ParseResult.model_validate(pending_reading(w))) for w in open_here]
+        replies = [(w, before, read_reply(before, m.text, _posted_at(w), m.now)) for w, before in readings]
+        waiting, before, replied = next((r for r in replies if r[2].kind == "answer"), replies[0])
+        if replied.kind == "thanks":
+            return []  # not an answer, and not worth a reply
+        if replied.kind in ("update", "query"):
+            return None  # a message of its own; the question stays open
+        self.gate.require_member(actor, unit, where)
+        if replied.kind == "unsure":
+            return [Reply(m.channel, "OK, I'll keep this open: nothing is recorded until you reply here with "
+                                     "what I asked.", thread_ts=m.thread_ts)]
+        if replied.kind == "unclear":
+            question = questions(before, (m.channel, waiting.message_ts))
+            return [Reply(m.channel, "I couldn't read that as an answer, so nothing is recorded yet.\n"
+                                     + question.text, question.blocks, thread_ts=m.thread_ts)]
+        assert m.thread_ts is not None
+        return self._record_or_ask(self._answering(waiting, m.user, m.ts, m.text), replied.reading, m.thread_ts,
+                                   asked=self._asked(waiting))
 
     def _reply(self, m: Incoming, text: str) -> Reply:
         return Reply(m.channel, text, thread_ts=None if m.direct else (m.thread_ts or m.ts))
@@ -256,7 +307,7 @@ class Conversation:
             if not reading.clarify:  # an answer that still leaves something out: ask again
                 return [Reply(posting.channel, "I still need the child's number, what happened and the date "
                                                "before I can record this.", thread_ts=thread)]
-            self.store.save_pending(asked, reading.model_dump(mode="json"))
+            self.store.save_pending(asked, reading.model_dump(mode="json"), thread_ts=thread)
             question = questions(reading, (posting.channel, asked.message_ts))
             return [Reply(posting.channel, question.text, question.blocks, thread_ts=thread)]
         replies = self._recorded_reply(posting, _new_events(reading), thread)
@@ -481,18 +532,18 @@ class Conversation:
     @_refusals
     def edited(self, channel: str, message_ts: str, text: str, user: str, edit_ts: str, now: datetime) -> list[Reply]:
         """An edited Slack message is read again and replaces what it recorded (and what its
-        earlier edits recorded: each is found from the message it is about)."""
-        reading = parse(text, now)
+        earlier edits recorded: each is found from the message it is about). It is read as
+        of when it was first posted: "yesterday" edited a day later is still that day."""
         old = self.store.live_events(channel, message_ts)
+        posted = _as_london(old[0].posted_at) if old else _ts_time(message_ts, now)
+        reading = parse(text, posted)
         if reading.kind != "update" and not old:
             return []
         if (found := self._unit_member(channel, user, message_ts)) is None:
             return []
         unit, _ = found
         if old and all(e.answer_ts == message_ts for e in old):
-            return [Reply(channel, "I cannot read an edited answer yet, so nothing has changed: to change what "
-                                   "it recorded, use Undo on my reply and answer again.", thread_ts=message_ts,
-                          only_for=user)]
+            return self._edited_answer(channel, message_ts, text, user, edit_ts, now, unit, old)
         if not self.store.claim_message(channel, f"edit:{edit_ts}", user, now):
             return []
         where = Where(channel, message_ts)
@@ -507,6 +558,33 @@ class Conversation:
             return self._record_or_ask(asked, reading, message_ts, asked=asked)
         posting = Posting(unit, channel, f"edit:{edit_ts}:new", user, now, text, about=message_ts)
         return self._recorded_reply(posting, _new_events(reading), message_ts, lead="Edited, so read again. ")
+
+    def _edited_answer(self, channel: str, message_ts: str, text: str, user: str, edit_ts: str, now: datetime,
+                       unit: str, old: list[EventRecord]) -> list[Reply]:
+        """An edited answer to the bot's question: the question is read again from the message
+        it was about, as of when that was posted, and the new answer replaces the old one."""
+        first = old[0]
+        thread = first.origin_ts or message_ts
+        original = first.text.split("\n(answer: ")[0]
+        posted = _as_london(first.posted_at)
+        before = parse(original, posted)
+        replied = read_reply(before, text, posted, now) if before.clarify else None
+        reading = replied.reading if replied and replied.kind == "answer" else None
+        if reading is None or reading.clarify or any(
+                u.child is None or u.event is None or u.date is None for u in reading.updates):
+            return [Reply(channel, "I couldn't read the edited answer as an answer to my question, so what it "
+                                   "recorded stands: to change it, use Undo on my reply and answer again.",
+                          thread_ts=thread, only_for=user)]
+        if not self.store.claim_message(channel, f"edit:{edit_ts}", user, now):
+            return []
+        where = Where(channel, thread)
+        self._require_held_here(unit, [e.child for e in old] + [u.child for u in reading.updates if u.child], where)
+        self._record(Posting(unit, channel, f"edit:{edit_ts}", user, now, text, about=thread), _retractions(old),
+                     thread)
+        posting = Posting(unit, channel, f"answer:{message_ts}:edit:{edit_ts}", user, posted,
+                          f"{original}\n(answer: {text})", answered_for=first.answered_for, answer_ts=message_ts,
+                          about=thread)
+        return self._recorded_reply(posting, _new_events(reading), thread, lead="Answer edited, so read again. ")
 
     @_refusals
     def deleted(self, channel: str, message_ts: str, user: str, now: datetime) -> list[Reply]:
@@ -538,11 +616,11 @@ class Conversation:
         self.gate.require_member(self.gate.actor(user), waiting.unit_id, Where(channel, message_ts))
         if not self.store.claim_message(channel, f"choose:{action_ts}", user, now):
             return []
-        reading = ParseResult.model_validate(waiting.reading)
+        reading = ParseResult.model_validate(pending_reading(waiting))
         if not reading.clarify or option >= len(reading.clarify[0].options):
             return []
         return self._record_or_ask(self._answering(waiting, user, f"choose:{action_ts}", ""), choose(reading, option),
-                                   message_ts, asked=self._asked(waiting))
+                                   pending_thread(waiting), asked=self._asked(waiting))
 
     # -- people: leads and cover (SPEC section 12) ------------------------------------
     def _set_lead(self, lead: LeadReading, unit: str, actor: Actor, m: Incoming) -> Reply:

@@ -11,11 +11,10 @@ import calendar as _stdlib_calendar
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-LONDON = ZoneInfo("Europe/London")
+from rules.zone import LONDON as LONDON  # where it always was, for everyone who imports it from here
 
 # Years the calendar answers for. Bank holidays for later years are not yet
 # announced (a coronation or a jubilee can be added at short notice), so a

@@ -147,6 +147,19 @@ class AgendaChild:
     tracked: bool = False  # whether anything at all is open for the child
 
 
+PENDING_THREAD = "_thread_ts"  # in a kept reading: the thread of a reply the bot asked about
+
+
+def pending_reading(waiting: PendingUpdate) -> dict[str, Any]:
+    """What the parser understood of a message the bot asked about."""
+    return {k: v for k, v in waiting.reading.items() if k != PENDING_THREAD}
+
+
+def pending_thread(waiting: PendingUpdate) -> str:
+    """The thread a question about this message was asked in (Slack's parent ts)."""
+    return str(waiting.reading.get(PENDING_THREAD) or waiting.message_ts)
+
+
 def is_overdue(record: DeadlineRecord, now: datetime) -> bool:
     if record.state != "open":
         return False
@@ -284,8 +297,11 @@ class Store:
             return s.scalar(select(Child.unit_id).where(Child.number == child))
 
     # -- questions the bot asked ---------------------------------------------------
-    def save_pending(self, posting: Posting, reading: dict[str, Any]) -> None:
-        """Keep a message the bot asked about (replacing an earlier reading of it)."""
+    def save_pending(self, posting: Posting, reading: dict[str, Any], thread_ts: str | None = None) -> None:
+        """Keep a message the bot asked about (replacing an earlier reading of it). A reply
+        in a thread keeps its thread (Slack's parent ts), where its answer will come."""
+        if thread_ts and thread_ts != posting.message_ts:
+            reading = {**reading, PENDING_THREAD: thread_ts}
         with self.session.begin() as s:
             s.execute(delete(PendingUpdate).where(PendingUpdate.channel == posting.channel,
                                                   PendingUpdate.message_ts == posting.message_ts))
@@ -296,6 +312,15 @@ class Store:
     def pending(self, channel: str, message_ts: str) -> PendingUpdate | None:
         with self.session() as s:
             return s.get(PendingUpdate, (channel, message_ts))
+
+    def pending_in_thread(self, channel: str, thread_ts: str) -> list[PendingUpdate]:
+        """The questions open in a thread, the latest asked first: the parent's own, and
+        those about replies in it (a reply's ts is never before its parent's)."""
+        with self.session() as s:
+            rows = s.scalars(select(PendingUpdate).where(PendingUpdate.channel == channel,
+                                                         PendingUpdate.message_ts >= thread_ts))
+            found = [r for r in rows if pending_thread(r) == thread_ts]
+        return sorted(found, key=lambda r: float(r.message_ts), reverse=True)
 
     def drop_pending(self, channel: str, message_ts: str) -> None:
         with self.session.begin() as s:

@@ -90,7 +90,8 @@ def test_run_without_tokens_says_so_in_one_line_and_opens_the_chat(tmp_path):
     assert "demo unit" in lines[1]
     assert "Strategy discussion for child 123, done Mon 23 Nov (s47: yes)" in out.stdout
     assert "child 123: Child visited after the decision to start a Section 47 enquiry - due Tue 24 Nov 10:00" in out.stdout
-    assert "[#C0DEMO] *Unit meeting agenda, Demo unit" in out.stdout  # the scheduler runs in the chat too
+    assert "[#C0DEMO] Unit meeting agenda, Demo unit" in out.stdout  # the scheduler runs in the chat too
+    assert "*" not in out.stdout and "<@" not in out.stdout  # shown for a terminal, no raw Slack markup
     assert (tmp_path / "timescales.db").exists()
     # What the demo chat stored, `due` lists (with no config, the demo unit is the one there is).
     due = timescales("due", "--now", "2026-11-23T12:00", "--to", "2026-12-31", cwd=tmp_path)

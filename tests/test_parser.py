@@ -147,3 +147,13 @@ def test_cli_parse_reads_stdin_one_message_per_line(tmp_path):
 def test_cli_parse_bad_now_is_one_line(tmp_path):
     out = timescales("parse", "HV 123", "--now", "yesterday", cwd=tmp_path)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "--now 'yesterday'" in out.stderr
+
+
+def test_cli_parse_loads_neither_the_store_nor_slack_nor_the_scheduler(tmp_path):
+    code = ("import sys, io, contextlib; from bot.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()): main(['parse', 'HV for 123 yesterday', '--json'])\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'slack_sdk', 'slack_bolt', "
+            "'apscheduler', 'store', 'scheduler', 'holidays', 'dateparser'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={"PYTHONPATH": str(Path(__file__).parents[1]), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "[]", out.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.corpus import Case, differences, load_corpus
+from bench.corpus import PRACTITIONER_CORPUS, Case, differences, load_corpus, verdict
 from bot.parser import parse
 
 CASES = load_corpus()
@@ -19,4 +19,24 @@ def test_the_corpus_is_big_enough_to_mean_something() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[f"line{c.line}" for c in CASES])
 def test_corpus_message(case: Case) -> None:
     result = parse(case.message, case.now)
+    assert differences(case, result) == {}, case.message
+
+
+PRACTITIONER_CASES = load_corpus(PRACTITIONER_CORPUS)
+
+
+def test_the_practitioner_corpus_covers_every_class_of_issue_14() -> None:
+    classes = {c.section for c in PRACTITIONER_CASES}
+    assert {"weekday with a day number", "short weekday after a verb or number", "bare ordinal after a verb",
+            "event words used as nouns, outcomes or intentions", "outcomes and endings",
+            "multi-line messages and lists", "two children with two dates", "time words", "two-digit children",
+            "vocabulary gaps"} <= classes
+    assert len(PRACTITIONER_CASES) >= 100
+
+
+@pytest.mark.parametrize("case", PRACTITIONER_CASES, ids=[f"line{c.line}" for c in PRACTITIONER_CASES])
+def test_practitioner_message(case: Case) -> None:
+    """Read as expected, or asked about as expected; never stored wrong."""
+    result = parse(case.message, case.now)
+    assert verdict(case, result) != "wrong", (case.message, result.as_json())
     assert differences(case, result) == {}, case.message

@@ -11,6 +11,7 @@ week". Each reading is kept and the caller asks which one was meant.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -45,6 +46,18 @@ _NUMBER_WORDS = {
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple": 2,
 }
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "fortnight": 14, "fortnights": 14}
+# Days people name by the holiday: (month, day).
+_HOLIDAYS = {("christmas", "eve"): (12, 24), ("xmas", "eve"): (12, 24), ("christmas", "day"): (12, 25),
+             ("xmas", "day"): (12, 25), ("boxing", "day"): (12, 26), ("new", "years", "eve"): (12, 31),
+             ("new", "year's", "eve"): (12, 31), ("nye",): (12, 31), ("new", "years", "day"): (1, 1),
+             ("new", "year's", "day"): (1, 1), ("nyd",): (1, 1), ("christmas",): (12, 25), ("xmas",): (12, 25)}
+# "w/c 7 Dec", "week commencing 7/12": a week, not the Monday.
+_WEEK_OF = (("w", "/", "c"), ("w", "/", "b"), ("wc",), ("wb",), ("w/c",), ("week", "commencing"),
+            ("week", "beginning"), ("week", "starting"), ("the", "week", "of"), ("week", "of"),
+            ("wk", "commencing"), ("wk", "beginning"))
+# Words after which an ordinal is a sequence, not a date: "the 2nd visit", "3rd time".
+_SEQUENCE_NOUNS = {"time", "times", "attempt", "attempts", "floor", "birthday", "one", "child", "sibling", "go",
+                   "week", "month", "year", "day", "of"}
 # Words that make a leftover span worth handing to dateparser.
 _DATE_HINTS = set(MONTHS) | {"fortnight", "month", "months"}
 _SPAN_WORDS = set(MONTHS) | set(WEEKDAYS) | {"of", "the", "ago", "in", "a", "fortnight", "month", "months",
@@ -64,10 +77,11 @@ class DateMention:
     start: int  # token indexes, end exclusive
     end: int
     text: str
-    kind: Literal["relative", "weekday", "day_month", "day_only", "week", "exact", "dateparser"]
+    kind: Literal["relative", "weekday", "day_month", "day_only", "week", "exact", "dateparser", "weekend",
+                  "overnight"]
     days: int = 0  # relative
     weekday: int = 0
-    modifier: str = ""  # last / next / this / coming / on / ""
+    modifier: str = ""  # last / next / this / coming / on / "" ; week_of: "w/c 7 Dec", the week of that day
     day: int = 0
     month: int = 0
     year: int | None = None
@@ -96,6 +110,12 @@ class DateMention:
 
     def readings(self, today: date, direction: Direction) -> list[Reading]:
         """Possible dates, most likely first; more than one means ask."""
+        if self.kind == "day_only" and self.also_weekday is not None:
+            return self._weekday_and_day(today, direction or self.inherent)
+        if self.modifier == "week_of":  # the week of that day: which day of it is the person's to say
+            found = dataclasses.replace(self, modifier="")._readings(today, direction)[:1]
+            monday = found[0].day - timedelta(days=found[0].day.weekday()) if found else None
+            return [Reading(monday + timedelta(days=n), None) for n in range(5)] if monday else []
         found = self._readings(today, direction or self.inherent)
         if self.also_weekday is not None and found and found[0].day.weekday() != self.also_weekday:
             # "Thursday 4 December" when the 4th is a Friday: ask which was meant.
@@ -103,7 +123,27 @@ class DateMention:
             return found[:1] + named._readings(today, direction or "future")[:1]
         return found
 
+    def _weekday_and_day(self, today: date, direction: Direction) -> list[Reading]:
+        """'Tues 17th': the nearest month in which the 17th is a Tuesday; when none near is,
+        the day number and the day name disagree, and both are offered."""
+        assert self.also_weekday is not None
+        fits = []
+        for offset in (-2, -1, 0, 1, 2):
+            month0 = today.month - 1 + offset
+            found = _safe_date(today.year + month0 // 12, month0 % 12 + 1, self.day)
+            if found and found.weekday() == self.also_weekday:
+                fits.append(found)
+        if fits:
+            return [Reading(min(fits, key=lambda d: abs((d - today).days)), None)]
+        by_number = _nearest_month(today, self.day, direction)[:1]
+        named = _weekday_readings(today, self.also_weekday, "", direction or "past")[:1]
+        return by_number + [r for r in named if r.day not in (b.day for b in by_number)]
+
     def _readings(self, today: date, direction: Direction) -> list[Reading]:
+        if self.kind == "weekend":
+            return _weekend_readings(today, self.week, direction)
+        if self.kind == "overnight":  # the night before the day it was posted: it began the evening before
+            return [Reading(today - timedelta(days=1), "past"), Reading(today, None)]
         if self.kind == "relative":
             return [Reading(today + timedelta(days=self.days), self.inherent)]
         if self.kind == "exact" or self.kind == "dateparser":
@@ -131,6 +171,22 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+def _weekend_readings(today: date, week: int, direction: Direction) -> list[Reading]:
+    """'over the weekend', 'this weekend', 'last weekend': its Saturday and Sunday (which one
+    is the person's to say)."""
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7)  # this week's, today if Saturday
+    if today.weekday() == 6:
+        saturday = today - timedelta(days=1)
+    if week < 0 or (week == 0 and direction == "past" and today.weekday() < 5):
+        saturday -= timedelta(days=7)
+    elif week > 0:
+        saturday += timedelta(days=7)
+    days = [saturday, saturday + timedelta(days=1)]
+    if direction == "past":
+        days = [d for d in days if d <= today] or days
+    return [Reading(d, None) for d in days]
 
 
 def _weekday_readings(today: date, weekday: int, modifier: str, direction: Direction) -> list[Reading]:
@@ -199,7 +255,9 @@ def _pick(today: date, before: date | None, after: date | None, direction: Direc
     if first is None:
         return []
     readings = [Reading(first, None)]
-    if other and abs((first - today).days) > limit:
+    if other and (abs((first - today).days) > limit or abs((other - today).days) < abs((first - today).days)):
+        # "visited on the 28th" said on the 25th: last month's 28th, or the coming one (then it
+        # is booked, not done)? The words point one way and the calendar the other: ask.
         readings.append(Reading(other, None))
     return readings
 
@@ -260,8 +318,13 @@ def _year(token: Token | None) -> int | None:
 class DateReader:
     """Finds date and time phrases in a token list and marks the tokens they use."""
 
-    def __init__(self, tokens: Sequence[Token]) -> None:
+    def __init__(self, tokens: Sequence[Token], dated_after: frozenset[str] = frozenset(),
+                 nouns: frozenset[str] = frozenset()) -> None:
+        """`dated_after`: words after which a short day name ("held Thu") or a bare ordinal
+        ("booked 29th") is a date; `nouns`: words before which an ordinal counts ("2nd core group")."""
         self.tokens = tokens
+        self.dated_after = dated_after
+        self.nouns = nouns | _SEQUENCE_NOUNS
         self.used = [False] * len(tokens)
         self.dates: list[DateMention] = []
         self.times: list[TimeMention] = []
@@ -317,6 +380,10 @@ class DateReader:
                 return self._add_time(i, i + 2, at)
         if w in _RELATIVE_DAYS:
             return self._relative_word(i, _RELATIVE_DAYS[w])
+        if w in ("overnight", "overnite") or (w == "over" and self._word(i + 1) in ("night", "nite")):
+            return self._add_date(i, i + (1 if w != "over" else 2), kind="overnight", part="night")
+        if (end := self._weekend(i)) or (end := self._holiday(i)) or (end := self._week_of(i)):
+            return end
         if w in ("day", "the") and (end := self._day_before_after(i)):
             return end
         if w in ("this", "earlier", "later") and self._word(i + 1) in ("morning", "afternoon", "evening"):
@@ -334,15 +401,81 @@ class DateReader:
             return end
         if w == "just" and self._word(i + 1) == "gone" and self._word(i + 2) in WEEKDAYS:
             return self._weekday(i, i + 2, "last")  # "just gone Friday"
-        if w in WEEKDAYS and (w not in _WEAK_WEEKDAYS or tok.capitals or tok.text != w or self._looks_dated(i)):
+        if w in WEEKDAYS and (w not in _WEAK_WEEKDAYS or tok.capitals or self._looks_dated(i)
+                              or self._after_a_verb_or_number(i) or self._clock_after(i + 1)):
             return self._weekday(i, i, "")
         if (day := _day_number(tok)) and (end := self._day_month(i, day)):
             return end
         if w in MONTHS and (end := self._month_day(i)):
             return end
-        if tok.kind == "ordinal" and (day := _day_number(tok)) and self._word(i - 1) in ("the", "on", "by", "for"):
+        if tok.kind == "ordinal" and (day := _day_number(tok)) and not self._counts_something(i) and (
+                self._word(i - 1) in ("the", "on", "by", "for", "until", "till", "from", "to")
+                or self._after_a_verb_or_number(i)):
             start = i - 1 if self._word(i - 1) == "the" else i
             return self._add_date(start, i + 1, kind="day_only", day=day)
+        return None
+
+    def _after_a_verb_or_number(self, i: int) -> bool:
+        """'held Thu', 'seen 5120 Mon', 'booked 29th', 'ICPC wed': a verb, an event or a child
+        number just before makes a short day name (or an ordinal) a date."""
+        before = self._tok(i - 1)
+        if before is None:
+            return False
+        return before.kind in ("number", "hash_number", "clock") or before.text in self.dated_after
+
+    def _clock_after(self, i: int) -> bool:
+        """'Mon 2pm', 'thu am': a time straight after."""
+        tok = self._tok(i)
+        return tok is not None and (tok.kind == "clock" or tok.text in ("am", "pm", "morning", "afternoon"))
+
+    def _counts_something(self, i: int) -> bool:
+        """'the 2nd core group', '3rd time': the ordinal counts the thing after it."""
+        nxt = self._tok(i + 1)
+        return nxt is not None and nxt.kind == "word" and nxt.text in self.nouns
+
+    def _weekend(self, i: int) -> int | None:
+        """'over the weekend', 'at the weekend', 'this weekend', 'last weekend', 'wkend'."""
+        w = self._word(i)
+        j, week = i, 0
+        if w in ("over", "at", "during", "on") and self._word(i + 1) == "the":
+            j = i + 2
+        elif w in ("this", "last", "next", "coming") :
+            j, week = i + 1, {"last": -1, "next": 1}.get(w, 0)
+        elif w == "the":
+            j = i + 1
+        if self._word(j) not in ("weekend", "wkend", "w/e", "wknd"):
+            return None
+        return self._add_date(i, j + 1, kind="weekend", week=week, modifier=w if w in ("last", "next", "this") else "")
+
+    def _holiday(self, i: int) -> int | None:
+        """'Xmas Eve', 'Christmas Day', 'Boxing Day', 'New Year's Eve', 'NYE'."""
+        for words, (month, day) in _HOLIDAYS.items():
+            end = i + len(words)
+            if tuple(self._word(k) for k in range(i, end)) == words:
+                if len(words) == 1 and words[0] in ("christmas", "xmas") and self._word(i - 1) not in ("on",):
+                    continue  # "before Christmas", "Christmas holidays": not a day
+                year = _year(self._tok(end))
+                return self._add_date(i, end + (1 if year else 0), kind="day_month", day=day, month=month,
+                                      year=year)
+        return None
+
+    def _week_of(self, i: int) -> int | None:
+        """'w/c 7 Dec', 'week commencing 7/12': any working day of that week."""
+        for words in _WEEK_OF:
+            end = i + len(words)
+            if tuple(self.tokens[k].text for k in range(i, min(end, len(self.tokens)))) != words:
+                continue
+            before = len(self.dates)
+            if end < len(self.tokens) and self._at(end) and len(self.dates) > before:
+                found = self.dates.pop()
+                if found.kind not in ("day_month", "day_only", "exact"):
+                    self.dates.append(found)
+                    return None
+                self.dates.append(dataclasses.replace(found, start=i, text=self._text(i, found.end),
+                                                      modifier="week_of"))
+                for k in range(i, found.end):
+                    self.used[k] = True
+                return found.end
         return None
 
     def _looks_dated(self, i: int) -> bool:
@@ -459,6 +592,12 @@ class DateReader:
                 for k in range(start, found.end):
                     self.used[k] = True
                 return found.end
+        # "Tues 17th", "Thu the 26th", "Fri 27": a day number with no month, checked by the day name.
+        j = end + 1 if self._word(end) == "the" else end
+        number = self._tok(j)
+        if (number is not None and (day := _day_number(number)) and not self._counts_something(j)
+                and (number.kind == "ordinal" or not self._unit_after(j + 1))):
+            return self._add_date(start, j + 1, kind="day_only", day=day, also_weekday=weekday)
         part = ""
         if self._word(end) in _PARTS_OF_DAY:
             part = self._word(end)
@@ -505,7 +644,8 @@ class DateReader:
             tok = self.tokens[i]
             hint = not self.used[i] and (
                 (tok.kind == "word" and tok.text in _DATE_HINTS and tok.text not in _WEAK_MONTHS)
-                or tok.kind in ("ordinal", "slash_date", "dot_date")
+                or (tok.kind == "ordinal" and not self._counts_something(i))
+                or tok.kind in ("slash_date", "dot_date")
             )
             if not hint:
                 i += 1

@@ -71,6 +71,15 @@ class CorrectionWords(_Strict):
     wrong_markers: list[str]
 
 
+class NotEventWords(_Strict):
+    """Event words used as a noun, an outcome still to come, an intention or praise."""
+
+    before: list[str]
+    after: list[str]
+    intent: list[str]
+    praise: list[str]
+
+
 class TypoWords(_Strict):
     not_typos: list[str]
 
@@ -94,8 +103,15 @@ class PhrasesFile(_Strict):
     status: StatusWords
     meetings: MeetingWords
     negation: NegationWords
+    not_events: NotEventWords
     # details.<name> = {events = [...], outcome = bool, <value> = [phrases]}
     details: dict[str, dict[str, list[str] | bool]] = Field(default_factory=dict)
+
+
+# Besides the vocabulary's own verbs and events: "booked for Thu", "moved to 29th".
+_DATED_AFTER = ("on", "for", "until", "till", "from", "by", "is", "was", "and", "or", "to", "then", "since")
+_NOT_COUNTED = {"is", "was", "the", "a", "into", "to", "new", "has", "gone", "come", "came", "back", "ran", "run",
+                "now", "decision", "issue", "issued", "issuing", "moved", "change", "police", "child"}
 
 
 class VocabularyError(ValueError):
@@ -184,6 +200,10 @@ class Vocabulary:
     markers: dict[str, PhraseIndex] = field(default_factory=dict)
     decision_targets: dict[str, str] = field(default_factory=dict)  # event or topic -> scheme key
     known_words: frozenset[str] = frozenset()
+    # For the date grammar: words after which "Thu" or "29th" is a date ("held Thu", "booked
+    # 29th"), and words an ordinal before them counts ("2nd core group").
+    dated_after: frozenset[str] = frozenset()
+    counted: frozenset[str] = frozenset()
     _typo_targets: tuple[str, ...] = ()
 
     def correct(self, word: str) -> str | None:
@@ -252,6 +272,8 @@ def _build(data: PhrasesFile) -> Vocabulary:
         "undo": data.corrections.undo, "wrong_marker": data.corrections.wrong_markers,
         "decision_flexible": data.decisions.flexible, "decision_extension": data.decisions.extension,
         "decision_reason": data.decisions.reason,
+        "not_event_before": data.not_events.before, "not_event_after": data.not_events.after,
+        "intent": data.not_events.intent, "praise": data.not_events.praise,
     }
     v.decision_targets = {event: key for key, events in data.decisions.targets.items() for event in events}
     for name, phrases in lists.items():
@@ -265,7 +287,16 @@ def _build(data: PhrasesFile) -> Vocabulary:
     listed = v.events.words() | v.statuses.words() | v.details.words()
     for verb_index in v.verbs.values():
         listed |= verb_index.words()
-    v.known_words = frozenset(listed | set(data.typos.not_typos))
+    v.known_words = frozenset(listed | set(data.typos.not_typos) | set(data.loose.not_near))
+    status_words = v.statuses.words()
+    event_phrases = [words for entries in v.events._by_first.values() for words, _ in entries]
+    verb_phrases = [words for index in v.verbs.values() for entries in index._by_first.values()
+                    for words, _ in entries]
+    status_phrases = [words for entries in v.statuses._by_first.values() for words, _ in entries]
+    v.dated_after = frozenset({p[-1] for p in event_phrases + verb_phrases + status_phrases if p[-1].isalpha()}
+                              | set(_DATED_AFTER))
+    v.counted = frozenset(p[0] for p in event_phrases if p[0].isalpha() and p[0] not in status_words
+                          and p[0] not in _NOT_COUNTED)
     v._typo_targets = tuple(sorted(w for w in listed if len(w) >= 4 and w.isalpha()))
     return v
 
