@@ -11,16 +11,17 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from rules.calendar import LONDON, WorkingCalendar, add_hours, end_of_day, london
 from rules.model import Deadline, Event, Override
-from rules.pack import CASE_CLOSED, RETRACTION, TASK_DONE, CompiledRule, Listener, Matcher, RulePack
+from rules.pack import CASE_CLOSED, RETRACTION, TASK_DONE, CompiledRule, CompiledStep, Listener, Matcher, RulePack
 
 ASSUMED_END_OF_DAY = time(17, 0)
+ONE_DAY = timedelta(days=1)
 # Raise when a change to this module gives different deadlines for the same history:
 # stored deadlines are then worked out again at the next start (see deadline_basis).
-ENGINE_REVISION = 1
+ENGINE_REVISION = 2
 
 
 def deadline_basis(pack: RulePack, calendar: WorkingCalendar) -> str:
@@ -50,12 +51,28 @@ def event_moment(event: Event) -> tuple[datetime, str | None]:
 
 
 def due_by(calendar: WorkingCalendar, n: int, unit: str, before: bool, day: date,
-           moment: datetime) -> tuple[date, datetime]:
-    """Apply a timescale to an event on `day` at `moment`: the due date and the due instant."""
+           moment: datetime, less_than: bool = False) -> tuple[date, datetime]:
+    """Apply a timescale to an event on `day` at `moment`: the due date and the due instant.
+    "Less than N days / months" ends the day before N have passed."""
     if unit == "hours":
         due_at = add_hours(moment, -n if before else n)
         return due_at.date(), due_at
+    if less_than:
+        due = calendar.due_on(day, n, unit, before)[0] - ONE_DAY
+        return due, end_of_day(due)
     return calendar.due_on(day, n, unit, before)
+
+
+def step_due(calendar: WorkingCalendar, step: CompiledStep, day: date, moment: datetime) -> tuple[date, datetime]:
+    """A step's due date and instant; where the sources give the step two timescales, the
+    earlier of the two (the earlier date holds)."""
+    found = due_by(calendar, step.amount, step.unit, step.before, day, moment, step.less_than)
+    if step.alt is not None:
+        amount, unit, less_than = step.alt
+        other = due_by(calendar, amount, unit, step.before, day, moment, less_than)
+        if other[1] < found[1]:
+            return other
+    return found
 
 
 @dataclass(slots=True)
@@ -140,10 +157,11 @@ class _Replay:
         """Open the run's deadline for its step `step_index`, counting from `event`."""
         rule = run.rule
         step = rule.steps[step_index]
-        due, due_at = due_by(self.calendar, step.amount, step.unit, step.before, event.date, self.moments[event.id])
+        due, due_at = step_due(self.calendar, step, event.date, self.moments[event.id])
         # positional, in Deadline's field order: this runs once per deadline
         deadline = Deadline(self.new_id(rule, event), self.child, rule.id, step.standard, step.source,
-                            step.title, due, due_at, rule.rule.responsible, event.id, step.text, step.hours_based)
+                            step.title, due, due_at, rule.rule.responsible, event.id, step.text, step.hours_based,
+                            also_cites=step.also_cites)
         run.open = deadline
         self.deadlines.append(deadline)
 
@@ -289,7 +307,7 @@ class _Replay:
             active_for = rule.rule.active_for
             if active_for is not None:
                 _, expires = due_by(self.calendar, active_for.amount, active_for.unit, active_for.before,
-                                    event.date, moment)
+                                    event.date, moment, active_for.less_than)
             run = _Run(rule, event, moment, expires)
             self.runs[rule.id] = run
             if rule.group:
@@ -324,9 +342,8 @@ class _Replay:
         """A meeting re-booked: its 'before' deadline follows it."""
         deadline = run.open
         assert deadline is not None
-        step = run.rule.steps[0]
-        deadline.due, deadline.due_at = due_by(self.calendar, step.amount, step.unit, step.before, event.date,
-                                               self.moments[event.id])
+        deadline.due, deadline.due_at = step_due(self.calendar, run.rule.steps[0], event.date,
+                                                 self.moments[event.id])
         deadline.event_id = event.id
         deadline.id = self.new_id(run.rule, event)
 

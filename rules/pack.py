@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from rules.model import EventDef, Match, Rule, StatusDef
+from rules.model import EventDef, Match, Rule, StatusDef, Step
 
 RULE_FILES = ("practice_standards.toml", "working_together.toml")
 VOCABULARY_FILE = "vocabulary.toml"
@@ -58,6 +58,10 @@ class CompiledStep:
     title: str
     text: str  # "15 working days", for people
     hours_based: bool
+    less_than: bool = False
+    # the other timescale for the same task (amount, unit, less_than): the earlier date holds
+    alt: tuple[int, str, bool] | None = None
+    also_cites: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -110,11 +114,7 @@ class RulePack:
             if not self.in_force(rule):
                 continue
             self.by_id[rule.id] = rule
-            steps = tuple(
-                CompiledStep(step.within.amount, step.within.unit, step.within.before,
-                             step.standard or rule.standard, self.vocabulary.sources[rule.source],
-                             step.title or rule.title, step.within.describe(), step.within.unit == "hours")
-                for step in rule.steps)
+            steps = tuple(self._compile_step(rule, step) for step in rule.steps)
             compiled = self.compiled[rule.id] = CompiledRule(
                 rule.id, rule, steps, len(steps) - 1, rule.recurs, rule.group, rule.before_meeting, rule.flexible)
             self._index(compiled, self.triggers(rule), self.triggered_by)
@@ -132,6 +132,17 @@ class RulePack:
                     tuple(self.matcher(m) for m in status.starts if m.event == event),
                     tuple(self.matcher(m) for m in status.ends if m.event == event),
                 ))
+
+    def _compile_step(self, rule: Rule, step: Step) -> CompiledStep:
+        within, other = step.within, step.or_within
+        if step.also_cites:
+            cites = tuple(step.also_cites)
+        else:  # a step with a point of its own cites only that; the others cite what the rule does
+            cites = () if step.standard and step.standard != rule.standard else tuple(rule.also_cites)
+        return CompiledStep(
+            within.amount, within.unit, within.before, step.standard or rule.standard,
+            self.vocabulary.sources[rule.source], step.title or rule.title, step.describe(), within.unit == "hours",
+            within.less_than, (other.amount, other.unit, other.less_than) if other is not None else None, cites)
 
     def matcher(self, match: Match) -> Matcher:
         details = tuple((key, wanted, self.detail_default(match.event, key)) for key, wanted in match.details.items())

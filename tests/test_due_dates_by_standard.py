@@ -4,8 +4,12 @@ Calendar facts used below (England):
   2026: Good Friday 3 Apr, Easter Monday 6 Apr, Late Summer 31 Aug,
         Christmas Fri 25 Dec, Boxing Day Sat 26 Dec observed Mon 28 Dec;
         clocks go forward Sun 29 Mar (01:00 GMT), back Sun 25 Oct (02:00 BST).
-  2027: New Year Fri 1 Jan, Good Friday 26 Mar, Easter Monday 29 Mar.
+  2027: New Year Fri 1 Jan, Good Friday 26 Mar, Easter Monday 29 Mar,
+        Early May Mon 3 May, Spring Mon 31 May.
   "WD" counts below list each working day with its running count.
+
+Where two places in the sources give one task two timescales, the earlier date holds
+(issue 17): the cases marked "earlier holds" work both out and take the first.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ CASES = [
     Case("1.3", "screening-red", [ev("contact_received", "2026-10-25T00:30", rag="red")], "2026-10-25T03:30:00+00:00"),
     Case("1.3", "screening-amber", [ev("contact_received", "2026-12-18T10:00", rag="amber")], "2026-12-20T10:00:00+00:00"),
     Case("1.3", "screening-green", [ev("contact_received", "2026-12-23T14:00", rag="green")], "2026-12-26T14:00:00+00:00"),
-    # Mon 21 Dec: 22(1) 23(2) 24(3) [25,26,27,28 off] 29(4) 30(5) 31(6) [1 Jan,2,3 off] 4(7) 5(8) 6(9) 7(10)
-    Case("1.4", "information-request", [ev("information_request", "2026-12-21")], "2027-01-07"),
+    # Earlier holds: "10 days" (At a Glance) = Mon 21 Dec + 10 = Thu 31 Dec; "10 working days" (1.4) would be
+    # 22(1) 23(2) 24(3) [25,26,27,28 off] 29(4) 30(5) 31(6) [1 Jan,2,3 off] 4(7) 5(8) 6(9) 7(10) = Thu 7 Jan.
+    Case("1.4", "information-request", [ev("information_request", "2026-12-21")], "2026-12-31"),
     # ------------------------------------------------------------- Working Together
     # Thu 24 Dec + 1 WD: Fri 25 and Mon 28 are bank holidays -> Tue 29 Dec.
     Case("WT2015-58", "wt-referral-decision", [ev("referral_received", "2026-12-24")], "2026-12-29"),
@@ -113,7 +118,14 @@ CASES = [
     # ------------------------------------------------------------- 7. CP plan
     Case("7.2", "core-group", [ev("icpc", "2026-12-17")], "2027-01-05", pick=0),
     # core group Tue 5 Jan + 30 WD: Jan 6-8(3) 11-15(8) 18-22(13) 25-29(18) Feb 1-5(23) 8-12(28) 15(29) 16(30)
+    # = Tue 16 Feb, the same day as 6 weeks with no bank holiday between.
     Case("7.2", "core-group", [ev("icpc", "2026-12-17"), ev("core_group", "2027-01-05")], "2027-02-16"),
+    # Earlier holds, across Christmas: core group Mon 14 Dec + 6 weeks = Mon 25 Jan 2027; + 30 WD:
+    # 15-18(4) 21-24(8) [25, 28 off] 29 30 31(11) [1 Jan] Jan 4-8(16) 11-15(21) 18-22(26) 25 26 27 28(30) = Thu 28 Jan.
+    Case("7.2", "core-group", [ev("icpc", "2026-12-01"), ev("core_group", "2026-12-14")], "2027-01-25"),
+    # Earlier holds, across the Early May bank holiday: core group Mon 26 Apr 2027 + 6 weeks = Mon 7 Jun;
+    # + 30 WD: Apr 27-30(4) [3 May] 4-7(8) 10-14(13) 17-21(18) 24-28(23) [31 May] Jun 1-4(27) 7 8 9(30) = Wed 9 Jun.
+    Case("7.2", "core-group", [ev("icpc", "2027-04-12"), ev("core_group", "2027-04-26")], "2027-06-07"),
     # visit Mon 22 Mar 2027 + 10 WD: 23 24 25(3) [Good Fri, weekend, Easter Mon] 30 31(5) Apr 1 2(7) 5 6 7(10)
     Case("7.3", "visits-cp-plan", [ev("icpc", "2027-03-01"), ev("visit", "2027-03-22")], "2027-04-07"),
     # plan from Mon 31 Aug 2026 (SPEC: 31 Aug + 6 months = 28 Feb).
@@ -122,8 +134,13 @@ CASES = [
     # RCPC held Fri 26 Feb 2027 + 6 months = Thu 26 Aug 2027.
     Case("7.9", "rcpc", [ev("icpc", "2026-11-30"), ev("rcpc", "2027-02-26")], "2027-08-26"),
     # RCPC booked Thu 7 Jan 2027. 10 WD before: Jan 6(1) 5(2) 4(3) Dec 31(4) 30(5) 29(6) 24(7) 23(8) 22(9) 21(10)
+    # (2 weeks before Thu 7 Jan is Thu 24 Dec: 10 WD before is earlier, and holds.)
     Case("7.12", "rcpc-report-to-managers",
          [ev("rcpc", "2027-01-07", status="planned", posted="2026-11-02T09:00")], "2026-12-21"),
+    # Earlier holds the other way for a conference on a Saturday, Sat 6 Feb 2027: 10 WD before = Feb 5(1) 4 3 2 1(5)
+    # Jan 29 28 27 26 25(10) = Mon 25 Jan; 2 weeks before = Sat 23 Jan, the earlier.
+    Case("7.12", "rcpc-report-to-managers",
+         [ev("rcpc", "2027-02-06", status="planned", posted="2026-12-01T09:00")], "2027-01-23"),
     Case("7.13", "rcpc-report-to-family",
          [ev("rcpc", "2027-01-07", status="planned", posted="2026-11-02T09:00")], "2026-12-30"),
     # ... 18(11) 17(12) 16(13) 15(14) 14(15)
@@ -181,25 +198,49 @@ CASES = [
     Case("10.2", "visit-on-entering-care", [ev("looked_after", "2026-12-23")], "2026-12-23", pick=0),
     Case("10.2", "visit-on-entering-care", [ev("looked_after", "2026-12-23"), ev("visit", "2026-12-23")],
          "2026-12-30"),
-    # visit Wed 30 Dec + 20 WD: 31(1) Jan 4-8(6) 11-15(11) 18-22(16) 25 26 27 28(20)
+    # Earlier holds ("4 weekly (20 days)"): visit Wed 30 Dec + 4 weeks = Wed 27 Jan 2027;
+    # + 20 WD: 31(1) [1 Jan] Jan 4-8(6) 11-15(11) 18-22(16) 25 26 27 28(20) = Thu 28 Jan.
     Case("10.2", "visits-looked-after",
-         [ev("looked_after", "2026-12-23"), ev("visit", "2026-12-23"), ev("visit", "2026-12-30")], "2027-01-28"),
+         [ev("looked_after", "2026-12-23"), ev("visit", "2026-12-23"), ev("visit", "2026-12-30")], "2027-01-27"),
+    # Across Easter 2027: visit Mon 22 Mar + 4 weeks = Mon 19 Apr; + 20 WD: 23 24 25(3) [26 GF, 29 EM] 30 31(5)
+    # Apr 1 2(7) 5-9(12) 12-16(17) 19 20 21(20) = Wed 21 Apr.
+    Case("10.2", "visits-looked-after",
+         [ev("looked_after", "2027-03-01"), ev("visit", "2027-03-01"), ev("visit", "2027-03-05"),
+          ev("visit", "2027-03-22")], "2027-04-19"),
     # Wed 23 Dec + 20 WD: 24(1) 29 30 31(4) Jan 4-8(9) 11-15(14) 18-22(19) 25(20)
     Case("10.3", "lac-review", [ev("looked_after", "2026-12-23")], "2027-01-25", pick=0),
-    # first review Mon 25 Jan 2027 + 90 days: Jan 31(6) Feb 28(34) Mar 31(65) Apr 25(90)
-    Case("13.2", "lac-review", [ev("looked_after", "2026-12-23"), ev("lac_review", "2027-01-25")], "2027-04-25"),
-    # second review Tue 20 Apr + 182 days: Apr 30(10) May(41) Jun(71) Jul(102) Aug(133) Sep(163) Oct 19(182)
+    # Earlier holds (second review "less than 91 days" (13.2) / "less than 3 months" (11.2)): first review
+    # Mon 25 Jan 2027 + 90 days: Jan 31(6) Feb 28(34) Mar 31(65) Apr 25(90) = Sun 25 Apr; the day before
+    # 25 Apr (3 months on) = Sat 24 Apr, the earlier: February is short.
+    Case("13.2", "lac-review", [ev("looked_after", "2026-12-23"), ev("lac_review", "2027-01-25")], "2027-04-24"),
+    # ... and the days are earlier over 31-day months: first review Thu 1 Jul 2027 + 90 days: Jul 31(30)
+    # Aug 31(61) Sep 29(90) = Wed 29 Sep; the day before 1 Oct = Thu 30 Sep.
+    Case("13.2", "lac-review", [ev("looked_after", "2027-06-01"), ev("lac_review", "2027-07-01")], "2027-09-29"),
+    # second review Tue 20 Apr + 182 days: Apr 30(10) May(41) Jun(71) Jul(102) Aug(133) Sep(163) Oct 19(182);
+    # the day before 20 Oct (6 months on) is the same Tue 19 Oct.
     Case("13.3", "lac-review",
          [ev("looked_after", "2026-12-23"), ev("lac_review", "2027-01-25"), ev("lac_review", "2027-04-20")],
          "2027-10-19"),
+    # Earlier holds (later reviews "less than 183 days" (13.3) / "less than 6 months" (11.2)): review Thu 1 Oct
+    # 2026 + 182 days: Oct 31(30) Nov(60) Dec(91) Jan(122) Feb(150) Mar(181) Apr 1(182) = Thu 1 Apr 2027; the
+    # day before 1 Apr (6 months on) = Wed 31 Mar, the earlier.
+    Case("13.3", "lac-review",
+         [ev("looked_after", "2026-06-01"), ev("lac_review", "2026-06-26"), ev("lac_review", "2026-09-01"),
+          ev("lac_review", "2026-10-01")], "2027-03-31"),
     Case("10.4", "health-assessment-referral", [ev("looked_after", "2026-10-24T12:00")], "2026-10-25T11:00:00+00:00"),
     Case("10.5", "initial-health-assessment", [ev("looked_after", "2026-12-23")], "2027-01-25"),
     Case("10.7", "first-pep", [ev("looked_after", "2026-12-23")], "2027-01-25"),
-    # review booked Mon 4 Jan 2027: 5 days before = Wed 30 Dec; 2 weeks before = Mon 21 Dec.
+    # Earlier holds (10.8, 10.9: "5 days" before; 13.6: "5 working days" before): review booked Mon 4 Jan 2027:
+    # 5 days before = Wed 30 Dec; 5 WD before = Dec 31(1) 30(2) 29(3) [28, 25 off] 24(4) 23(5) = Wed 23 Dec.
     Case("10.8", "lac-care-plan", [ev("lac_review", "2027-01-04", status="planned", posted="2026-11-02T09:00")],
-         "2026-12-30"),
+         "2026-12-23"),
     Case("10.9", "lac-report-shared", [ev("lac_review", "2027-01-04", status="planned", posted="2026-11-02T09:00")],
-         "2026-12-30"),
+         "2026-12-23"),
+    # review booked Thu 1 Apr 2027: 5 days before = Sat 27 Mar; 5 WD before = Mar 31(1) 30(2) [29 EM, 26 GF]
+    # 25(3) 24(4) 23(5) = Tue 23 Mar.
+    Case("10.9", "lac-report-shared", [ev("lac_review", "2027-04-01", status="planned", posted="2027-02-01T09:00")],
+         "2027-03-23"),
+    # 2 weeks before Mon 4 Jan = Mon 21 Dec.
     Case("11.3", "lac-child-prepared", [ev("lac_review", "2027-01-04", status="planned", posted="2026-11-02T09:00")],
          "2026-12-21"),
     # 15 WD before Mon 4 Jan 2027: Dec 31 30 29(3) 24 23 22 21(7) 18 17 16 15 14(12) 11 10 9(15)

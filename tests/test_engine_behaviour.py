@@ -261,8 +261,8 @@ def test_every_deadline_carries_what_spec_section_4_lists(pack, calendar):
     timeline = run(pack, calendar, [ev("strategy_discussion", "2026-11-23T10:00", s47=True)])
     for deadline in timeline.deadlines:
         shape = deadline.as_json()
-        for key in ("id", "child", "standard", "source", "title", "due", "due_at", "state", "responsible",
-                    "event_id", "override"):
+        for key in ("id", "child", "standard", "also_cites", "source", "title", "due", "due_at", "state",
+                    "responsible", "event_id", "override"):
             assert key in shape
         assert shape["child"] == "123" and shape["responsible"]
 
@@ -277,3 +277,12 @@ def test_deadline_ids_are_unique_when_a_regime_resumes_from_the_same_visit(pack,
     # armed from the 9 Nov visit, superseded by the plan, resumed from the same visit: 20 WD = Mon 7 Dec
     assert [(d.due.isoformat(), d.state) for d in fh] == [
         ("2026-11-30", "met"), ("2026-12-07", "cancelled"), ("2026-12-07", "open")]
+
+
+def test_a_deadline_lists_the_other_points_its_timescale_comes_from(pack, calendar):
+    # SPEC 4: where the timescale comes from more than one point, also_cites lists the others.
+    events = [ev("looked_after", "2026-12-23"), ev("lac_review", "2027-01-25")]
+    first, second = by_rule(run(pack, calendar, events, now="2027-01-26T09:00"), "lac-review")
+    assert (first.standard, first.as_json()["also_cites"]) == ("10.3", ["11.2", "13.1"])
+    assert (second.standard, second.as_json()["also_cites"]) == ("13.2", ["11.2"])
+    assert second.timescale == "less than 91 days or less than 3 months, whichever is earlier"

@@ -21,9 +21,12 @@ def test_every_rule_has_a_citation_and_a_responsible_role(pack):
 
 
 def test_practice_standard_citations_are_point_numbers_or_named_sections(pack):
+    # CCP-n: Child Centred Practice, "Every child must have" point n; SFAC-n: Our Standards For All Children.
+    point = r"(\d+\.\d+|[MR]\.\d+|CCP-\d|SFAC-\d|At a Glance \(.+\))"
     for rule in pack.rules:
         if rule.source == "PS2026":
-            assert re.fullmatch(r"(\d+\.\d+|[MR]\.\d+|CCP-\d|At a Glance \(.+\))", rule.standard), rule.id
+            assert re.fullmatch(point, rule.standard), rule.id
+            assert all(re.fullmatch(point, cited) for cited in rule.also_cites), rule.id
         else:
             assert rule.standard.startswith(rule.source + "-"), rule.id
 
@@ -92,3 +95,30 @@ def test_a_duplicate_rule_id_is_refused(copy_of_rules):
     _edit(copy_of_rules, 'id = "icpc-report-shared"', 'id = "icpc"')
     with pytest.raises(RulePackError, match="'icpc': id already used"):
         load_pack(copy_of_rules)
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ('steps = ["less than 24 hours"]', "'less than' goes with a number of days, weeks or months"),
+        ('steps = [{ within = "6 weeks", or_within = "30 working days before" }]', "both be 'before' a meeting"),
+        ('steps = [{ within = "2 days", or_within = "48 hours" }]', "both be hours, or neither"),
+        ('steps = [{ within = "3 months", standard = "7.99" }]', "a step cites 7.99, which the rule's also_cites"),
+    ],
+)
+def test_a_step_with_two_timescales_or_a_less_than_must_make_sense(copy_of_rules, steps, message):
+    _edit(copy_of_rules, 'steps = ["3 months", "6 months"]\nrecurs = true\nmet_by = ["rcpc"]',
+          f'{steps}\nrecurs = true\nmet_by = ["rcpc"]')
+    with pytest.raises(RulePackError, match="rule 'rcpc'") as caught:
+        load_pack(copy_of_rules)
+    assert message in str(caught.value)
+
+
+def test_where_the_sources_differ_the_step_says_both_and_which_holds(pack):
+    steps = pack.compiled["lac-review"].steps
+    assert [s.text for s in steps] == [
+        "20 working days",
+        "less than 91 days or less than 3 months, whichever is earlier",
+        "less than 183 days or less than 6 months, whichever is earlier",
+    ]
+    assert [s.standard for s in steps] == ["10.3", "13.2", "13.3"]
