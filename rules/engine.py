@@ -21,7 +21,7 @@ ASSUMED_END_OF_DAY = time(17, 0)
 ONE_DAY = timedelta(days=1)
 # Raise when a change to this module gives different deadlines for the same history:
 # stored deadlines are then worked out again at the next start (see deadline_basis).
-ENGINE_REVISION = 2
+ENGINE_REVISION = 3
 
 
 def deadline_basis(pack: RulePack, calendar: WorkingCalendar) -> str:
@@ -139,6 +139,7 @@ class _Replay:
         self.statuses: set[str] = set()
         self.deadlines: list[Deadline] = []
         self.last_group_meeting: dict[str, tuple[Event, datetime]] = {}
+        self.gave_way: dict[str, str] = {}  # group -> the event at which its regime last ended
         self.ids: set[str] = set()
 
     def new_id(self, rule: CompiledRule, event: Event) -> str:
@@ -239,6 +240,7 @@ class _Replay:
         for group in visited:
             self.rearm_group(group, event, moment)
         for group in regime_ended:
+            self.gave_way[group] = event.id
             if group not in visited:
                 self.hand_over(group, moment)
         if name in pack.triggered_by or name in pack.held_by:
@@ -316,16 +318,27 @@ class _Replay:
                 self.arm(run, event, 0)
 
     def start_in_group(self, run: _Run, event: Event, moment: datetime) -> None:
-        """A new regime for a shared task (visits): the strictest in force sets the clock."""
+        """A new regime for a shared task (visits): the strictest in force sets the clock,
+        and a change of regime never makes the task due later than it already was."""
         group = run.rule.group
         assert group is not None
         if self.strongest(group, moment) is not run:
             return  # a stricter regime already sets the frequency
-        for other in self.pack.groups[group]:
-            other_run = self.runs.get(other.id)
-            if other_run is not None and other_run is not run:
-                self.close(other_run, "cancelled", event, moment)
-        self.arm(run, event, 0)
+        anchor = event
+        last = self.last_group_meeting.get(group)
+        if last is not None and self.gave_way.get(group) == event.id:
+            # The event that ended the last regime starts this one (a step-down from a Child
+            # Protection Plan to a Family Help Plan): the child was last seen at the last visit.
+            anchor = last[0]
+        due_at = step_due(self.calendar, run.rule.steps[0], anchor.date, self.moments[anchor.id])[1]
+        others = [r for other in self.pack.groups[group] if (r := self.runs.get(other.id)) is not None and r is not run]
+        if any(r.open is not None and r.open.due_at < due_at for r in others):
+            # The regime it joins already has the task due earlier: that deadline holds, and this
+            # regime's clock starts from the next time the task is done.
+            return
+        for other_run in others:
+            self.close(other_run, "cancelled", event, moment)
+        self.arm(run, anchor, 0)
 
     def meeting_held(self, event: Event) -> None:
         """A booked meeting took place: on another day than booked, its 'before'

@@ -162,6 +162,21 @@ CASES = [
     Case("8.2", "fh-review", [ev("fh_plan_started", "2026-12-07")], "2027-03-01"),
     # Mon 7 Dec + 20 WD: 8-11(4) 14-18(9) 21-24(13) 29 30 31(16) Jan 4 5 6 7(20)
     Case("8.6", "visits-fh-plan", [ev("fh_plan_started", "2026-12-07")], "2027-01-07"),
+    # Earlier holds after a step-down (8.6): the child was last seen on a visit Fri 11 Dec 2026, the plan stepped
+    # down Mon 21 Dec. 20 WD from the visit: Dec 14-18(5) 21-24(9) [25, 28 off] 29 30 31(12) [1 Jan] Jan 4-8(17)
+    # 11 12 13(20) = Wed 13 Jan 2027; from the step-down it would be 22 23 24(3) 29 30 31(6) Jan 4-8(11)
+    # 11-15(16) 18 19 20 21(20) = Thu 21 Jan, later.
+    Case("8.6", "visits-fh-plan",
+         [ev("icpc", "2026-11-02"), ev("visit", "2026-12-11"), ev("cp_plan_ended", "2026-12-21", step_down=True)],
+         "2027-01-13"),
+    # The same when the step-down is decided at the Review Conference itself (rcpc, plan=false).
+    Case("8.6", "visits-fh-plan",
+         [ev("icpc", "2026-11-02"), ev("visit", "2026-12-11"), ev("rcpc", "2026-12-21", plan=False, step_down=True)],
+         "2027-01-13"),
+    # The step-down starts the Family Help Plan (8.1): its Service Manager review is 6 months from Mon 21 Dec
+    # 2026 = Mon 21 Jun 2027.
+    Case("8.9", "fh-plan-6-months", [ev("icpc", "2026-11-02"), ev("cp_plan_ended", "2026-12-21", step_down=True)],
+         "2027-06-21"),
     Case("8.8", "fh-assessment-update", [ev("fh_plan_started", "2026-12-07")], "2027-12-07"),
     Case("8.9", "fh-plan-6-months", [ev("fh_plan_started", "2026-12-07")], "2027-06-07"),
     Case("8.9", "fh-plan-9-months", [ev("fh_plan_started", "2026-12-07")], "2027-09-07"),

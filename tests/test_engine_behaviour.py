@@ -286,3 +286,21 @@ def test_a_deadline_lists_the_other_points_its_timescale_comes_from(pack, calend
     assert (first.standard, first.as_json()["also_cites"]) == ("10.3", ["11.2", "13.1"])
     assert (second.standard, second.as_json()["also_cites"]) == ("13.2", ["11.2"])
     assert second.timescale == "less than 91 days or less than 3 months, whichever is earlier"
+
+
+def test_a_new_plan_never_makes_a_visit_due_later_than_it_already_was(pack, calendar):
+    # 8.6 then 10.2: a Family Help child last seen Mon 14 Dec 2026 is due a visit 20 WD on: Dec 15-18(4)
+    # 21-24(8) [25, 28 off] 29 30 31(11) [1 Jan] Jan 4-8(16) 11 12 13 14(20) = Thu 14 Jan 2027. Becoming looked
+    # after on Wed 13 Jan would set 4 weeks from then (Wed 10 Feb): the earlier visit still holds.
+    events = [ev("fh_plan_started", "2026-12-01"), ev("visit", "2026-12-14"), ev("looked_after", "2027-01-13"),
+              ev("visit", "2027-01-13")]
+    before = run(pack, calendar, events[:3], now="2027-01-13T18:00")
+    open_visits = [(d.rule, d.due) for d in before.deadlines
+                   if d.rule in {r.id for r in pack.groups["visits"]} and d.state == "open"]
+    assert open_visits == [("visits-fh-plan", date(2027, 1, 14))]
+    # The next visit (Wed 13 Jan) re-arms at the looked-after frequency, the strictest in force:
+    # 4 weeks = Wed 10 Feb; 20 WD = Jan 14 15(2) 18-22(7) 25-29(12) Feb 1-5(17) 8 9 10(20) = Wed 10 Feb too.
+    after = run(pack, calendar, events, now="2027-01-13T18:00")
+    open_visits = [(d.rule, d.due) for d in after.deadlines
+                   if d.rule in {r.id for r in pack.groups["visits"]} and d.state == "open"]
+    assert open_visits == [("visits-looked-after", date(2027, 2, 10))]
