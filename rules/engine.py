@@ -141,6 +141,7 @@ class _Replay:
         self.last_group_meeting: dict[str, tuple[Event, datetime]] = {}
         self.gave_way: dict[str, str] = {}  # group -> the event at which its regime last ended
         self.ids: set[str] = set()
+        self.last_done: dict[str, Event] = {}  # event name -> its last occurrence (pack.remembered only)
 
     def new_id(self, rule: CompiledRule, event: Event) -> str:
         """Rule and creating event; a suffix when a regime re-arms from the same
@@ -221,6 +222,7 @@ class _Replay:
                 self.close(run, "cancelled", event, moment)
                 run.ended = True
             self.statuses.clear()
+            self.last_done.clear()
             return
 
         # Most events (a visit) only meet deadlines: skip the steps nothing listens to.
@@ -247,6 +249,8 @@ class _Replay:
             self.trigger(event, moment, before)
         if name in pack.status_changes:
             self.update_statuses(event)
+        if name in pack.remembered and event.status == "done":
+            self.last_done[name] = event
 
     def meet(self, event: Event, moment: datetime, statuses: set[str]) -> list[_Run]:
         listeners: Sequence[Listener]
@@ -315,7 +319,16 @@ class _Replay:
             if rule.group:
                 self.start_in_group(run, event, moment)
             else:
-                self.arm(run, event, 0)
+                self.arm(run, self.last_done_before(rule, event, statuses), 0)
+
+    def last_done_before(self, rule: CompiledRule, event: Event, statuses: set[str]) -> Event:
+        """What a new run counts from: its trigger, or for a rule that counts from the last time
+        its task was done (8.8), that time, when the task was done before the trigger."""
+        if not rule.rule.from_last_done:
+            return event
+        done = [e for m in rule.rule.met_by if (e := self.last_done.get(m.event)) is not None
+                and _matches((self.pack.matcher(m),), e, statuses)]
+        return max(done, key=lambda e: self.moments[e.id], default=event)
 
     def start_in_group(self, run: _Run, event: Event, moment: datetime) -> None:
         """A new regime for a shared task (visits): the strictest in force sets the clock,

@@ -147,6 +147,10 @@ class Rule(Strict):
     priority: int = 0  # within a group, the lower number is the stricter regime
     flexible: Literal["assessment", "icpc", "first_core_group"] | None = None
     default_on: bool = True
+    # The clock counts from the last time the task was done, even before the rule started:
+    # 8.8's assessment "updated at a minimum of every 12 months" runs from the assessment,
+    # not from the plan that follows it (the earlier date holds).
+    from_last_done: bool = False
     note: str | None = None  # why we read an ambiguous standard this way
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -160,6 +164,8 @@ class Rule(Strict):
             raise ValueError("a 'before the meeting' rule has one step and does not recur")
         if any(before) and any(m.status != "planned" for m in self.trigger):
             raise ValueError("a 'before the meeting' rule is triggered by a planned meeting")
+        if self.from_last_done and (self.group or any(m.event == "task_done" for m in self.met_by)):
+            raise ValueError("'from_last_done' needs a rule outside a group, met by events of its own")
         if self.group and self.priority <= 0:
             raise ValueError("a rule in a group needs a priority of 1 or more")
         cited = {self.standard, *self.also_cites}

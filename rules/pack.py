@@ -103,6 +103,8 @@ class RulePack:
     status_changes: dict[str, list[tuple[str, tuple[Matcher, ...], tuple[Matcher, ...]]]] = field(
         default_factory=lambda: defaultdict(list))
     groups: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
+    # events the engine remembers the last of, for rules that count from the last time done
+    remembered: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         known = {rule.id for rule in self.rules}
@@ -125,6 +127,8 @@ class RulePack:
                     self.held_by[name].append(compiled)
             if rule.group:
                 self.groups[rule.group].append(compiled)
+            if rule.from_last_done:
+                self.remembered.update(m.event for m in rule.met_by)
         for name, status in self.vocabulary.statuses.items():
             for event in {m.event for m in status.starts} | {m.event for m in status.ends}:
                 self.status_changes[event].append((

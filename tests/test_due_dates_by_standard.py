@@ -177,7 +177,18 @@ CASES = [
     # 2026 = Mon 21 Jun 2027.
     Case("8.9", "fh-plan-6-months", [ev("icpc", "2026-11-02"), ev("cp_plan_ended", "2026-12-21", step_down=True)],
          "2027-06-21"),
+    # No assessment known: 12 months from the plan's start.
     Case("8.8", "fh-assessment-update", [ev("fh_plan_started", "2026-12-07")], "2027-12-07"),
+    # Earlier holds: the assessment completed Thu 31 Dec 2026, the plan started Mon 11 Jan 2027: 12 months from
+    # the assessment = Fri 31 Dec 2027 (from the plan it would be Tue 11 Jan 2028).
+    Case("8.8", "fh-assessment-update",
+         [ev("assessment_allocated", "2026-11-30"), ev("assessment_completed", "2026-12-31"),
+          ev("fh_plan_started", "2027-01-11")], "2027-12-31"),
+    # ... and an updated assessment, completed Mon 29 Mar 2027 (Easter Monday is no matter for months), re-arms
+    # it: 12 months on = Wed 29 Mar 2028.
+    Case("8.8", "fh-assessment-update",
+         [ev("assessment_completed", "2026-12-31"), ev("fh_plan_started", "2027-01-11"),
+          ev("assessment_completed", "2027-03-29")], "2028-03-29"),
     Case("8.9", "fh-plan-6-months", [ev("fh_plan_started", "2026-12-07")], "2027-06-07"),
     Case("8.9", "fh-plan-9-months", [ev("fh_plan_started", "2026-12-07")], "2027-09-07"),
     Case("8.10", "fh-plan-16-months", [ev("fh_plan_started", "2026-12-07")], "2028-04-07"),

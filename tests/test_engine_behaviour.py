@@ -304,3 +304,12 @@ def test_a_new_plan_never_makes_a_visit_due_later_than_it_already_was(pack, cale
     open_visits = [(d.rule, d.due) for d in after.deadlines
                    if d.rule in {r.id for r in pack.groups["visits"]} and d.state == "open"]
     assert open_visits == [("visits-looked-after", date(2027, 2, 10))]
+
+
+def test_an_assessment_before_the_child_was_closed_does_not_set_the_next_plans_clock(pack, calendar):
+    # 8.8 counts from the last assessment, but closing the child's involvement starts afresh:
+    # plan from Mon 7 Jun 2027 + 12 months = Wed 7 Jun 2028.
+    events = [ev("assessment_completed", "2026-12-31"), ev("case_closed", "2027-02-01"),
+              ev("fh_plan_started", "2027-06-07")]
+    found = [d for d in by_rule(run(pack, calendar, events), "fh-assessment-update") if d.state == "open"]
+    assert [d.due for d in found] == [date(2028, 6, 7)]

@@ -7,7 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from rules.model import Rule
 from rules.pack import RulePackError, load_pack
 
 DATA = Path(__file__).resolve().parents[1] / "rules" / "data"
@@ -122,3 +124,11 @@ def test_where_the_sources_differ_the_step_says_both_and_which_holds(pack):
         "less than 183 days or less than 6 months, whichever is earlier",
     ]
     assert [s.standard for s in steps] == ["10.3", "13.2", "13.3"]
+
+
+def test_counting_from_the_last_time_done_needs_events_of_its_own():
+    base = {"id": "x", "standard": "8.8", "source": "PS2026", "title": "Something", "responsible": ["SW"],
+            "while": "fh_plan", "steps": ["12 months"], "from_last_done": True}
+    with pytest.raises(ValidationError, match="from_last_done"):
+        Rule.model_validate({**base, "met_by": ["task_done"]})
+    assert Rule.model_validate({**base, "met_by": ["assessment_completed"]}).from_last_done
