@@ -128,7 +128,7 @@ def deadline_line(d: Deadline) -> str:
 
 
 def describe_timescale(pack: RulePack, rule: Rule) -> str:
-    text = ", then ".join(step.within.describe() for step in rule.steps)
+    text = ", then ".join(step.describe() for step in rule.steps)
     if rule.recurs:
         text += ", repeating"
     if rule.active_for:

@@ -400,6 +400,12 @@ class _Replay:
         return applied
 
 
+def decided_event(decision: Override, child: str) -> Event:
+    """A manager's decision as the event the rules hear: done on the day it takes effect."""
+    return Event(id=f"decision:{decision.target}:{decision.at.isoformat()}", child=child, event=decision.target,
+                 date=decision.due, posted_at=decision.at, details={"by": decision.by})
+
+
 def child_deadlines(
     events: Iterable[Event],
     pack: RulePack,
@@ -408,9 +414,16 @@ def child_deadlines(
     overrides: Iterable[Override] = (),
     child: str | None = None,
 ) -> ChildTimeline:
-    """Every deadline for one child, each open, met, overdue or cancelled at `now`."""
+    """Every deadline for one child, each open, met, overdue or cancelled at `now`.
+
+    A decision whose target is an event the vocabulary marks `decision` (a Service Manager's
+    decision that visits can reduce, 9.11) is heard as that event on its `due` date."""
     in_force = current_events(events)
     child_id = child or (in_force[0].child if in_force else "")
+    overrides = list(overrides)
+    if pack.decided and any(d.target in pack.decided for d in overrides):
+        in_force += [decided_event(d, child_id) for d in overrides if d.target in pack.decided]
+        overrides = [d for d in overrides if d.target not in pack.decided]
     timeline: list[tuple[datetime, int, Event | Override]] = []
     assumed: dict[str, str] = {}
     moments: dict[str, datetime] = {}

@@ -193,6 +193,9 @@ class StatusDef(Strict):
 class EventDef(Strict):
     title: str
     defaults: dict[str, DetailValue] = {}  # how an update that says nothing is read
+    # A manager's decision (9.11: visits can reduce), recorded with its author and reason like
+    # an override (SPEC section 4), that the rules hear as an event on the day it takes effect.
+    decision: bool = False
     note: str | None = None
 
 

@@ -105,6 +105,8 @@ class RulePack:
     groups: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
     # events the engine remembers the last of, for rules that count from the last time done
     remembered: set[str] = field(default_factory=set)
+    # events recorded as decisions (author, reason), which reach the engine as overrides
+    decided: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         known = {rule.id for rule in self.rules}
@@ -129,6 +131,7 @@ class RulePack:
                 self.groups[rule.group].append(compiled)
             if rule.from_last_done:
                 self.remembered.update(m.event for m in rule.met_by)
+        self.decided = frozenset(name for name, event in self.vocabulary.events.items() if event.decision)
         for name, status in self.vocabulary.statuses.items():
             for event in {m.event for m in status.starts} | {m.event for m in status.ends}:
                 self.status_changes[event].append((

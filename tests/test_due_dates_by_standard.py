@@ -14,11 +14,13 @@ Where two places in the sources give one task two timescales, the earlier date h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
-from helpers import by_rule, ev, run
+from rules.model import Override
+
+from helpers import at, by_rule, ev, run
 
 
 @dataclass
@@ -28,6 +30,13 @@ class Case:
     events: list
     due: str  # a date, or an ISO date-time with offset for hour-based timescales
     pick: int = -1  # which of the rule's deadlines (in order created)
+    decisions: list = field(default_factory=list)  # a manager's decisions (Override), with author and reason
+
+
+def decided(target: str, when: str) -> Override:
+    """A Service Manager's decision taking effect on the day it is recorded."""
+    moment = at(when)
+    return Override(target=target, due=moment.date(), by="U0SM", at=moment, reason="progress is good")
 
 
 CASES = [
@@ -209,12 +218,28 @@ CASES = [
     Case("15.1", "permanency-planning-meeting", [ev("pre_proceedings", "2026-12-24")], "2027-01-21"),
     # SO Mon 21 Dec + 10 WD: 22 23 24(3) 29 30 31(6) Jan 4 5 6 7(10)
     Case("9.11", "visits-supervision-order-first-12-weeks", [ev("supervision_order", "2026-12-21")], "2027-01-07"),
-    # 12 weeks ran out on Mon 15 Mar 2027; a visit Tue 16 Mar re-arms at 20 WD:
-    # 17 18 19(3) 22-25(7) [26 GF, 29 EM] 30 31(9) Apr 1 2(11) 5-9(16) 12 13 14 15(20)
+    # Earlier holds: 12 weeks ran out on Mon 15 Mar 2027 with no Service Manager's decision recorded, so a visit
+    # Tue 16 Mar re-arms at 10 WD still: 17 18 19(3) 22-25(7) [26 GF, 29 EM] 30 31(9) Apr 1(10) = Thu 1 Apr.
+    Case("9.11", "visits-supervision-order-first-12-weeks",
+         [ev("supervision_order", "2026-12-21"), ev("visit", "2027-03-16")], "2027-04-01"),
+    # The Service Manager decides on Wed 17 Mar that visits can reduce (9.11): 20 WD from the last visit, Tue 16
+    # Mar: 17 18 19(3) 22-25(7) [26 GF, 29 EM] 30 31(9) Apr 1 2(11) 5-9(16) 12 13 14 15(20) = Thu 15 Apr.
     Case("9.11", "visits-supervision-order",
-         [ev("supervision_order", "2026-12-21"), ev("visit", "2027-03-16")], "2027-04-15"),
+         [ev("supervision_order", "2026-12-21"), ev("visit", "2027-03-16")], "2027-04-15",
+         decisions=[decided("so_visits_reduced", "2027-03-17T11:00")]),
     Case("9.11", "supervision-order-3-month-review", [ev("supervision_order", "2026-12-21")], "2027-03-15"),
     Case("9.13", "supervision-order-network-meeting", [ev("supervision_order", "2026-12-21")], "2027-02-01"),
+    # Earlier holds: network meetings Mon 1 Feb and Fri 12 Mar 2027 (Mark done); with nothing agreed at the 3-month
+    # review they stay 6-weekly: Fri 12 Mar + 42 days = Mar 31(19) Apr 23(42) = Fri 23 Apr.
+    Case("9.13", "supervision-order-network-meeting",
+         [ev("supervision_order", "2026-12-21"), ev("task_done", "2027-02-01", rule="supervision-order-network-meeting"),
+          ev("task_done", "2027-03-12", rule="supervision-order-network-meeting")], "2027-04-23"),
+    # ... agreed on Mon 15 Mar to reduce to 12-weekly ("thereafter"): 84 days from the last meeting, Fri 12 Mar:
+    # Mar 31(19) Apr 30(49) May 31(80) Jun 4(84) = Fri 4 Jun (the May bank holidays do not move calendar weeks).
+    Case("9.13", "supervision-order-network-meeting-reduced",
+         [ev("supervision_order", "2026-12-21"), ev("task_done", "2027-02-01", rule="supervision-order-network-meeting"),
+          ev("task_done", "2027-03-12", rule="supervision-order-network-meeting")], "2027-06-04",
+         decisions=[decided("so_meetings_reduced", "2027-03-15T10:00")]),
     Case("9.14", "supervision-order-9-month-review", [ev("supervision_order", "2026-12-21")], "2027-09-21"),
     Case("9.15", "adoption-life-story", [ev("final_order", "2026-12-21", order="adoption")], "2027-03-15"),
     Case("9.16", "later-life-letter-care-order", [ev("final_order", "2026-12-21", order="care_order")], "2027-01-18"),
@@ -296,7 +321,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.standard}:{c.rule}:{c.due}" for c in CASES])
 def test_due_date_worked_out_by_hand(pack, calendar, case: Case) -> None:
-    timeline = run(pack, calendar, case.events, now="2026-01-01T00:00")
+    timeline = run(pack, calendar, case.events, now="2026-01-01T00:00", overrides=case.decisions)
     found = by_rule(timeline, case.rule)
     assert found, f"{case.rule} created no deadline"
     deadline = found[case.pick]

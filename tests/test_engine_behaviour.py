@@ -313,3 +313,22 @@ def test_an_assessment_before_the_child_was_closed_does_not_set_the_next_plans_c
               ev("fh_plan_started", "2027-06-07")]
     found = [d for d in by_rule(run(pack, calendar, events), "fh-assessment-update") if d.state == "open"]
     assert [d.due for d in found] == [date(2028, 6, 7)]
+
+
+def test_a_service_managers_decision_reduces_supervision_order_visits_and_meets_the_review(pack, calendar):
+    # 9.11: Supervision Order Mon 21 Dec 2026; the 3-month review is due 12 weeks on, Mon 15 Mar 2027.
+    # Visits: 10 WD until the decision (recorded Wed 17 Mar, two days late), then 20 WD from the last visit.
+    decision = Override(target="so_visits_reduced", due=date(2027, 3, 17), by="U0SM", at=at("2027-03-17T11:00"),
+                        reason="progress is good")
+    events = [ev("supervision_order", "2026-12-21"), ev("visit", "2027-03-16")]
+    timeline = run(pack, calendar, events, now="2027-03-18T09:00", overrides=[decision])
+    review = only(timeline, "supervision-order-3-month-review")
+    assert (review.due, review.state, review.late) == (date(2027, 3, 15), "met", True)
+    assert review.met_event_id == "decision:so_visits_reduced:2027-03-17T11:00:00+00:00"
+    ten = [(d.due, d.state) for d in by_rule(timeline, "visits-supervision-order-first-12-weeks")]
+    # 10 WD from the order: Dec 22 23 24(3) 29 30 31(6) Jan 4 5 6 7(10); from the 16 Mar visit: Thu 1 Apr
+    # (17 18 19(3) 22-25(7) [26 GF, 29 EM] 30 31(9) Apr 1(10)), cancelled by the decision
+    assert ten == [(date(2027, 1, 7), "met"), (date(2027, 4, 1), "cancelled")]  # the first met late
+    assert [(d.due, d.state) for d in by_rule(timeline, "visits-supervision-order")] == [(date(2027, 4, 15), "open")]
+    # the decision is not an override of any deadline
+    assert timeline.unapplied == [] and all(d.override is None for d in timeline.deadlines)
