@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from rules.calendar import LONDON, WorkingCalendar, add_hours, end_of_day, london
 from rules.model import Deadline, Event, Override
@@ -402,7 +402,8 @@ class _Replay:
 
 def decided_event(decision: Override, child: str) -> Event:
     """A manager's decision as the event the rules hear: done on the day it takes effect."""
-    return Event(id=f"decision:{decision.target}:{decision.at.isoformat()}", child=child, event=decision.target,
+    when = decision.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Event(id=f"decision:{decision.target}:{when}", child=child, event=decision.target,
                  date=decision.due, posted_at=decision.at, details={"by": decision.by})
 
 

@@ -324,7 +324,7 @@ def test_a_service_managers_decision_reduces_supervision_order_visits_and_meets_
     timeline = run(pack, calendar, events, now="2027-03-18T09:00", overrides=[decision])
     review = only(timeline, "supervision-order-3-month-review")
     assert (review.due, review.state, review.late) == (date(2027, 3, 15), "met", True)
-    assert review.met_event_id == "decision:so_visits_reduced:2027-03-17T11:00:00+00:00"
+    assert review.met_event_id == "decision:so_visits_reduced:2027-03-17T11:00:00Z"
     ten = [(d.due, d.state) for d in by_rule(timeline, "visits-supervision-order-first-12-weeks")]
     # 10 WD from the order: Dec 22 23 24(3) 29 30 31(6) Jan 4 5 6 7(10); from the 16 Mar visit: Thu 1 Apr
     # (17 18 19(3) 22-25(7) [26 GF, 29 EM] 30 31(9) Apr 1(10)), cancelled by the decision
