@@ -161,6 +161,14 @@ CASES = [
     Case("7.18", "cp-plan-12-months", [ev("cp_plan_started", "2028-02-29")], "2029-02-28"),
     # 31 Jan 2027 + 13 months = 29 Feb 2028 (a leap year).
     Case("7.19", "cp-plan-13-months", [ev("cp_plan_started", "2027-01-31")], "2028-02-29"),
+    # 7.16 Midway Oversight Review: ICPC Thu 17 Dec 2026 + 6 weeks = Thu 28 Jan 2027.
+    Case("7.16", "cp-midway-review-first", [ev("icpc", "2026-12-17")], "2027-01-28"),
+    # Earlier holds: RCPC Fri 26 Feb 2027, plan continues: 3 months = Wed 26 May; 13 weeks = Feb 28(2) Mar 31(33)
+    # Apr 30(63) May 28(91) = Fri 28 May; the months are earlier.
+    Case("7.16", "cp-midway-review", [ev("icpc", "2026-12-01"), ev("rcpc", "2027-02-26")], "2027-05-26"),
+    # ... RCPC Mon 31 May 2027 (Spring bank holiday): 3 months = Tue 31 Aug; 13 weeks = Jun 30(30) Jul 31(61)
+    # Aug 30(91) = Mon 30 Aug (the Late Summer bank holiday: calendar days do not roll), the earlier.
+    Case("7.16", "cp-midway-review", [ev("icpc", "2027-03-01"), ev("rcpc", "2027-05-31")], "2027-08-30"),
     # ------------------------------------------------------------- 8. Family Help
     # assessment completed Wed 1 Apr 2026 + 15 WD: Apr 2(1) [3 Good Fri, 4-5, 6 Easter Mon]
     # 7 8 9 10(5) 13-17(10) 20-24(15)
@@ -202,6 +210,16 @@ CASES = [
     Case("8.9", "fh-plan-9-months", [ev("fh_plan_started", "2026-12-07")], "2027-09-07"),
     Case("8.10", "fh-plan-16-months", [ev("fh_plan_started", "2026-12-07")], "2028-04-07"),
     Case("8.12", "chronology-fh", [ev("fh_plan_started", "2026-08-31")], "2027-02-28"),
+    # ------------------------------------------------------------- chronology, every child (CCP-3)
+    # Assessment allocated Mon 30 Nov 2026 + 6 months = Sun 30 May 2027.
+    Case("CCP-3", "chronology", [ev("assessment_allocated", "2026-11-30")], "2027-05-30"),
+    # Earlier holds: an ICPC on Tue 15 Dec would set 7.5's 6 months at Tue 15 Jun 2027; the chronology already
+    # due Sun 30 May stays the one deadline.
+    Case("CCP-3", "chronology", [ev("assessment_allocated", "2026-11-30"), ev("icpc", "2026-12-15")], "2027-05-30"),
+    # ... updated Fri 28 May 2027 (Mark done): the Child Protection Plan's 7.5 sets the next, 6 months on, Sun 28 Nov.
+    Case("7.5", "chronology-cp",
+         [ev("assessment_allocated", "2026-11-30"), ev("icpc", "2026-12-15"),
+          ev("task_done", "2027-05-28", rule="chronology")], "2027-11-28"),
     # ------------------------------------------------------------- 9. legal
     # CRP Thu 24 Dec + 5 WD: 29 30 31 Jan 4 5 ; + 10 WD: ... 6 7 8 11 12
     Case("9.2", "letter-of-intent", [ev("pre_proceedings", "2026-12-24")], "2027-01-05"),
@@ -211,6 +229,9 @@ CASES = [
     # initial meeting Tue 12 Jan 2027 + 6 weeks = Tue 23 Feb.
     Case("9.4", "pre-proceedings-review",
          [ev("pre_proceedings", "2026-12-24"), ev("pre_proceedings_meeting", "2027-01-12")], "2027-02-23"),
+    # 9.6: PPM Thu 24 Dec 2026 + 5 WD: 29 30 31 Jan 4 5 = Tue 5 Jan 2027.
+    Case("9.6", "ppm-minutes-shared",
+         [ev("pre_proceedings", "2026-12-01"), ev("pre_proceedings_meeting", "2026-12-24")], "2027-01-05"),
     # Thu 24 Dec + 18 weeks (126 days) = Thu 29 Apr 2027.
     Case("9.7", "pre-proceedings-concluded", [ev("pre_proceedings", "2026-12-24")], "2027-04-29"),
     # Wed 24 Mar 2027 + 10 WD: 25(1) [26 GF, 29 EM] 30 31(3) Apr 1 2(5) 5-9(10)
@@ -301,6 +322,17 @@ CASES = [
     Case("11.8", "lac-decisions-shared", [ev("lac_review", "2026-12-24")], "2027-01-05"),
     Case("11.8", "lac-minutes", [ev("lac_review", "2026-12-24")], "2027-01-26"),
     Case("11.1", "lac-care-plan-review", [ev("looked_after", "2026-08-31")], "2027-02-28"),
+    # 11.13: first PEP meeting marked done Thu 14 Jan 2027; reviewed 6 months on, Wed 14 Jul 2027.
+    Case("11.13", "pep-review",
+         [ev("looked_after", "2026-12-23"), ev("task_done", "2027-01-14", rule="first-pep")], "2027-07-14"),
+    # 13.9 Midway Oversight Review: first review Mon 25 Jan 2027 + 6 weeks = Mon 8 Mar.
+    Case("13.9", "lac-midway-review-first", [ev("looked_after", "2026-12-23"), ev("lac_review", "2027-01-25")],
+         "2027-03-08"),
+    # Earlier holds: second review Thu 1 Jul 2027: 3 months = Fri 1 Oct; 13 weeks = Jul 31(30) Aug 31(61)
+    # Sep 30(91) = Thu 30 Sep, the earlier.
+    Case("13.9", "lac-midway-review",
+         [ev("looked_after", "2027-05-04"), ev("lac_review", "2027-05-28"), ev("lac_review", "2027-07-01")],
+         "2027-09-30"),
     Case("10.10", "viability-assessment", [ev("care_move", "2026-10-23T15:00", connected_carer=True)],
          "2026-10-25T14:00:00+00:00"),
     Case("10.11", "connected-carer-assessment", [ev("care_move", "2026-12-21", connected_carer=True)], "2027-04-12"),
@@ -313,6 +345,8 @@ CASES = [
     Case("16.5", "private-fostering-panel",
          [ev("private_fostering_notified", "2026-11-02"), ev("private_fostering_assessed", "2026-12-24")],
          "2027-01-12"),
+    # 16.4: 45 days from the notification, Tue 22 Dec 2026: Dec 31(9) Jan 31(40) Feb 5(45) = Fri 5 Feb 2027.
+    Case("16.4", "private-fostering-panel-45-days", [ev("private_fostering_notified", "2026-12-22")], "2027-02-05"),
     Case("16.6", "visits-private-fostering-first-year", [ev("private_fostering_notified", "2026-12-22")],
          "2027-02-02"),
     Case("16.7", "private-fostering-annual-review", [ev("private_fostering_notified", "2026-12-22")], "2027-12-22"),

@@ -332,3 +332,25 @@ def test_a_service_managers_decision_reduces_supervision_order_visits_and_meets_
     assert [(d.due, d.state) for d in by_rule(timeline, "visits-supervision-order")] == [(date(2027, 4, 15), "open")]
     # the decision is not an override of any deadline
     assert timeline.unapplied == [] and all(d.override is None for d in timeline.deadlines)
+
+
+def test_the_stability_panel_meets_both_private_fostering_panel_deadlines(pack, calendar):
+    # 16.4: notified Mon 2 Nov 2026 + 45 days = Nov 30(28) Dec 17(45) = Thu 17 Dec; 16.5: assessed Thu 24 Dec
+    # + 10 WD: 29 30 31 Jan 4-8(8) 11 12(10) = Tue 12 Jan 2027. Presented Mon 11 Jan: 16.5 on time, 16.4 late.
+    events = [ev("private_fostering_notified", "2026-11-02"), ev("private_fostering_assessed", "2026-12-24"),
+              ev("stability_panel", "2027-01-11")]
+    timeline = run(pack, calendar, events, now="2027-01-12T09:00")
+    first, second = only(timeline, "private-fostering-panel-45-days"), only(timeline, "private-fostering-panel")
+    assert (first.due, first.state, first.late) == (date(2026, 12, 17), "met", True)
+    assert (second.due, second.state, second.late) == (date(2027, 1, 12), "met", False)
+
+
+def test_a_midway_review_not_done_by_the_next_review_is_closed_late(pack, calendar):
+    # 13.9: first review Mon 25 Jan 2027, midway due Mon 8 Mar; the second review on Tue 20 Apr closes it, late,
+    # and the next midway runs from it: 3 months = Tue 20 Jul; 13 weeks = Apr 30(10) May 31(41) Jun 30(71)
+    # Jul 20(91) = Tue 20 Jul too.
+    events = [ev("looked_after", "2026-12-23"), ev("lac_review", "2027-01-25"), ev("lac_review", "2027-04-20")]
+    timeline = run(pack, calendar, events, now="2027-04-21T09:00")
+    first = only(timeline, "lac-midway-review-first")
+    assert (first.due, first.state, first.late) == (date(2027, 3, 8), "cancelled", True)
+    assert [(d.due, d.state) for d in by_rule(timeline, "lac-midway-review")] == [(date(2027, 7, 20), "open")]
