@@ -7,6 +7,7 @@ here ever lets a traceback reach the user.
 from __future__ import annotations
 
 import argparse
+import csv
 import difflib
 import getpass
 import json
@@ -15,7 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -141,6 +142,8 @@ def rule_row(pack: RulePack, rule: Rule) -> dict[str, object]:
         "id": rule.id,
         "standard": rule.standard,
         "also_cites": rule.also_cites,
+        # every point the rule encodes, its steps' included: searching for 13.3 finds 10.3's rule
+        "points": [rule.standard, *rule.also_cites],
         "source": pack.source_name(rule),
         "title": rule.title,
         "trigger": [m.describe() for m in pack.triggers(rule)],
@@ -170,9 +173,10 @@ def cmd_rules(ctx: Context) -> int:
     if ctx.json:
         print(json.dumps(rows, indent=1))
         return 0
-    for row in rows:
+    for rule, row in zip(pack.rules, rows, strict=True):
         flag = "" if row["in_force"] else "  (off by default: enabled_rules turns it on)"
-        print(f"{row['standard']:<12} {row['title']}{flag}")
+        also = f" (also {', '.join(rule.also_cites)})" if rule.also_cites else ""
+        print(f"{row['standard']:<12} {row['title']}{also}{flag}")
         print(f"{'':<12} when: {' or '.join(row['trigger'])}")  # type: ignore[arg-type]
         print(f"{'':<12} within: {row['timescale']}; done by: {' or '.join(row['met_by'])}")  # type: ignore[arg-type]
         print(f"{'':<12} responsible: {', '.join(row['responsible'])}; source: {row['source']}")  # type: ignore[arg-type]
@@ -180,9 +184,93 @@ def cmd_rules(ctx: Context) -> int:
     return 0
 
 
+HISTORY_COLUMNS = ("child", "unit", "lead", "event", "date", "time", "status", "details")
+
+
+def _history_date(text: str) -> date:
+    """'2026-11-23' or '23/11/2026' (SPEC section 9)."""
+    if "/" in text:
+        day, month, year = text.split("/")
+        if len(year) != 4:
+            raise ValueError(text)
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(text)
+
+
+def read_history(path: str, pack: RulePack, now: datetime) -> list[Event]:
+    """One child's events from a CSV in the one-row-per-event layout of SPEC section 9
+    (`child,unit,lead,event,date,time,status,details`; child and unit may be empty). Every
+    problem is reported at once, with its row (the header is row 1) and column."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+            header = list(rows[0].keys()) if rows else []
+    except OSError as exc:
+        raise UsageError(f"--history {path}: {exc.strerror or exc}") from None
+    if not rows:
+        raise UsageError(f"--history {path}: no events (a header, then one row per event)")
+    unknown = [c for c in header if c not in HISTORY_COLUMNS]
+    missing = [c for c in ("event", "date") if c not in header]
+    if unknown or missing:
+        raise UsageError(f"--history {path}: the header should be {','.join(HISTORY_COLUMNS)}"
+                         + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+                         + (f" (missing: {', '.join(missing)})" if missing else ""))
+    problems: list[str] = []
+    events: list[Event] = []
+    children: set[str] = set()
+    for line, row in enumerate(rows, start=2):
+        def cell(column: str, row: dict[str, str | None] = row) -> str:
+            return (row.get(column) or "").strip()
+
+        def problem(column: str, text: str, line: int = line) -> None:
+            problems.append(f"row {line}, {column}: {text}")
+
+        if child := cell("child"):
+            if not (plain_digits(child).lstrip("#").isascii() and plain_digits(child).lstrip("#").isdigit()):
+                problem("child", f"'{child}' is not a child's number")
+            children.add(plain_digits(child).lstrip("#"))
+        name = cell("event")
+        if name not in pack.vocabulary.events:
+            problem("event", f"unknown event '{name}'" if name else "no event")
+        try:
+            day = _history_date(cell("date"))
+        except ValueError:
+            problem("date", f"'{cell('date')}' is not a date (2026-11-23 or 23/11/2026)")
+            continue
+        clock = None
+        if cell("time"):
+            try:
+                clock = time.fromisoformat(cell("time"))
+            except ValueError:
+                problem("time", f"'{cell('time')}' is not a time like 14:30")
+        status = cell("status").lower() or ("planned" if day > now.astimezone(LONDON).date() else "done")
+        if status not in ("done", "planned", "not_done"):
+            problem("status", f"'{cell('status')}' is not done, planned or not_done")
+        details: dict[str, DetailValue] = {}
+        for part in filter(None, (p.strip() for p in cell("details").split(";"))):
+            try:
+                key, value = parse_detail(part)
+            except UsageError:
+                problem("details", f"'{part}' should look like key=value")
+                continue
+            details[key] = value
+        events.append(Event(id=f"row-{line}", child="", event=name, date=day, status=status,  # type: ignore[arg-type]
+                            time=clock, details=details))
+    if len(children) > 1:
+        problems.append(f"the history is of one child; it names {len(children)}: {', '.join(sorted(children))}")
+    if problems:
+        raise UsageError(f"--history {path}: nothing worked out:\n  " + "\n  ".join(problems))
+    child = children.pop() if children else "0"
+    return [replace(e, child=child) for e in events]
+
+
 def cmd_deadlines(ctx: Context) -> int:
     args = ctx.args
     pack = ctx.config.rule_pack()
+    if args.history:
+        return _history_deadlines(ctx, pack)
+    if not args.event or not args.at:
+        raise UsageError("give --event NAME --at ISO (one event), or --history FILE (one child's history)")
     name = check_event(pack, args.event)
     at = parse_instant(args.at, "--at")
     now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
@@ -199,6 +287,26 @@ def cmd_deadlines(ctx: Context) -> int:
         return 0
     if event.id in timeline.assumed_times and any(d.hours_based for d in timeline.deadlines):
         print(f"No time given: assumed {timeline.assumed_times[event.id]} for the hour-based timescales.")
+    for deadline in sorted(timeline.deadlines, key=lambda d: d.due_at):
+        print(deadline_line(deadline))
+    return 0
+
+
+def _history_deadlines(ctx: Context, pack: RulePack) -> int:
+    """The engine over one child's whole history (SPEC section 5): stores nothing."""
+    args = ctx.args
+    if args.event or args.at or args.detail or args.child or args.status != "done":
+        raise UsageError("--history takes the whole history from the file: leave out --event, --at, --status, "
+                         "--detail and --child")
+    now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
+    events = read_history(args.history, pack, now)
+    timeline = child_deadlines(events, pack, ctx.config.calendar(), now)
+    if ctx.json:
+        print(json.dumps([d.as_json() for d in timeline.deadlines], indent=1))
+        return 0
+    if not timeline.deadlines:
+        print("No timescale starts from this history.")
+        return 0
     for deadline in sorted(timeline.deadlines, key=lambda d: d.due_at):
         print(deadline_line(deadline))
     return 0
@@ -557,10 +665,13 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--json", action="store_true")
     commands["rules"] = cmd_rules
 
-    deadlines = sub.add_parser("deadlines", help="the deadlines one event creates (stores nothing)")
+    deadlines = sub.add_parser("deadlines", help="the deadlines one event, or one child's history, creates "
+                                                 "(stores nothing)")
     _common(deadlines)
-    deadlines.add_argument("--event", required=True, help="event name, e.g. strategy_discussion")
-    deadlines.add_argument("--at", required=True, help="when it happened or is booked (ISO 8601)")
+    deadlines.add_argument("--event", help="event name, e.g. strategy_discussion")
+    deadlines.add_argument("--at", help="when it happened or is booked (ISO 8601)")
+    deadlines.add_argument("--history", metavar="FILE",
+                           help="one child's events as a CSV: child,unit,lead,event,date,time,status,details")
     deadlines.add_argument("--status", choices=["done", "planned", "not_done"], default="done")
     deadlines.add_argument("--detail", action="append", default=[], metavar="KEY=VALUE")
     deadlines.add_argument("--child", help="the child's number")
