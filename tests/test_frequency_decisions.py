@@ -7,12 +7,13 @@ U0SW1 a practitioner; U0SW3 works in unit B."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from bot.conversation import Conversation, Incoming
 from bot.parser.frequency import MEETINGS, VISITS, read_frequency_decision
+from bot.replies import agenda_text
 from rules.calendar import LONDON
 
 ORDER_MADE = datetime(2026, 12, 21, 10, 0, tzinfo=LONDON)  # Mon 21 Dec 2026
@@ -70,6 +71,10 @@ def test_only_the_service_manager_reduces_visits_and_the_rules_follow_from_the_l
     # the same message arriving again is the same decision
     said(conversation, text, "U0SM", decided, "4.0")
     assert len(store.timeline("500")[1]) == 1
+    # the weekly agenda lists it for the unit, in words
+    agenda = agenda_text(store.agenda("unit-a", decided - timedelta(days=7), decided), "Unit A", decided.date())
+    assert ("  decided: Supervision Order visits reduce to every 20 working days from Wed 17 Mar 2027 by <@U0SM>: "
+            "settled, plan on track") in agenda
 
 
 def test_a_decision_needs_a_supervision_order_a_reason_and_the_childs_unit(store):
