@@ -18,6 +18,9 @@ from scheduler.outbox import Reply
 from store.records import Store
 
 MANAGER_ROLES = frozenset({"team_manager", "service_manager", "head_of_service"})
+# The standards give some decisions to the Service Manager (9.11: whether a Supervision
+# Order's visits reduce); the head of service above them may take them too.
+SERVICE_MANAGER_ROLES = frozenset({"service_manager", "head_of_service"})
 NOT_A_MEMBER = ("You are not a member of this unit in Timescales, so I have not recorded anything. If you work "
                 "in it, ask its unit co-ordinator to add you to timescales.toml.")
 NOT_YOUR_CHILD = ("That child is not held by a unit you belong to in Timescales, so I have not recorded anything.")
@@ -52,6 +55,9 @@ class Actor:
     def manages(self, unit: str) -> bool:
         return bool(self.roles.get(unit, frozenset()) & MANAGER_ROLES)
 
+    def manages_service(self, unit: str) -> bool:
+        return bool(self.roles.get(unit, frozenset()) & SERVICE_MANAGER_ROLES)
+
 
 class Gate:
     def __init__(self, store: Store) -> None:
@@ -70,6 +76,10 @@ class Gate:
 
     def require_manager(self, actor: Actor, unit: str, where: Where, text: str) -> None:
         if not actor.manages(unit):
+            raise self.refuse(actor, where, text)
+
+    def require_service_manager(self, actor: Actor, unit: str, where: Where, text: str) -> None:
+        if not actor.manages_service(unit):
             raise self.refuse(actor, where, text)
 
     def held_elsewhere(self, unit: str, children: Iterable[str]) -> list[str]:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bot.parser import ParseResult
     from bot.slack_app import SlackBot, SlackSender
     from rules.config import Config
-    from rules.model import Deadline, DetailValue, Rule
+    from rules.model import Deadline, DetailValue, Event, Rule
     from rules.pack import RulePack
     from scheduler.jobs import Scheduled
     from store.records import Store
@@ -116,7 +116,7 @@ def deadline_line(d: Deadline) -> str:
 
 
 def describe_timescale(pack: RulePack, rule: Rule) -> str:
-    text = ", then ".join(step.within.describe() for step in rule.steps)
+    text = ", then ".join(step.describe() for step in rule.steps)
     if rule.recurs:
         text += ", repeating"
     if rule.active_for:
@@ -129,6 +129,8 @@ def rule_row(pack: RulePack, rule: Rule) -> dict[str, object]:
         "id": rule.id,
         "standard": rule.standard,
         "also_cites": rule.also_cites,
+        # every point the rule encodes, its steps' included: searching for 13.3 finds 10.3's rule
+        "points": [rule.standard, *rule.also_cites],
         "source": pack.source_name(rule),
         "title": rule.title,
         "trigger": [m.describe() for m in pack.triggers(rule)],
@@ -158,14 +160,44 @@ def cmd_rules(ctx: Context) -> int:
     if ctx.json:
         print(json.dumps(rows, indent=1))
         return 0
-    for row in rows:
+    for rule, row in zip(pack.rules, rows, strict=True):
         flag = "" if row["in_force"] else "  (off by default: enabled_rules turns it on)"
-        print(f"{row['standard']:<12} {row['title']}{flag}")
+        also = f" (also {', '.join(rule.also_cites)})" if rule.also_cites else ""
+        print(f"{row['standard']:<12} {row['title']}{also}{flag}")
         print(f"{'':<12} when: {' or '.join(row['trigger'])}")  # type: ignore[arg-type]
         print(f"{'':<12} within: {row['timescale']}; done by: {' or '.join(row['met_by'])}")  # type: ignore[arg-type]
         print(f"{'':<12} responsible: {', '.join(row['responsible'])}; source: {row['source']}")  # type: ignore[arg-type]
     print(f"{len(rows)} rules from {', '.join(pack.vocabulary.sources.values())}")
     return 0
+
+
+def read_history(path: str, pack: RulePack, now: datetime) -> list[Event]:
+    """One child's events from a CSV in the one-row-per-event layout of SPEC section 9
+    (`child,unit,lead,event,date,time,status,details`; child and unit may be empty), read
+    as an import reads it. Every problem is reported at once, with its row (the header is
+    row 1) and column."""
+    from rules.caseload import read_caseload
+    from rules.model import Event
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"--history {path}: {exc.strerror or exc}") from None
+    found = read_caseload(text, frozenset(pack.vocabulary.events), now.astimezone(LONDON).date(), one_child=True)
+    problems = [f"row {p.row}, {p.column}: {p.problem}" if p.column else f"row {p.row}: {p.problem}"
+                for p in found.problems]
+    if found.layout != "events":
+        problems.append("the header should be child,unit,lead,event,date,time,status,details")
+    children = sorted(c for c in found.children if c)
+    if len(children) > 1:
+        problems.append(f"the history is of one child; it names {len(children)}: {', '.join(children)}")
+    if not found.rows and not problems:
+        problems.append("no events (a header, then one row per event)")
+    if problems:
+        raise UsageError(f"--history {path}: nothing worked out:\n  " + "\n  ".join(problems))
+    child = children[0] if children else "0"
+    return [Event(id=f"row-{r.line}", child=child, event=r.event, date=r.date, status=r.status, time=r.time,
+                  details=r.details) for r in found.rows]
 
 
 def cmd_deadlines(ctx: Context) -> int:
@@ -174,6 +206,10 @@ def cmd_deadlines(ctx: Context) -> int:
 
     args = ctx.args
     pack = ctx.config.rule_pack()
+    if args.history:
+        return _history_deadlines(ctx, pack)
+    if not args.event or not args.at:
+        raise UsageError("give --event NAME --at ISO (one event), or --history FILE (one child's history)")
     name = check_event(pack, args.event)
     at = parse_instant(args.at, "--at")
     now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
@@ -190,6 +226,28 @@ def cmd_deadlines(ctx: Context) -> int:
         return 0
     if event.id in timeline.assumed_times and any(d.hours_based for d in timeline.deadlines):
         print(f"No time given: assumed {timeline.assumed_times[event.id]} for the hour-based timescales.")
+    for deadline in sorted(timeline.deadlines, key=lambda d: d.due_at):
+        print(deadline_line(deadline))
+    return 0
+
+
+def _history_deadlines(ctx: Context, pack: RulePack) -> int:
+    """The engine over one child's whole history (SPEC section 5): stores nothing."""
+    from rules.engine import child_deadlines
+
+    args = ctx.args
+    if args.event or args.at or args.detail or args.child or args.status != "done":
+        raise UsageError("--history takes the whole history from the file: leave out --event, --at, --status, "
+                         "--detail and --child")
+    now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
+    events = read_history(args.history, pack, now)
+    timeline = child_deadlines(events, pack, ctx.config.calendar(), now)
+    if ctx.json:
+        print(json.dumps([d.as_json() for d in timeline.deadlines], indent=1))
+        return 0
+    if not timeline.deadlines:
+        print("No timescale starts from this history.")
+        return 0
     for deadline in sorted(timeline.deadlines, key=lambda d: d.due_at):
         print(deadline_line(deadline))
     return 0
@@ -689,10 +747,13 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--json", action="store_true")
     commands["rules"] = cmd_rules
 
-    deadlines = sub.add_parser("deadlines", help="the deadlines one event creates (stores nothing)")
+    deadlines = sub.add_parser("deadlines", help="the deadlines one event, or one child's history, creates "
+                                                 "(stores nothing)")
     _common(deadlines)
-    deadlines.add_argument("--event", required=True, help="event name, e.g. strategy_discussion")
-    deadlines.add_argument("--at", required=True, help="when it happened or is booked (ISO 8601)")
+    deadlines.add_argument("--event", help="event name, e.g. strategy_discussion")
+    deadlines.add_argument("--at", help="when it happened or is booked (ISO 8601)")
+    deadlines.add_argument("--history", metavar="FILE",
+                           help="one child's events as a CSV: child,unit,lead,event,date,time,status,details")
     deadlines.add_argument("--status", choices=["done", "planned", "not_done"], default="done")
     deadlines.add_argument("--detail", action="append", default=[], metavar="KEY=VALUE")
     deadlines.add_argument("--child", help="the child's number")

@@ -29,6 +29,7 @@ from bot.layout import Piece, actions, button, header, lines_pieces, section
 from bot.parser import ParseResult, Query, parse
 from bot.parser.answers import choose, read_reply
 from bot.parser.decisions import DecisionReading, read_decision
+from bot.parser.frequency import FrequencyDecision, read_frequency_decision
 from bot.parser.people import CoverReading, LeadReading, read_back, read_cover, read_lead
 from bot.parser.plans import PlanSince, read_plan_since
 from bot.parser.reading import for_people
@@ -74,6 +75,15 @@ UPDATES_IN_CHANNELS = ("I record updates only in your unit's channel, where the 
 PARTS_IN_ONE_ANSWER = 3  # messages a list may take before a manager gets a summary per unit instead
 HOME_LINES = {"yours": 25, "overdue": 30, "week": 25}  # items App Home shows under each heading
 ONLY_MANAGERS_EXTEND = "Only a team manager, service manager or head of service can agree an extension."
+ONLY_SERVICE_MANAGERS_REDUCE = ("Only the service manager (or head of service) can decide that a Supervision Order's "
+                                "visits or network meetings reduce (9.11, 9.13), so I have not recorded this.")
+# what each Service Manager's decision reduces, and the rule that then sets the frequency
+REDUCTIONS = {"so_visits_reduced": ("visits", "at least every 20 working days", "visits-supervision-order"),
+              "so_meetings_reduced": ("network meetings", "at least every 12 weeks",
+                                      "supervision-order-network-meeting-reduced")}
+SUPERVISION_ORDER_RULES = frozenset({"visits-supervision-order-first-12-weeks", "visits-supervision-order",
+                                     "supervision-order-network-meeting", "supervision-order-network-meeting-reduced",
+                                     "supervision-order-3-month-review", "supervision-order-9-month-review"})
 
 P = ParamSpec("P")
 SLASH = "slash:"  # the ts of a slash command's request, which is no Slack message
@@ -205,6 +215,8 @@ class Conversation:
             replied = self._thread_reply(m, unit, actor, where, open_here)
             if replied is not None:
                 return replied
+        if reduction := read_frequency_decision(m.text):
+            return [self._decide_frequency(reduction, m, unit, actor, where)]
         if decision := read_decision(m.text, m.now):
             return [self._decide(decision, m, unit, actor, where)]
         if unit and (child := read_transfer(m.text)):
@@ -822,6 +834,47 @@ class Conversation:
         agreed = f", agreed by {escape(d.agreed_by)}" if d.agreed_by else ""
         return self._reply(m, f"{kind} recorded by <@{m.user}>{agreed}: the {what} for child {d.child} is now due "
                               f"{for_people(d.due)}. Reason: {escape(d.reason)}")
+
+    def _decide_frequency(self, d: FrequencyDecision, m: Incoming, unit: str | None, actor: Actor,
+                          where: Where) -> Reply:
+        """A Service Manager's decision that a Supervision Order's visits or network meetings reduce
+        (9.11, 9.13): recorded like an override, with its author and reason, from the day it is posted."""
+        if not d.child:
+            return self._reply(m, "To record that decision I need the child's number and the reason, e.g. \"SM "
+                                  "decision: visits for 500 can reduce to every 20 working days: good progress\".")
+        holder = self.store.child_unit(d.child)
+        if unit is None and not m.direct:
+            return Reply(m.channel, "I record decisions only in the child's unit's channel (or in a direct message "
+                                    "to me), where only the unit reads them.", thread_ts=m.thread_ts or m.ts,
+                         only_for=m.user)
+        if unit is not None:
+            self.gate.require_member(actor, unit, where)
+            if holder is not None and holder != unit:
+                return self._reply(m, held_elsewhere_text([d.child]))
+        if not actor.member_of(holder):
+            return self._reply(m, f"Child {d.child} is not held by a unit you belong to, so I have not recorded "
+                                  "this.")
+        assert holder is not None
+        self.gate.require_service_manager(actor, holder, where, ONLY_SERVICE_MANAGERS_REDUCE)
+        if not d.reason:
+            return self._reply(m, "A decision to reduce visits or network meetings needs its rationale (9.11): add "
+                                  "it after a colon or \"reason\".")
+        open_rules = {r.rule for r in self.store.child_deadlines(d.child) if r.state == "open"}
+        if not open_rules & SUPERVISION_ORDER_RULES:
+            return self._reply(m, f"I have no Supervision Order recorded for child {d.child}, so I have not recorded "
+                                  "this. Post the order first (\"supervision order made for ...\").")
+        today = m.now.astimezone(LONDON).date()
+        for target in d.reduces:
+            self.store.record_decision(d.child, "reduce", target, today, m.user, m.now, d.reason, m.channel,
+                                       m.ts if len(d.reduces) == 1 else f"{m.ts}:{target}")
+        deadlines = self.store.child_deadlines(d.child)
+        said = []
+        for target in d.reduces:
+            what, often, rule = REDUCTIONS[target]
+            due = next((r.due for r in deadlines if r.rule == rule and r.state == "open"), None)
+            said.append(f"{what} {often}" + (f" (next due {for_people(due)})" if due else ""))
+        return self._reply(m, f"Service Manager's decision recorded by <@{m.user}> for child {d.child}, from "
+                              f"{for_people(today)}: {' and '.join(said)}. Reason: {escape(d.reason)}")
 
     # -- questions ---------------------------------------------------------------------
     def answer_query(self, q: Query, user: str, now: datetime, channel: str, thread: str | None,

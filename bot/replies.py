@@ -192,6 +192,17 @@ def plan_words(plan: InForce) -> str:
     return f"{plan.title} since {for_people(plan.since)}" if plan.since else f"{plan.title} (start not known)"
 
 
+# A Service Manager's decisions about a Supervision Order (9.11, 9.13), recorded as kind "reduce".
+_REDUCED = {"so_visits_reduced": "Supervision Order visits reduce to every 20 working days",
+            "so_meetings_reduced": "Supervision Order network meetings reduce to every 12 weeks"}
+
+
+def _what_was_decided(kind: str, target: str, due: date) -> str:
+    if kind == "reduce" and target in _REDUCED:
+        return f"{_REDUCED[target]} from {for_people(due)}"
+    return f"{target} due {for_people(due)}"
+
+
 def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date,
                 away: Sequence[str] = ()) -> list[str]:
     """The weekly unit meeting discusses every child: one entry each; and who is away."""
@@ -211,7 +222,7 @@ def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date,
                   f"(due {for_people(d.due)}, {d.standard})" for d in c.overdue]
         lines += [f"  due: {d.title} (due {for_people(d.due)}, {d.standard})" for d in c.due_this_week]
         lines += [f"  since last week: {describe_event(e)}" for e in c.events_since if e.event != "retraction"]
-        lines += [f"  decided: {d.target} due {for_people(d.due)} by <@{d.by}>: {escape(d.reason)}"
+        lines += [f"  decided: {_what_was_decided(d.kind, d.target, d.due)} by <@{d.by}>: {escape(d.reason)}"
                   for d in c.decisions_since]
         lines += [f"  flexible scheme, review this week: {d.target} set for {for_people(d.due)} by <@{d.by}>: "
                   f"{escape(d.reason)}" for d in c.to_review]

@@ -91,8 +91,9 @@ def read_value(text: str) -> DetailValue:
     return text.strip()
 
 
-def read_caseload(text: str, events: frozenset[str], today: date) -> Caseload:
-    """Every row of the file as events, and every problem with its line and column."""
+def read_caseload(text: str, events: frozenset[str], today: date, one_child: bool = False) -> Caseload:
+    """Every row of the file as events, and every problem with its line and column.
+    `one_child`: one child's history, whose rows may leave the child's number out."""
     found = Caseload()
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))  # a spreadsheet's byte-order mark
     try:
@@ -103,7 +104,7 @@ def read_caseload(text: str, events: frozenset[str], today: date) -> Caseload:
     except csv.Error as exc:
         found.problems.append(Problem(1, "", f"not a CSV file ({exc})"))
         return found
-    if "child" not in header:
+    if "child" not in header and not one_child:
         found.problems.append(Problem(1, "child", "the header has no 'child' column"))
         return found
     found.layout = "events" if "event" in header and "date" in header else "children"
@@ -127,7 +128,7 @@ def read_caseload(text: str, events: frozenset[str], today: date) -> Caseload:
                 continue
             values = dict(zip(header, (c.strip() for c in cells), strict=False))
             if found.layout == "events":
-                _event_row(found, line, values, events, today)
+                _event_row(found, line, values, events, today, one_child)
             else:
                 _child_row(found, line, values, events, today)
     except csv.Error as exc:
@@ -135,8 +136,11 @@ def read_caseload(text: str, events: frozenset[str], today: date) -> Caseload:
     return found
 
 
-def _person(found: Caseload, line: int, values: dict[str, str]) -> tuple[str, str | None, str | None] | None:
-    child = values.get("child", "")
+def _person(found: Caseload, line: int, values: dict[str, str],
+            one_child: bool = False) -> tuple[str, str | None, str | None] | None:
+    child = values.get("child", "").lstrip("#")
+    if one_child and not child:
+        return "", None, None
     if not _CHILD.fullmatch(child):
         found.problems.append(Problem(line, "child", f"'{child}' is not a child's number (digits only)"))
         return None
@@ -168,18 +172,19 @@ def _status(found: Caseload, line: int, text: str, day: date, today: date) -> St
     return None
 
 
-def _event_row(found: Caseload, line: int, values: dict[str, str], events: frozenset[str], today: date) -> None:
-    person = _person(found, line, values)
+def _event_row(found: Caseload, line: int, values: dict[str, str], events: frozenset[str], today: date,
+               one_child: bool = False) -> None:
+    person = _person(found, line, values, one_child)
     event = values.get("event", "")
     if not event and not values.get("date"):
         return  # a child with nothing to say yet: named, so the agenda lists them
     day = read_date(values.get("date", ""))
     ok = person is not None
     if event not in events or event in NOT_IMPORTED:
-        found.problems.append(Problem(line, "event", f"'{event}' is not an event name"))
+        found.problems.append(Problem(line, "event", f"unknown event '{event}'" if event else "no event"))
         ok = False
     if day is None:
-        found.problems.append(Problem(line, "date", f"{values.get('date', '') or '(empty)'} is not a date "
+        found.problems.append(Problem(line, "date", f"'{values.get('date', '')}' is not a date "
                                                     "(2026-11-23 or 23/11/2026)"))
         return
     clock = None
@@ -193,7 +198,7 @@ def _event_row(found: Caseload, line: int, values: dict[str, str], events: froze
     for pair in filter(None, (p.strip() for p in values.get("details", "").split(";"))):
         key, sep, value = pair.partition("=")
         if not sep or not re.fullmatch(r"[a-z_][a-z0-9_]*", key.strip()):
-            found.problems.append(Problem(line, "details", f"'{pair}' is not key=value"))
+            found.problems.append(Problem(line, "details", f"'{pair}' should look like key=value"))
             ok = False
             continue
         details[key.strip()] = read_value(value)
@@ -218,7 +223,7 @@ def _child_row(found: Caseload, line: int, values: dict[str, str], events: froze
             continue
         day = read_date(value)
         if day is None:
-            found.problems.append(Problem(line, name, f"{value} is not a date (2026-11-23 or 23/11/2026)"))
+            found.problems.append(Problem(line, name, f"'{value}' is not a date (2026-11-23 or 23/11/2026)"))
             continue
         if name in NOT_IMPORTED:
             found.problems.append(Problem(line, name, f"'{name}' is not an event name"))

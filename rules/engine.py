@@ -11,16 +11,28 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from rules.calendar import LONDON, WorkingCalendar, add_hours, end_of_day, london
 from rules.model import Deadline, Event, Override
-from rules.pack import CASE_CLOSED, IMPORTED, RETRACTION, TASK_DONE, UNDER, CompiledRule, Listener, Matcher, RulePack
+from rules.pack import (
+    CASE_CLOSED,
+    IMPORTED,
+    RETRACTION,
+    TASK_DONE,
+    UNDER,
+    CompiledRule,
+    CompiledStep,
+    Listener,
+    Matcher,
+    RulePack,
+)
 
 ASSUMED_END_OF_DAY = time(17, 0)
+ONE_DAY = timedelta(days=1)
 # Raise when a change to this module gives different deadlines for the same history:
 # stored deadlines are then worked out again at the next start (see deadline_basis).
-ENGINE_REVISION = 2
+ENGINE_REVISION = 4
 
 
 def deadline_basis(pack: RulePack, calendar: WorkingCalendar) -> str:
@@ -50,12 +62,28 @@ def event_moment(event: Event) -> tuple[datetime, str | None]:
 
 
 def due_by(calendar: WorkingCalendar, n: int, unit: str, before: bool, day: date,
-           moment: datetime) -> tuple[date, datetime]:
-    """Apply a timescale to an event on `day` at `moment`: the due date and the due instant."""
+           moment: datetime, less_than: bool = False) -> tuple[date, datetime]:
+    """Apply a timescale to an event on `day` at `moment`: the due date and the due instant.
+    "Less than N days / months" ends the day before N have passed."""
     if unit == "hours":
         due_at = add_hours(moment, -n if before else n)
         return due_at.date(), due_at
+    if less_than:
+        due = calendar.due_on(day, n, unit, before)[0] - ONE_DAY
+        return due, end_of_day(due)
     return calendar.due_on(day, n, unit, before)
+
+
+def step_due(calendar: WorkingCalendar, step: CompiledStep, day: date, moment: datetime) -> tuple[date, datetime]:
+    """A step's due date and instant; where the sources give the step two timescales, the
+    earlier of the two (the earlier date holds)."""
+    found = due_by(calendar, step.amount, step.unit, step.before, day, moment, step.less_than)
+    if step.alt is not None:
+        amount, unit, less_than = step.alt
+        other = due_by(calendar, amount, unit, step.before, day, moment, less_than)
+        if other[1] < found[1]:
+            return other
+    return found
 
 
 @dataclass(slots=True)
@@ -137,9 +165,11 @@ class _Replay:
         self.statuses: set[str] = set()
         self.deadlines: list[Deadline] = []
         self.last_group_meeting: dict[str, tuple[Event, datetime]] = {}
+        self.gave_way: dict[str, str] = {}  # group -> the event at which its regime last ended
         self.ids: set[str] = set()
         self.in_force: dict[str, InForce] = {}
         self.plan_unknown: list[str] = []
+        self.last_done: dict[str, Event] = {}  # event name -> its last occurrence (pack.remembered only)
 
     def new_id(self, rule: CompiledRule, event: Event) -> str:
         """Rule and creating event; a suffix when a regime re-arms from the same
@@ -157,10 +187,11 @@ class _Replay:
         """Open the run's deadline for its step `step_index`, counting from `event`."""
         rule = run.rule
         step = rule.steps[step_index]
-        due, due_at = due_by(self.calendar, step.amount, step.unit, step.before, event.date, self.moments[event.id])
+        due, due_at = step_due(self.calendar, step, event.date, self.moments[event.id])
         # positional, in Deadline's field order: this runs once per deadline
         deadline = Deadline(self.new_id(rule, event), self.child, rule.id, step.standard, step.source,
-                            step.title, due, due_at, rule.rule.responsible, event.id, step.text, step.hours_based)
+                            step.title, due, due_at, rule.rule.responsible, event.id, step.text, step.hours_based,
+                            also_cites=step.also_cites)
         if event.details and event.details.get(IMPORTED) is True:
             deadline.known_from = event.posted_at
         run.open = deadline
@@ -222,6 +253,7 @@ class _Replay:
                 run.ended = True
             self.statuses.clear()
             self.in_force.clear()
+            self.last_done.clear()
             return
 
         if name in pack.implied_by and event.status == "done":
@@ -243,12 +275,15 @@ class _Replay:
         for group in visited:
             self.rearm_group(group, event, moment)
         for group in regime_ended:
+            self.gave_way[group] = event.id
             if group not in visited:
                 self.hand_over(group, moment)
         if name in pack.triggered_by or name in pack.held_by:
             self.trigger(event, moment, before)
         if name in pack.status_changes:
             self.update_statuses(event)
+        if name in pack.remembered and event.status == "done":
+            self.last_done[name] = event
 
     def meet(self, event: Event, moment: datetime, statuses: set[str]) -> list[_Run]:
         listeners: Sequence[Listener]
@@ -313,25 +348,45 @@ class _Replay:
             active_for = rule.rule.active_for
             if active_for is not None:
                 _, expires = due_by(self.calendar, active_for.amount, active_for.unit, active_for.before,
-                                    event.date, moment)
+                                    event.date, moment, active_for.less_than)
             run = _Run(rule, event, moment, expires)
             self.runs[rule.id] = run
             if rule.group:
                 self.start_in_group(run, event, moment)
             else:
-                self.arm(run, event, 0)
+                self.arm(run, self.last_done_before(rule, event, statuses), 0)
+
+    def last_done_before(self, rule: CompiledRule, event: Event, statuses: set[str]) -> Event:
+        """What a new run counts from: its trigger, or for a rule that counts from the last time
+        its task was done (8.8), that time, when the task was done before the trigger."""
+        if not rule.rule.from_last_done:
+            return event
+        done = [e for m in rule.rule.met_by if (e := self.last_done.get(m.event)) is not None
+                and _matches((self.pack.matcher(m),), e, statuses)]
+        return max(done, key=lambda e: self.moments[e.id], default=event)
 
     def start_in_group(self, run: _Run, event: Event, moment: datetime) -> None:
-        """A new regime for a shared task (visits): the strictest in force sets the clock."""
+        """A new regime for a shared task (visits): the strictest in force sets the clock,
+        and a change of regime never makes the task due later than it already was."""
         group = run.rule.group
         assert group is not None
         if self.strongest(group, moment) is not run:
             return  # a stricter regime already sets the frequency
-        for other in self.pack.groups[group]:
-            other_run = self.runs.get(other.id)
-            if other_run is not None and other_run is not run:
-                self.close(other_run, "cancelled", event, moment)
-        self.arm(run, event, 0)
+        anchor = event
+        last = self.last_group_meeting.get(group)
+        if last is not None and self.gave_way.get(group) == event.id:
+            # The event that ended the last regime starts this one (a step-down from a Child
+            # Protection Plan to a Family Help Plan): the child was last seen at the last visit.
+            anchor = last[0]
+        due_at = step_due(self.calendar, run.rule.steps[0], anchor.date, self.moments[anchor.id])[1]
+        others = [r for other in self.pack.groups[group] if (r := self.runs.get(other.id)) is not None and r is not run]
+        if any(r.open is not None and r.open.due_at < due_at for r in others):
+            # The regime it joins already has the task due earlier: that deadline holds, and this
+            # regime's clock starts from the next time the task is done.
+            return
+        for other_run in others:
+            self.close(other_run, "cancelled", event, moment)
+        self.arm(run, anchor, 0)
 
     def meeting_held(self, event: Event) -> None:
         """A booked meeting took place: on another day than booked, its 'before'
@@ -348,9 +403,8 @@ class _Replay:
         """A meeting re-booked: its 'before' deadline follows it."""
         deadline = run.open
         assert deadline is not None
-        step = run.rule.steps[0]
-        deadline.due, deadline.due_at = due_by(self.calendar, step.amount, step.unit, step.before, event.date,
-                                               self.moments[event.id])
+        deadline.due, deadline.due_at = step_due(self.calendar, run.rule.steps[0], event.date,
+                                                 self.moments[event.id])
         deadline.event_id = event.id
         deadline.id = self.new_id(run.rule, event)
 
@@ -417,6 +471,13 @@ class _Replay:
         return applied
 
 
+def decided_event(decision: Override, child: str) -> Event:
+    """A manager's decision as the event the rules hear: done on the day it takes effect."""
+    when = decision.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Event(id=f"decision:{decision.target}:{when}", child=child, event=decision.target,
+                 date=decision.due, posted_at=decision.at, details={"by": decision.by})
+
+
 def child_deadlines(
     events: Iterable[Event],
     pack: RulePack,
@@ -425,9 +486,16 @@ def child_deadlines(
     overrides: Iterable[Override] = (),
     child: str | None = None,
 ) -> ChildTimeline:
-    """Every deadline for one child, each open, met, overdue or cancelled at `now`."""
+    """Every deadline for one child, each open, met, overdue or cancelled at `now`.
+
+    A decision whose target is an event the vocabulary marks `decision` (a Service Manager's
+    decision that visits can reduce, 9.11) is heard as that event on its `due` date."""
     in_force = current_events(events)
     child_id = child or (in_force[0].child if in_force else "")
+    overrides = list(overrides)
+    if pack.decided and any(d.target in pack.decided for d in overrides):
+        in_force += [decided_event(d, child_id) for d in overrides if d.target in pack.decided]
+        overrides = [d for d in overrides if d.target not in pack.decided]
     timeline: list[tuple[datetime, int, Event | Override]] = []
     assumed: dict[str, str] = {}
     moments: dict[str, datetime] = {}

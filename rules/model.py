@@ -25,38 +25,48 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_TIMESCALE = re.compile(r"^(\d+) (working day|day|week|month|hour)s?( before)?$")
+_TIMESCALE = re.compile(r"^(less than )?(\d+) (working day|day|week|month|hour)s?( before)?$")
 
 
 class Timescale(Strict):
     amount: int = Field(ge=0)
     unit: Unit
     before: bool = False  # "at least N ... before" a planned meeting
+    # "in less than 91 days", "in less than 3 months" (11.2, 13.2): the last day is the one
+    # before N days / months have passed.
+    less_than: bool = False
 
     @model_validator(mode="before")
     @classmethod
     def _from_words(cls, value: object) -> object:
-        # Rule files say "15 working days" or "2 working days before".
+        # Rule files say "15 working days", "2 working days before" or "less than 3 months".
         if not isinstance(value, str):
             return value
         found = _TIMESCALE.match(value.strip())
         if not found:
-            raise ValueError(f"'{value}' is not a timescale like '15 working days' or '2 working days before'")
-        unit = found[2].replace(" ", "_") + "s"
-        return {"amount": int(found[1]), "unit": unit, "before": bool(found[3])}
+            raise ValueError(f"'{value}' is not a timescale like '15 working days', '2 working days before' "
+                             "or 'less than 3 months'")
+        unit = found[3].replace(" ", "_") + "s"
+        return {"amount": int(found[2]), "unit": unit, "before": bool(found[4]), "less_than": bool(found[1])}
+
+    @model_validator(mode="after")
+    def _sensible(self) -> Timescale:
+        if self.less_than and (self.before or self.unit not in ("days", "weeks", "months") or self.amount < 1):
+            raise ValueError("'less than' goes with a number of days, weeks or months after an event")
+        return self
 
     def describe(self) -> str:
-        return _describe(self.amount, self.unit, self.before)
+        return _describe(self.amount, self.unit, self.before, self.less_than)
 
 
 @cache
-def _describe(amount: int, unit: str, before: bool) -> str:
+def _describe(amount: int, unit: str, before: bool, less_than: bool = False) -> str:
     # Cached: every deadline carries this text and the engine makes many.
     if amount == 0 and unit == "days":
         return "the same day"
     word = {"working_days": "working day", "days": "day", "weeks": "week", "months": "month", "hours": "hour"}[unit]
     plural = "" if amount == 1 else "s"
-    return f"{amount} {word}{plural}" + (" before" if before else "")
+    return ("less than " if less_than else "") + f"{amount} {word}{plural}" + (" before" if before else "")
 
 
 class Match(Strict):
@@ -86,16 +96,37 @@ class Match(Strict):
 
 class Step(Strict):
     """One deadline in a chain: a review "within 3 months, then every 6 months"
-    is two steps; the last repeats when the rule recurs."""
+    is two steps; the last repeats when the rule recurs.
+
+    Where two places in the sources give the same task different timescales ("4 weekly
+    (20 days)", "less than 3 months" / "less than 91 days"), `or_within` holds the other
+    one and the deadline falls on whichever date is earlier: the earlier date holds."""
 
     within: Timescale
+    or_within: Timescale | None = None
     standard: str | None = None  # when a later step cites a different point
+    also_cites: list[str] = []  # the other points this step's timescale comes from
     title: str | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _from_words(cls, value: object) -> object:
         return {"within": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _comparable(self) -> Step:
+        other = self.or_within
+        if other is not None:
+            if other.before != self.within.before:
+                raise ValueError("'within' and 'or_within' must both be 'before' a meeting, or neither")
+            if (other.unit == "hours") != (self.within.unit == "hours"):
+                raise ValueError("'within' and 'or_within' must both be hours, or neither")
+        return self
+
+    def describe(self) -> str:
+        if self.or_within is None:
+            return self.within.describe()
+        return f"{self.within.describe()} or {self.or_within.describe()}, whichever is earlier"
 
 
 class Rule(Strict):
@@ -116,6 +147,10 @@ class Rule(Strict):
     priority: int = 0  # within a group, the lower number is the stricter regime
     flexible: Literal["assessment", "icpc", "first_core_group"] | None = None
     default_on: bool = True
+    # The clock counts from the last time the task was done, even before the rule started:
+    # 8.8's assessment "updated at a minimum of every 12 months" runs from the assessment,
+    # not from the plan that follows it (the earlier date holds).
+    from_last_done: bool = False
     note: str | None = None  # why we read an ambiguous standard this way
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -129,8 +164,17 @@ class Rule(Strict):
             raise ValueError("a 'before the meeting' rule has one step and does not recur")
         if any(before) and any(m.status != "planned" for m in self.trigger):
             raise ValueError("a 'before the meeting' rule is triggered by a planned meeting")
+        if self.from_last_done and (self.group or any(m.event == "task_done" for m in self.met_by)):
+            raise ValueError("'from_last_done' needs a rule outside a group, met by events of its own")
         if self.group and self.priority <= 0:
             raise ValueError("a rule in a group needs a priority of 1 or more")
+        cited = {self.standard, *self.also_cites}
+        for step in self.steps:
+            missing = sorted({step.standard or self.standard, *step.also_cites} - cited)
+            if missing:
+                # `timescales rules` lists standard + also_cites: every point a rule encodes
+                # is there, so a manager searching for any of them finds the rule.
+                raise ValueError(f"a step cites {', '.join(missing)}, which the rule's also_cites does not list")
         return self
 
     @property
@@ -152,6 +196,9 @@ class StatusDef(Strict):
 class EventDef(Strict):
     title: str
     defaults: dict[str, DetailValue] = {}  # how an update that says nothing is read
+    # A manager's decision (9.11: visits can reduce), recorded with its author and reason like
+    # an override (SPEC section 4), that the rules hear as an event on the day it takes effect.
+    decision: bool = False
     note: str | None = None
 
 
@@ -203,6 +250,7 @@ class Deadline:
     closed_on: date | None = None  # when it was met or cancelled
     late: bool = False  # met, or cancelled, after its due date
     override: dict[str, str] | None = None
+    also_cites: tuple[str, ...] = ()  # the other points its timescale comes from (SPEC section 4)
     # Armed from history the bot was told after the fact (an import): when it was told.
     # Due before then and not met by then, it was overdue at import (SPEC section 9).
     known_from: datetime | None = None
@@ -219,6 +267,7 @@ class Deadline:
             "child": self.child,
             "rule": self.rule,
             "standard": self.standard,
+            "also_cites": list(self.also_cites),
             "source": self.source,
             "title": self.title,
             "due": self.due.isoformat(),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from rules.model import EventDef, Match, Rule, StatusDef
+from rules.model import EventDef, Match, Rule, StatusDef, Step
 
 RULE_FILES = ("practice_standards.toml", "working_together.toml")
 VOCABULARY_FILE = "vocabulary.toml"
@@ -62,6 +62,10 @@ class CompiledStep:
     title: str
     text: str  # "15 working days", for people
     hours_based: bool
+    less_than: bool = False
+    # the other timescale for the same task (amount, unit, less_than): the earlier date holds
+    alt: tuple[int, str, bool] | None = None
+    also_cites: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -108,6 +112,10 @@ class RulePack:
     while_rules: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
     # event name -> the states it could be under, when an update does not say (a visit)
     asks_under: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # events the engine remembers the last of, for rules that count from the last time done
+    remembered: set[str] = field(default_factory=set)
+    # events recorded as decisions (author, reason), which reach the engine as overrides
+    decided: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         known = {rule.id for rule in self.rules}
@@ -119,11 +127,7 @@ class RulePack:
             if not self.in_force(rule):
                 continue
             self.by_id[rule.id] = rule
-            steps = tuple(
-                CompiledStep(step.within.amount, step.within.unit, step.within.before,
-                             step.standard or rule.standard, self.vocabulary.sources[rule.source],
-                             step.title or rule.title, step.within.describe(), step.within.unit == "hours")
-                for step in rule.steps)
+            steps = tuple(self._compile_step(rule, step) for step in rule.steps)
             compiled = self.compiled[rule.id] = CompiledRule(
                 rule.id, rule, steps, len(steps) - 1, rule.recurs, rule.group, rule.before_meeting, rule.flexible)
             self._index(compiled, self.triggers(rule), self.triggered_by)
@@ -136,6 +140,9 @@ class RulePack:
                 self.groups[rule.group].append(compiled)
             if rule.while_status:
                 self.while_rules[rule.while_status].append(compiled)
+            if rule.from_last_done:
+                self.remembered.update(m.event for m in rule.met_by)
+        self.decided = frozenset(name for name, event in self.vocabulary.events.items() if event.decision)
         for name, status in self.vocabulary.statuses.items():
             for event in dict.fromkeys(m.event for m in status.implied_by):
                 matches = [m for m in status.implied_by if m.event == event]
@@ -148,6 +155,17 @@ class RulePack:
                     tuple(self.matcher(m) for m in status.starts if m.event == event),
                     tuple(self.matcher(m) for m in status.ends if m.event == event),
                 ))
+
+    def _compile_step(self, rule: Rule, step: Step) -> CompiledStep:
+        within, other = step.within, step.or_within
+        if step.also_cites:
+            cites = tuple(step.also_cites)
+        else:  # a step with a point of its own cites only that; the others cite what the rule does
+            cites = () if step.standard and step.standard != rule.standard else tuple(rule.also_cites)
+        return CompiledStep(
+            within.amount, within.unit, within.before, step.standard or rule.standard,
+            self.vocabulary.sources[rule.source], step.title or rule.title, step.describe(), within.unit == "hours",
+            within.less_than, (other.amount, other.unit, other.less_than) if other is not None else None, cites)
 
     def matcher(self, match: Match) -> Matcher:
         details = tuple((key, wanted, self.detail_default(match.event, key)) for key, wanted in match.details.items())

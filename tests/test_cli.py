@@ -40,8 +40,55 @@ def test_rules_json_lists_every_rule_with_its_citation(tmp_path):
     rows = json.loads(timescales("rules", "--json", cwd=tmp_path).stdout)
     assert len(rows) > 80
     row = next(r for r in rows if r["id"] == "core-group")
-    assert row["standard"] == "7.2" and row["timescale"] == "10 working days, then 30 working days, repeating"
+    assert row["standard"] == "7.2"
+    assert row["timescale"] == "10 working days, then 6 weeks or 30 working days, whichever is earlier, repeating"
     assert row["responsible"] == ["SW"]
+    # a rule lists every point it encodes: a manager searching for 13.3 finds the Looked After Review (issue 17)
+    lac = next(r for r in rows if r["id"] == "lac-review")
+    assert lac["points"] == ["10.3", "11.2", "13.1", "13.2", "13.3"]
+    assert [r["id"] for r in rows if "13.3" in r["points"]] == ["lac-review"]
+    text = timescales("rules", cwd=tmp_path).stdout
+    assert "10.3         Looked After Review (also 11.2, 13.1, 13.2, 13.3)" in text
+
+
+HISTORY = """child,unit,lead,event,date,time,status,details
+1200,,,strategy_discussion,2027-03-22,10:00,,s47=true
+1200,,,icpc,09/04/2027,,,
+,,,core_group,2027-04-23,,done,
+"""
+
+
+def test_deadlines_over_a_whole_history_from_a_csv(tmp_path):
+    # SPEC section 5: one child's history in the one-row-per-event layout of section 9 (child may be empty).
+    (tmp_path / "history.csv").write_text(HISTORY)
+    out = timescales("deadlines", "--history", "history.csv", "--now", "2027-04-26T09:00", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    deadlines = json.loads(out.stdout)
+    assert {d["child"] for d in deadlines} == {"1200"}
+    by_standard = {}
+    for d in deadlines:
+        by_standard.setdefault(d["standard"], []).append((d["due"], d["state"]))
+    # ICPC: 15 WD from Mon 22 Mar 2027: 23 24 25(3) [26 Good Friday, 29 Easter Monday] 30 31(5) Apr 1 2(7)
+    # 5-9(12) 12 13 14(15) = Wed 14 Apr; held Fri 9 Apr, on time.
+    assert by_standard["6.1"] == [("2027-04-14", "met")]
+    # First core group 10 WD from Fri 9 Apr: 12-16(5) 19-23(10) = Fri 23 Apr, met that day; the next is 6 weeks
+    # on (Fri 4 Jun) or 30 WD: Apr 26-30(5) [3 May] 4-7(9) 10-14(14) 17-21(19) 24-28(24) [31 May] Jun 1-4(28)
+    # 7 8(30) = Tue 8 Jun: the earlier holds.
+    assert by_standard["7.2"] == [("2027-04-23", "met"), ("2027-06-04", "open")]
+    text = timescales("deadlines", "--history", "history.csv", "--now", "2027-04-26T09:00", cwd=tmp_path)
+    assert "Fri 4 Jun 2027" in text.stdout and "Core group meeting" in text.stdout
+
+
+def test_a_history_with_problems_lists_each_with_its_row_and_stores_nothing(tmp_path):
+    (tmp_path / "bad.csv").write_text("child,event,date,details\n1200,visit,31/11/2026,\n1201,strategy_meeting,"
+                                      "2026-11-23,s47\n")
+    out = timescales("deadlines", "--history", "bad.csv", "--json", cwd=tmp_path)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "row 2, date: '31/11/2026' is not a date" in out.stderr
+    assert "row 3, event: unknown event 'strategy_meeting'" in out.stderr
+    assert "row 3, details: 's47' should look like key=value" in out.stderr
+    assert "the history is of one child; it names 2: 1200, 1201" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 @pytest.mark.parametrize(
@@ -49,7 +96,8 @@ def test_rules_json_lists_every_rule_with_its_citation(tmp_path):
     [
         (["deadlines", "--event", "strategy_meeting", "--at", "2026-11-23"], "unknown event 'strategy_meeting'"),
         (["deadlines", "--event", "visit", "--at", "23/11/2026"], "--at '23/11/2026' is not an ISO 8601"),
-        (["deadlines", "--at", "2026-11-23"], "required: --event"),
+        (["deadlines", "--at", "2026-11-23"], "give --event NAME --at ISO (one event), or --history FILE"),
+        (["deadlines", "--history", "nope.csv"], "--history nope.csv: No such file or directory"),
         (["deadlines", "--event", "visit", "--at", "2026-11-23", "--detail", "s47"], "KEY=VALUE"),
         (["deadlines", "--event", "visit", "--at", "2026-11-23", "--child", "Jane"], "digits only"),
         (["deadlines", "--event", "icpc", "--at", "2040-01-02"], "outside the years the calendar knows"),

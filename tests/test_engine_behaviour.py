@@ -261,8 +261,8 @@ def test_every_deadline_carries_what_spec_section_4_lists(pack, calendar):
     timeline = run(pack, calendar, [ev("strategy_discussion", "2026-11-23T10:00", s47=True)])
     for deadline in timeline.deadlines:
         shape = deadline.as_json()
-        for key in ("id", "child", "standard", "source", "title", "due", "due_at", "state", "responsible",
-                    "event_id", "override"):
+        for key in ("id", "child", "standard", "also_cites", "source", "title", "due", "due_at", "state",
+                    "responsible", "event_id", "override"):
             assert key in shape
         assert shape["child"] == "123" and shape["responsible"]
 
@@ -277,3 +277,80 @@ def test_deadline_ids_are_unique_when_a_regime_resumes_from_the_same_visit(pack,
     # armed from the 9 Nov visit, superseded by the plan, resumed from the same visit: 20 WD = Mon 7 Dec
     assert [(d.due.isoformat(), d.state) for d in fh] == [
         ("2026-11-30", "met"), ("2026-12-07", "cancelled"), ("2026-12-07", "open")]
+
+
+def test_a_deadline_lists_the_other_points_its_timescale_comes_from(pack, calendar):
+    # SPEC 4: where the timescale comes from more than one point, also_cites lists the others.
+    events = [ev("looked_after", "2026-12-23"), ev("lac_review", "2027-01-25")]
+    first, second = by_rule(run(pack, calendar, events, now="2027-01-26T09:00"), "lac-review")
+    assert (first.standard, first.as_json()["also_cites"]) == ("10.3", ["11.2", "13.1"])
+    assert (second.standard, second.as_json()["also_cites"]) == ("13.2", ["11.2"])
+    assert second.timescale == "less than 91 days or less than 3 months, whichever is earlier"
+
+
+def test_a_new_plan_never_makes_a_visit_due_later_than_it_already_was(pack, calendar):
+    # 8.6 then 10.2: a Family Help child last seen Mon 14 Dec 2026 is due a visit 20 WD on: Dec 15-18(4)
+    # 21-24(8) [25, 28 off] 29 30 31(11) [1 Jan] Jan 4-8(16) 11 12 13 14(20) = Thu 14 Jan 2027. Becoming looked
+    # after on Wed 13 Jan would set 4 weeks from then (Wed 10 Feb): the earlier visit still holds.
+    events = [ev("fh_plan_started", "2026-12-01"), ev("visit", "2026-12-14"), ev("looked_after", "2027-01-13"),
+              ev("visit", "2027-01-13")]
+    before = run(pack, calendar, events[:3], now="2027-01-13T18:00")
+    open_visits = [(d.rule, d.due) for d in before.deadlines
+                   if d.rule in {r.id for r in pack.groups["visits"]} and d.state == "open"]
+    assert open_visits == [("visits-fh-plan", date(2027, 1, 14))]
+    # The next visit (Wed 13 Jan) re-arms at the looked-after frequency, the strictest in force:
+    # 4 weeks = Wed 10 Feb; 20 WD = Jan 14 15(2) 18-22(7) 25-29(12) Feb 1-5(17) 8 9 10(20) = Wed 10 Feb too.
+    after = run(pack, calendar, events, now="2027-01-13T18:00")
+    open_visits = [(d.rule, d.due) for d in after.deadlines
+                   if d.rule in {r.id for r in pack.groups["visits"]} and d.state == "open"]
+    assert open_visits == [("visits-looked-after", date(2027, 2, 10))]
+
+
+def test_an_assessment_before_the_child_was_closed_does_not_set_the_next_plans_clock(pack, calendar):
+    # 8.8 counts from the last assessment, but closing the child's involvement starts afresh:
+    # plan from Mon 7 Jun 2027 + 12 months = Wed 7 Jun 2028.
+    events = [ev("assessment_completed", "2026-12-31"), ev("case_closed", "2027-02-01"),
+              ev("fh_plan_started", "2027-06-07")]
+    found = [d for d in by_rule(run(pack, calendar, events), "fh-assessment-update") if d.state == "open"]
+    assert [d.due for d in found] == [date(2028, 6, 7)]
+
+
+def test_a_service_managers_decision_reduces_supervision_order_visits_and_meets_the_review(pack, calendar):
+    # 9.11: Supervision Order Mon 21 Dec 2026; the 3-month review is due 12 weeks on, Mon 15 Mar 2027.
+    # Visits: 10 WD until the decision (recorded Wed 17 Mar, two days late), then 20 WD from the last visit.
+    decision = Override(target="so_visits_reduced", due=date(2027, 3, 17), by="U0SM", at=at("2027-03-17T11:00"),
+                        reason="progress is good")
+    events = [ev("supervision_order", "2026-12-21"), ev("visit", "2027-03-16")]
+    timeline = run(pack, calendar, events, now="2027-03-18T09:00", overrides=[decision])
+    review = only(timeline, "supervision-order-3-month-review")
+    assert (review.due, review.state, review.late) == (date(2027, 3, 15), "met", True)
+    assert review.met_event_id == "decision:so_visits_reduced:2027-03-17T11:00:00Z"
+    ten = [(d.due, d.state) for d in by_rule(timeline, "visits-supervision-order-first-12-weeks")]
+    # 10 WD from the order: Dec 22 23 24(3) 29 30 31(6) Jan 4 5 6 7(10); from the 16 Mar visit: Thu 1 Apr
+    # (17 18 19(3) 22-25(7) [26 GF, 29 EM] 30 31(9) Apr 1(10)), cancelled by the decision
+    assert ten == [(date(2027, 1, 7), "met"), (date(2027, 4, 1), "cancelled")]  # the first met late
+    assert [(d.due, d.state) for d in by_rule(timeline, "visits-supervision-order")] == [(date(2027, 4, 15), "open")]
+    # the decision is not an override of any deadline
+    assert timeline.unapplied == [] and all(d.override is None for d in timeline.deadlines)
+
+
+def test_the_stability_panel_meets_both_private_fostering_panel_deadlines(pack, calendar):
+    # 16.4: notified Mon 2 Nov 2026 + 45 days = Nov 30(28) Dec 17(45) = Thu 17 Dec; 16.5: assessed Thu 24 Dec
+    # + 10 WD: 29 30 31 Jan 4-8(8) 11 12(10) = Tue 12 Jan 2027. Presented Mon 11 Jan: 16.5 on time, 16.4 late.
+    events = [ev("private_fostering_notified", "2026-11-02"), ev("private_fostering_assessed", "2026-12-24"),
+              ev("stability_panel", "2027-01-11")]
+    timeline = run(pack, calendar, events, now="2027-01-12T09:00")
+    first, second = only(timeline, "private-fostering-panel-45-days"), only(timeline, "private-fostering-panel")
+    assert (first.due, first.state, first.late) == (date(2026, 12, 17), "met", True)
+    assert (second.due, second.state, second.late) == (date(2027, 1, 12), "met", False)
+
+
+def test_a_midway_review_not_done_by_the_next_review_is_closed_late(pack, calendar):
+    # 13.9: first review Mon 25 Jan 2027, midway due Mon 8 Mar; the second review on Tue 20 Apr closes it, late,
+    # and the next midway runs from it: 3 months = Tue 20 Jul; 13 weeks = Apr 30(10) May 31(41) Jun 30(71)
+    # Jul 20(91) = Tue 20 Jul too.
+    events = [ev("looked_after", "2026-12-23"), ev("lac_review", "2027-01-25"), ev("lac_review", "2027-04-20")]
+    timeline = run(pack, calendar, events, now="2027-04-21T09:00")
+    first = only(timeline, "lac-midway-review-first")
+    assert (first.due, first.state, first.late) == (date(2027, 3, 8), "cancelled", True)
+    assert [(d.due, d.state) for d in by_rule(timeline, "lac-midway-review")] == [(date(2027, 7, 20), "open")]

@@ -7,7 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from rules.model import Rule
 from rules.pack import RulePackError, load_pack
 
 DATA = Path(__file__).resolve().parents[1] / "rules" / "data"
@@ -21,9 +23,12 @@ def test_every_rule_has_a_citation_and_a_responsible_role(pack):
 
 
 def test_practice_standard_citations_are_point_numbers_or_named_sections(pack):
+    # CCP-n: Child Centred Practice, "Every child must have" point n; SFAC-n: Our Standards For All Children.
+    point = r"(\d+\.\d+|[MR]\.\d+|CCP-\d|SFAC-\d|At a Glance \(.+\))"
     for rule in pack.rules:
         if rule.source == "PS2026":
-            assert re.fullmatch(r"(\d+\.\d+|[MR]\.\d+|CCP-\d|At a Glance \(.+\))", rule.standard), rule.id
+            assert re.fullmatch(point, rule.standard), rule.id
+            assert all(re.fullmatch(point, cited) for cited in rule.also_cites), rule.id
         else:
             assert rule.standard.startswith(rule.source + "-"), rule.id
 
@@ -38,7 +43,9 @@ def test_every_at_a_glance_point_we_rely_on_is_covered(pack):
     expected = {"1.2", "1.3", "2.1", "2.2", "2.3", "2.5", "3.1", "3.6", "4.3", "4.4", "4.7", "5.1", "5.3", "6.1",
                 "6.6", "7.2", "7.3", "7.5", "7.9", "7.12", "7.13", "8.1", "8.2", "8.6", "8.8", "8.9", "8.10",
                 "9.2", "9.4", "9.7", "9.8", "9.11", "9.13", "9.14", "10.1", "10.2", "10.3", "10.4", "10.7",
-                "10.9", "15.1", "16.1", "16.3"}
+                "10.9", "15.1", "16.1", "16.3",
+                # issue 17: left out before, now encoded
+                "7.16", "9.6", "11.13", "13.9", "16.4", "CCP-3", "SFAC-3"}
     assert expected <= standards, expected - standards
 
 
@@ -92,3 +99,38 @@ def test_a_duplicate_rule_id_is_refused(copy_of_rules):
     _edit(copy_of_rules, 'id = "icpc-report-shared"', 'id = "icpc"')
     with pytest.raises(RulePackError, match="'icpc': id already used"):
         load_pack(copy_of_rules)
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ('steps = ["less than 24 hours"]', "'less than' goes with a number of days, weeks or months"),
+        ('steps = [{ within = "6 weeks", or_within = "30 working days before" }]', "both be 'before' a meeting"),
+        ('steps = [{ within = "2 days", or_within = "48 hours" }]', "both be hours, or neither"),
+        ('steps = [{ within = "3 months", standard = "7.99" }]', "a step cites 7.99, which the rule's also_cites"),
+    ],
+)
+def test_a_step_with_two_timescales_or_a_less_than_must_make_sense(copy_of_rules, steps, message):
+    _edit(copy_of_rules, 'steps = ["3 months", "6 months"]\nrecurs = true\nmet_by = ["rcpc"]',
+          f'{steps}\nrecurs = true\nmet_by = ["rcpc"]')
+    with pytest.raises(RulePackError, match="rule 'rcpc'") as caught:
+        load_pack(copy_of_rules)
+    assert message in str(caught.value)
+
+
+def test_where_the_sources_differ_the_step_says_both_and_which_holds(pack):
+    steps = pack.compiled["lac-review"].steps
+    assert [s.text for s in steps] == [
+        "20 working days",
+        "less than 91 days or less than 3 months, whichever is earlier",
+        "less than 183 days or less than 6 months, whichever is earlier",
+    ]
+    assert [s.standard for s in steps] == ["10.3", "13.2", "13.3"]
+
+
+def test_counting_from_the_last_time_done_needs_events_of_its_own():
+    base = {"id": "x", "standard": "8.8", "source": "PS2026", "title": "Something", "responsible": ["SW"],
+            "while": "fh_plan", "steps": ["12 months"], "from_last_done": True}
+    with pytest.raises(ValidationError, match="from_last_done"):
+        Rule.model_validate({**base, "met_by": ["task_done"]})
+    assert Rule.model_validate({**base, "met_by": ["assessment_completed"]}).from_last_done
