@@ -164,3 +164,24 @@ def test_someone_outside_the_unit_cannot_answer_a_question_about_a_reply(bot, sl
     bot.message("4321", thread_ts=ts, user="U0STRANGER")
     assert "not a member" in slack.wait_for(1, "chat.postEphemeral")[0]["text"]
     assert _stored(bot, reply_ts) == [] and bot.store.pending("C0UNITA", reply_ts) is not None
+
+
+def _edit(bot, ts: str, thread_ts: str, old: str, new: str) -> int:
+    at = f"{float(ts) + 60:.6f}"
+    return bot.event({"type": "message", "subtype": "message_changed", "channel": "C0UNITA", "ts": at, "event_ts": at,
+                      "message": {"type": "message", "user": "U0SW1", "text": new, "ts": ts, "thread_ts": thread_ts},
+                      "previous_message": {"type": "message", "user": "U0SW1", "text": old, "ts": ts}})
+
+
+def test_an_edited_answer_to_a_second_question_is_read_after_the_first_answer(bot, slack):
+    _, ts = bot.message("ICPC booked")  # which child?
+    slack.wait_for(1)
+    bot.message("for 5120", thread_ts=ts)  # booked for when?
+    assert slack.wait_for(2)[1]["thread_ts"] == ts and _stored(bot, ts) == []
+    _, answer_ts = bot.message("the 3rd", thread_ts=ts)
+    slack.wait_for(3)
+    assert _stored(bot, ts) == [("icpc", "5120", "planned", "2026-12-03", {})]
+    assert _edit(bot, answer_ts, ts, "the 3rd", "the 4th") == 200
+    reply = slack.wait_for(4)[3]
+    assert "Answer edited" in reply["text"] and reply["thread_ts"] == ts
+    assert _stored(bot, ts) == [("icpc", "5120", "planned", "2026-12-04", {})]
