@@ -96,6 +96,16 @@ def test_an_update_about_another_child_in_the_thread_is_its_own(bot, slack):
     assert [(e.event, e.child) for e in bot.store.live_events("C0UNITA", reply_ts)] == [("visit", "7120")]
 
 
+def test_a_full_update_under_a_question_is_its_own_even_for_the_same_event(bot, slack):
+    _, ts = bot.message("No HV today")  # which child?
+    slack.wait_for(1)
+    _, reply_ts = bot.message("HV for 7120 done today", thread_ts=ts)
+    assert "child 7120" in slack.wait_for(2)[1]["text"]
+    assert _stored(bot, ts) == [] and bot.store.pending("C0UNITA", ts) is not None
+    assert [(e.event, e.child, e.status) for e in bot.store.live_events("C0UNITA", reply_ts)] == [
+        ("visit", "7120", "done")]
+
+
 def test_an_update_in_a_thread_with_no_question_is_answered_in_that_thread(bot, slack):
     _, ts = bot.message("HV done for 123 today")
     slack.wait_for(1)
