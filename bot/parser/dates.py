@@ -55,6 +55,8 @@ _HOLIDAYS = {("christmas", "eve"): (12, 24), ("xmas", "eve"): (12, 24), ("christ
 _WEEK_OF = (("w", "/", "c"), ("w", "/", "b"), ("wc",), ("wb",), ("w/c",), ("week", "commencing"),
             ("week", "beginning"), ("week", "starting"), ("the", "week", "of"), ("week", "of"),
             ("wk", "commencing"), ("wk", "beginning"))
+_HOLIDAY_FIRST = frozenset(words[0] for words in _HOLIDAYS)  # a quick no for most words
+_WEEK_OF_FIRST = frozenset(words[0] for words in _WEEK_OF)
 # Words after which an ordinal is a sequence, not a date: "the 2nd visit", "3rd time".
 _SEQUENCE_NOUNS = {"time", "times", "attempt", "attempts", "floor", "birthday", "one", "child", "sibling", "go",
                    "week", "month", "year", "day", "of"}
@@ -449,6 +451,8 @@ class DateReader:
 
     def _holiday(self, i: int) -> int | None:
         """'Xmas Eve', 'Christmas Day', 'Boxing Day', 'New Year's Eve', 'NYE'."""
+        if self._word(i) not in _HOLIDAY_FIRST:
+            return None
         for words, (month, day) in _HOLIDAYS.items():
             end = i + len(words)
             if tuple(self._word(k) for k in range(i, end)) == words:
@@ -461,6 +465,8 @@ class DateReader:
 
     def _week_of(self, i: int) -> int | None:
         """'w/c 7 Dec', 'week commencing 7/12': any working day of that week."""
+        if self.tokens[i].text not in _WEEK_OF_FIRST:
+            return None
         for words in _WEEK_OF:
             end = i + len(words)
             if tuple(self.tokens[k].text for k in range(i, min(end, len(self.tokens)))) != words:

@@ -159,11 +159,16 @@ class PhraseIndex:
         """Every longest, non-overlapping match over free tokens, left to right."""
         found: list[Mention] = []
         i, n = 0, len(words)
+        by_first = self._by_first
         while i < n:
+            entries = by_first.get(words[i])
+            if entries is None:  # most words start no phrase
+                i += 1
+                continue
             best: Mention | None = None
-            for phrase, meaning in self._by_first.get(words[i], ()):
+            for phrase, meaning in entries:
                 end = i + len(phrase)
-                if end > n or tuple(words[i:end]) != phrase or not all(free[i:end]):
+                if end > n or (end > i + 1 and tuple(words[i:end]) != phrase) or not all(free[i:end]):
                     continue
                 if meaning.capitals and not all(t.capitals for t in tokens[i:end]):
                     continue
