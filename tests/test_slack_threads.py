@@ -33,6 +33,13 @@ ANSWERS = [
     ("HV for 45 done today", "4545", [("visit", "4545", "done", "2026-11-23", {})]),
     ("strategy discussion held", "for 7001", [("strategy_discussion", "7001", "done", "2026-11-23", {})]),
     ("LAC review 3308 Tue 18th", "the 24th", [("lac_review", "3308", "planned", "2026-11-24", {})]),
+    ("ICPC booked for 5120", "14 Dec", [("icpc", "5120", "planned", "2026-12-14", {})]),
+    ("visit done", "for 8101", [("visit", "8101", "done", "2026-11-23", {})]),
+    ("strat for 6110", "yes", [("strategy_discussion", "6110", "done", "2026-11-23", {})]),
+    ("core group for 5120", "booked for Thu 2pm", [("core_group", "5120", "planned", "2026-11-26", {})]),
+    ("ICPC booked", "5120", None),  # the child, then: booked for when? nothing stored yet
+    ("No HV today", "4321, mum not in", [("visit", "4321", "not_done", "2026-11-23", {})]),
+    ("core group for 5120", "it was last Thursday", [("core_group", "5120", "done", "2026-11-19", {})]),
 ]
 
 # Replies that are not answers: nothing is stored for the message, the question stays open.
@@ -44,6 +51,10 @@ NOT_ANSWERS = [
     ("core group for 5120", "dunno tbh", "keep this open"),
     ("CP plan for 456", "what's coming up for 456?", "Child 456"),
     ("No HV today", "what's due this week?", "Due"),
+    ("strat for 6110", "No HV today", "Which child"),  # another event: its own update, with its own question
+    ("core group for 5120", "cheers", None),
+    ("No HV today", "can someone cover the HV for 4321?", None),  # to colleagues, not the bot
+    ("ICPC booked", "not known yet", "keep this open"),
 ]
 
 
