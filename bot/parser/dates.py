@@ -57,6 +57,13 @@ _WEEK_OF = (("w", "/", "c"), ("w", "/", "b"), ("wc",), ("wb",), ("w/c",), ("week
             ("wk", "commencing"), ("wk", "beginning"))
 _HOLIDAY_FIRST = frozenset(words[0] for words in _HOLIDAYS)  # a quick no for most words
 _WEEK_OF_FIRST = frozenset(words[0] for words in _WEEK_OF)
+# Every word a date or time phrase can start with (see DateReader._at): any other word is
+# passed over at once, which matters because _at is tried at every token of every message.
+_DATE_WORDS = (frozenset(WEEKDAYS) | frozenset(MONTHS) | frozenset(_RELATIVE_DAYS) | frozenset(_NUMBER_WORDS)
+               | _HOLIDAY_FIRST | _WEEK_OF_FIRST
+               | {"midday", "noon", "lunchtime", "at", "overnight", "overnite", "over", "during", "on", "this", "last",
+                  "next", "coming", "the", "weekend", "wkend", "w/e", "wknd", "day", "earlier", "later", "in",
+                  "couple", "past", "since", "just"})
 # Words after which an ordinal is a sequence, not a date: "the 2nd visit", "3rd time".
 _SEQUENCE_NOUNS = {"time", "times", "attempt", "attempts", "floor", "birthday", "one", "child", "sibling", "go",
                    "week", "month", "year", "day", "of"}
@@ -365,6 +372,8 @@ class DateReader:
     def _at(self, i: int) -> int | None:
         """Try each form at token i; the end index of what was read, or None."""
         tok = self.tokens[i]
+        if tok.kind == "punct" or (tok.kind == "word" and tok.text not in _DATE_WORDS):
+            return None
         w = tok.text if tok.kind == "word" else ""
         if tok.kind == "iso_date":
             return self._add_date(i, i + 1, kind="exact", exact=date.fromisoformat(tok.text))
