@@ -4,6 +4,7 @@ replies to the fake Slack. Now is Monday 23 November 2026, 10:00."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -206,3 +207,16 @@ def test_an_edited_answer_to_a_second_question_is_read_after_the_first_answer(bo
     reply = slack.wait_for(4)[3]
     assert "Answer edited" in reply["text"] and reply["thread_ts"] == ts
     assert _stored(bot, ts) == [("icpc", "5120", "planned", "2026-12-04", {})]
+
+
+def test_a_button_under_a_question_about_a_reply_answers_in_the_parent_thread(bot, slack):
+    _, ts = bot.message("HV done for 123 today")
+    slack.wait_for(1)
+    _, reply_ts = bot.message("HV for 401 on Friday", thread_ts=ts)  # which date? with buttons
+    question = slack.wait_for(2)[1]
+    assert question["thread_ts"] == ts
+    booked = question["blocks"][1]["elements"][1]
+    bot.click(booked["action_id"], json.loads(booked["value"]))
+    answered = slack.wait_for(3)[2]
+    assert answered["thread_ts"] == ts and "booked for Fri 27 Nov" in answered["text"]
+    assert _stored(bot, reply_ts) == [("visit", "401", "planned", "2026-11-27", {})]
