@@ -173,6 +173,19 @@ def _ts_time(ts: str, fallback: datetime) -> datetime:
     return at if timedelta(0) <= fallback - at <= timedelta(days=366) else fallback
 
 
+_ANSWER = "\n(answer: "
+_ANSWERED = re.compile(r"\n\((answer|chose): ")
+
+
+def _answers_so_far(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """A recorded answer's text: the message asked about, and the answers given before
+    this one ('answer' typed in the thread, 'chose' a button's number), in order."""
+    parts = _ANSWERED.split(text)
+    original, rest = parts[0], parts[1:]
+    said = [(rest[k], rest[k + 1].removesuffix(")")) for k in range(0, len(rest), 2)]
+    return original, said[:-1]
+
+
 def _retractions(targets: list[EventRecord]) -> list[NewEvent]:
     return [NewEvent(child=e.child, event="retraction", date=e.date, supersedes=e.id) for e in targets]
 
@@ -290,16 +303,17 @@ class Conversation:
                                      + question.text, question.blocks, thread_ts=m.thread_ts)]
         assert m.thread_ts is not None
         return self._record_or_ask(self._answering(waiting, m.user, m.ts, m.text), replied.reading, m.thread_ts,
-                                   asked=self._asked(waiting))
+                                   asked=self._asked(waiting, f"\n(answer: {m.text})"))
 
     def _reply(self, m: Incoming, text: str) -> Reply:
         return Reply(m.channel, text, thread_ts=None if m.direct else (m.thread_ts or m.ts))
 
     @staticmethod
-    def _asked(waiting: PendingUpdate) -> Posting:
-        """The message a question is about, as it was posted."""
+    def _asked(waiting: PendingUpdate, answered: str) -> Posting:
+        """The message a question is about, as it was posted, with the answers so far (kept
+        so that an edited later answer can be read again after them)."""
         return Posting(waiting.unit_id, waiting.channel, waiting.message_ts, waiting.posted_by, waiting.posted_at,
-                       waiting.text)
+                       waiting.text + answered)
 
     @staticmethod
     def _answering(waiting: PendingUpdate, user: str, answer_ts: str, words: str) -> Posting:
@@ -577,10 +591,19 @@ class Conversation:
         it was about, as of when that was posted, and the new answer replaces the old one."""
         first = old[0]
         thread = first.origin_ts or message_ts
-        original = first.text.split("\n(answer: ")[0]
+        original, earlier = _answers_so_far(first.text)
         posted = _as_london(first.posted_at)
-        before = parse(original, posted)
-        replied = read_reply(before, text, posted, now) if before.clarify else None
+        before: ParseResult | None = parse(original, posted)
+        for kind, said in earlier:  # the questions asked before this answer's, as they were answered
+            if before is not None and kind == "chose" and said.isdigit() and before.clarify \
+                    and int(said) < len(before.clarify[0].options):
+                before = choose(before, int(said))
+            elif before is not None and kind == "answer" and before.clarify:
+                again = read_reply(before, said, posted, now)
+                before = again.reading if again.kind == "answer" else None
+            else:
+                before = None
+        replied = read_reply(before, text, posted, now) if before is not None and before.clarify else None
         reading = replied.reading if replied and replied.kind == "answer" else None
         if reading is None or reading.clarify or any(
                 u.child is None or u.event is None or u.date is None for u in reading.updates):
@@ -594,8 +617,8 @@ class Conversation:
         self._record(Posting(unit, channel, f"edit:{edit_ts}", user, now, text, about=thread), _retractions(old),
                      thread)
         posting = Posting(unit, channel, f"answer:{message_ts}:edit:{edit_ts}", user, posted,
-                          f"{original}\n(answer: {text})", answered_for=first.answered_for, answer_ts=message_ts,
-                          about=thread)
+                          f"{first.text.rsplit(_ANSWER, 1)[0]}{_ANSWER}{text})", answered_for=first.answered_for,
+                          answer_ts=message_ts, about=thread)
         return self._recorded_reply(posting, _new_events(reading), thread, lead="Answer edited, so read again. ")
 
     @_refusals
@@ -632,7 +655,7 @@ class Conversation:
         if not reading.clarify or option >= len(reading.clarify[0].options):
             return []
         return self._record_or_ask(self._answering(waiting, user, f"choose:{action_ts}", ""), choose(reading, option),
-                                   pending_thread(waiting), asked=self._asked(waiting))
+                                   pending_thread(waiting), asked=self._asked(waiting, f"\n(chose: {option})"))
 
     # -- people: leads and cover (SPEC section 12) ------------------------------------
     def _set_lead(self, lead: LeadReading, unit: str, actor: Actor, m: Incoming) -> Reply:

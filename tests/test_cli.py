@@ -346,3 +346,29 @@ def test_the_chat_on_a_database_slack_uses_takes_no_reminder_from_slack(tmp_path
         assert db.execute("select count(*) from outgoing_messages").fetchone() == (0,)
     dry = timescales("sweep", "--now", "2026-11-24T09:05", "--dry-run", cwd=tmp_path)
     assert "due within the hour: child 123" in dry.stdout  # still Slack's to send
+
+
+def test_the_chat_sends_a_line_to_the_open_question_only_if_it_reads_as_an_answer(tmp_path):
+    """SPEC section 5: as a reply in the question's thread would be read (issue 14)."""
+    out = timescales("chat", "--now", "2026-11-23T10:00", cwd=tmp_path, stdin=(
+        "No HV today\n"                # which child?
+        "HV for 7120 done today\n"     # a full update of its own, not the answer: done, not 'did not happen'
+        "7121\n"                       # the answer
+        "strat for 6110\n"             # did it happen today, or is it booked?
+        "what's due this week?\n"      # a question is answered; the question stays open
+        "not sure, will check\n"       # acknowledged; still open
+        "held yesterday - NFA\n"       # the answer, its outcome kept
+        "ICPC booked\n"                # which child?
+        "morning all\n"                # short, but not an answer: nothing
+        "for 5120\n"))                 # the answer; then: booked for when?
+    assert out.returncode == 0, out.stderr
+    said = out.stdout
+    assert "Child visited for child 7120, done Mon 23 Nov" in said
+    assert "Child visited for child 7121, did not happen Mon 23 Nov" in said and "7120, did not happen" not in said
+    assert "Due Mon 23 Nov to Fri 27 Nov" in said and "OK, I'll keep this open" in said
+    assert "Strategy discussion for child 6110, done Sun 22 Nov (s47: no)" in said
+    assert said.count("Strategy discussion for child 6110, done") == 1
+    assert said.rstrip().endswith("Initial Child Protection Conference: booked for when?\n"
+                                  "    Nothing is recorded until you answer: reply in this thread.")
+    after = said.split("Initial Child Protection Conference for child ?")[-1]
+    assert "Recorded" not in after and "Initial Child Protection Conference for child 5120" in after

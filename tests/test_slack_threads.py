@@ -4,6 +4,7 @@ replies to the fake Slack. Now is Monday 23 November 2026, 10:00."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -33,6 +34,13 @@ ANSWERS = [
     ("HV for 45 done today", "4545", [("visit", "4545", "done", "2026-11-23", {})]),
     ("strategy discussion held", "for 7001", [("strategy_discussion", "7001", "done", "2026-11-23", {})]),
     ("LAC review 3308 Tue 18th", "the 24th", [("lac_review", "3308", "planned", "2026-11-24", {})]),
+    ("ICPC booked for 5120", "14 Dec", [("icpc", "5120", "planned", "2026-12-14", {})]),
+    ("visit done", "for 8101", [("visit", "8101", "done", "2026-11-23", {})]),
+    ("strat for 6110", "yes", [("strategy_discussion", "6110", "done", "2026-11-23", {})]),
+    ("core group for 5120", "booked for Thu 2pm", [("core_group", "5120", "planned", "2026-11-26", {})]),
+    ("ICPC booked", "5120", None),  # the child, then: booked for when? nothing stored yet
+    ("No HV today", "4321, mum not in", [("visit", "4321", "not_done", "2026-11-23", {})]),
+    ("core group for 5120", "it was last Thursday", [("core_group", "5120", "done", "2026-11-19", {})]),
 ]
 
 # Replies that are not answers: nothing is stored for the message, the question stays open.
@@ -44,6 +52,10 @@ NOT_ANSWERS = [
     ("core group for 5120", "dunno tbh", "keep this open"),
     ("CP plan for 456", "what's coming up for 456?", "Child 456"),
     ("No HV today", "what's due this week?", "Due"),
+    ("strat for 6110", "No HV today", "Which child"),  # another event: its own update, with its own question
+    ("core group for 5120", "cheers", None),
+    ("No HV today", "can someone cover the HV for 4321?", None),  # to colleagues, not the bot
+    ("ICPC booked", "not known yet", "keep this open"),
 ]
 
 
@@ -94,6 +106,16 @@ def test_an_update_about_another_child_in_the_thread_is_its_own(bot, slack):
     assert recorded["thread_ts"] == ts and "child 7120" in recorded["text"]
     assert _stored(bot, ts) == [] and bot.store.pending("C0UNITA", ts) is not None  # 6110's question stays open
     assert [(e.event, e.child) for e in bot.store.live_events("C0UNITA", reply_ts)] == [("visit", "7120")]
+
+
+def test_a_full_update_under_a_question_is_its_own_even_for_the_same_event(bot, slack):
+    _, ts = bot.message("No HV today")  # which child?
+    slack.wait_for(1)
+    _, reply_ts = bot.message("HV for 7120 done today", thread_ts=ts)
+    assert "child 7120" in slack.wait_for(2)[1]["text"]
+    assert _stored(bot, ts) == [] and bot.store.pending("C0UNITA", ts) is not None
+    assert [(e.event, e.child, e.status) for e in bot.store.live_events("C0UNITA", reply_ts)] == [
+        ("visit", "7120", "done")]
 
 
 def test_an_update_in_a_thread_with_no_question_is_answered_in_that_thread(bot, slack):
@@ -164,3 +186,37 @@ def test_someone_outside_the_unit_cannot_answer_a_question_about_a_reply(bot, sl
     bot.message("4321", thread_ts=ts, user="U0STRANGER")
     assert "not a member" in slack.wait_for(1, "chat.postEphemeral")[0]["text"]
     assert _stored(bot, reply_ts) == [] and bot.store.pending("C0UNITA", reply_ts) is not None
+
+
+def _edit(bot, ts: str, thread_ts: str, old: str, new: str) -> int:
+    at = f"{float(ts) + 60:.6f}"
+    return bot.event({"type": "message", "subtype": "message_changed", "channel": "C0UNITA", "ts": at, "event_ts": at,
+                      "message": {"type": "message", "user": "U0SW1", "text": new, "ts": ts, "thread_ts": thread_ts},
+                      "previous_message": {"type": "message", "user": "U0SW1", "text": old, "ts": ts}})
+
+
+def test_an_edited_answer_to_a_second_question_is_read_after_the_first_answer(bot, slack):
+    _, ts = bot.message("ICPC booked")  # which child?
+    slack.wait_for(1)
+    bot.message("for 5120", thread_ts=ts)  # booked for when?
+    assert slack.wait_for(2)[1]["thread_ts"] == ts and _stored(bot, ts) == []
+    _, answer_ts = bot.message("the 3rd", thread_ts=ts)
+    slack.wait_for(3)
+    assert _stored(bot, ts) == [("icpc", "5120", "planned", "2026-12-03", {})]
+    assert _edit(bot, answer_ts, ts, "the 3rd", "the 4th") == 200
+    reply = slack.wait_for(4)[3]
+    assert "Answer edited" in reply["text"] and reply["thread_ts"] == ts
+    assert _stored(bot, ts) == [("icpc", "5120", "planned", "2026-12-04", {})]
+
+
+def test_a_button_under_a_question_about_a_reply_answers_in_the_parent_thread(bot, slack):
+    _, ts = bot.message("HV done for 123 today")
+    slack.wait_for(1)
+    _, reply_ts = bot.message("HV for 401 on Friday", thread_ts=ts)  # which date? with buttons
+    question = slack.wait_for(2)[1]
+    assert question["thread_ts"] == ts
+    booked = question["blocks"][1]["elements"][1]
+    bot.click(booked["action_id"], json.loads(booked["value"]))
+    answered = slack.wait_for(3)[2]
+    assert answered["thread_ts"] == ts and "booked for Fri 27 Nov" in answered["text"]
+    assert _stored(bot, reply_ts) == [("visit", "401", "planned", "2026-11-27", {})]

@@ -76,6 +76,8 @@ def _is_new_update(pending: ParseResult, own: ParseResult) -> bool:
     events = {u.event for u in pending.updates if u.event}
     own_children = {u.child for u in own.updates if u.child}
     own_events = {u.event for u in own.updates if u.event} - {o for e in events for o in _OUTCOMES.get(e, ())}
+    if own.updates and not own.clarify and all(u.child and u.event and u.date for u in own.updates):
+        return True  # complete on its own ('HV for 7120 done today' under 'No HV today': which child?)
     if own_children and children and not own_children <= children:
         return True  # another child
     if own_events and events and not own_events & events and (asked is None or asked.field != "event"):

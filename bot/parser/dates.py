@@ -55,6 +55,15 @@ _HOLIDAYS = {("christmas", "eve"): (12, 24), ("xmas", "eve"): (12, 24), ("christ
 _WEEK_OF = (("w", "/", "c"), ("w", "/", "b"), ("wc",), ("wb",), ("w/c",), ("week", "commencing"),
             ("week", "beginning"), ("week", "starting"), ("the", "week", "of"), ("week", "of"),
             ("wk", "commencing"), ("wk", "beginning"))
+_HOLIDAY_FIRST = frozenset(words[0] for words in _HOLIDAYS)  # a quick no for most words
+_WEEK_OF_FIRST = frozenset(words[0] for words in _WEEK_OF)
+# Every word a date or time phrase can start with (see DateReader._at): any other word is
+# passed over at once, which matters because _at is tried at every token of every message.
+_DATE_WORDS = (frozenset(WEEKDAYS) | frozenset(MONTHS) | frozenset(_RELATIVE_DAYS) | frozenset(_NUMBER_WORDS)
+               | _HOLIDAY_FIRST | _WEEK_OF_FIRST
+               | {"midday", "noon", "lunchtime", "at", "overnight", "overnite", "over", "during", "on", "this", "last",
+                  "next", "coming", "the", "weekend", "wkend", "w/e", "wknd", "day", "earlier", "later", "in",
+                  "couple", "past", "since", "just"})
 # Words after which an ordinal is a sequence, not a date: "the 2nd visit", "3rd time".
 _SEQUENCE_NOUNS = {"time", "times", "attempt", "attempts", "floor", "birthday", "one", "child", "sibling", "go",
                    "week", "month", "year", "day", "of"}
@@ -363,6 +372,8 @@ class DateReader:
     def _at(self, i: int) -> int | None:
         """Try each form at token i; the end index of what was read, or None."""
         tok = self.tokens[i]
+        if tok.kind == "punct" or (tok.kind == "word" and tok.text not in _DATE_WORDS):
+            return None
         w = tok.text if tok.kind == "word" else ""
         if tok.kind == "iso_date":
             return self._add_date(i, i + 1, kind="exact", exact=date.fromisoformat(tok.text))
@@ -449,6 +460,8 @@ class DateReader:
 
     def _holiday(self, i: int) -> int | None:
         """'Xmas Eve', 'Christmas Day', 'Boxing Day', 'New Year's Eve', 'NYE'."""
+        if self._word(i) not in _HOLIDAY_FIRST:
+            return None
         for words, (month, day) in _HOLIDAYS.items():
             end = i + len(words)
             if tuple(self._word(k) for k in range(i, end)) == words:
@@ -461,6 +474,8 @@ class DateReader:
 
     def _week_of(self, i: int) -> int | None:
         """'w/c 7 Dec', 'week commencing 7/12': any working day of that week."""
+        if self.tokens[i].text not in _WEEK_OF_FIRST:
+            return None
         for words in _WEEK_OF:
             end = i + len(words)
             if tuple(self.tokens[k].text for k in range(i, min(end, len(self.tokens)))) != words:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
+from .common import title
 from .result import ParseResult
 
 _BULLET = re.compile(r"^\s*(?:[-*•·–—>]+|\d{1,2}[.)]|\(\d{1,2}\))\s*")
@@ -29,6 +30,25 @@ def split_lines(message: str) -> tuple[str, list[str]] | None:
     return heading, lines[with_child[0]:]
 
 
+_VISIT_ONLY = re.compile(r"\b(no access|seen|not seen|not in|nobody (?:home|in)|no answer|card left|"
+                         r"left (?:a )?card)\b", re.IGNORECASE)
+
+
+def _event_before(readings: list[ParseResult], reading: ParseResult, line: str) -> str | None:
+    """The event of the line before, for a line that names a child and what happened but no
+    event of its own; None when that line had no single event, or when the words fit only a
+    visit and the event before is not one."""
+    if not readings or reading.kind != "update" or any(u.event for u in reading.updates):
+        return None
+    events = {u.event for u in readings[-1].updates}
+    if len(events) != 1 or None in events:
+        return None
+    event = next(iter(events))
+    if event != "visit" and _VISIT_ONLY.search(line):
+        return None
+    return event
+
+
 def read_list(message: str, now: datetime, read: Callable[[str, datetime], ParseResult]) -> ParseResult | None:
     """Each line of a list read on its own, under its heading; None when it is not a list, or
     when a line is a question or a correction (then the message is read whole)."""
@@ -36,12 +56,17 @@ def read_list(message: str, now: datetime, read: Callable[[str, datetime], Parse
     if found is None:
         return None
     heading, lines = found
-    readings = []
+    readings: list[ParseResult] = []
     for line in lines:
         text = f"{heading.rstrip(':')}: {line}" if heading else line
         reading = read(text, now)
         if reading.kind in ("query", "correction"):
             return None
+        if (event := _event_before(readings, reading, line)) is not None:
+            # "HV 7001 done today / 7002 no access": the line goes on with the line before's event.
+            again = read(f"{title(event)}: {text}", now)
+            if again.kind == "update" and all(u.event == event for u in again.updates):
+                reading = again
         readings.append(reading)
     merged = ParseResult(kind="other")
     for reading in readings:

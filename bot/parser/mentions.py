@@ -7,6 +7,7 @@ updates, corrections, questions and decisions build on it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +42,10 @@ _OK_AFTER_LOOSE = {",", ";", ".", "\n", "!", "?", ":", "-", "(", ")", "&", "+"}
 # "FHA done", "signed off", "came off", "put on", "written up", "sent to manager", "went into".
 _PAST_VERBS = {"done", "begun", "began", "made", "signed", "off", "on", "up", "manager", "tm", "qa'd", "outcome",
                "complete", "notification", "decision", "into"}
+
+
+# "in 6 weeks", "in a couple of months": roughly when the next one is due.
+_ROUGHLY_IN = re.compile(r"^in (?:a|an|\d+|a few|a couple of|couple of|few) ?(?:weeks?|months?|fortnights?)$")
 
 
 @dataclass
@@ -250,13 +255,17 @@ class MentionReader:
             return True
         if e.event == "found" and self._not_a_return_from_missing(e):
             return True
+        if e.start > 0 and self.words[e.start - 1] == "next" and self.dates and all(
+                _ROUGHLY_IN.match(d.text) for d in self.dates):
+            return True  # "next core group in 6 weeks": when the next one is due, not a booking
         end = e.end
         while end < len(self.words) and self.words[end] not in _INTENT_STOP:
             end += 1
         if any(d.start < end and d.end > e.start for d in self.dates):
             return False  # "RHI to be arranged for Friday": booked, with its date
         return bool(self._find("intent", e.end, min(end, e.end + 6))) or any(
-            m.end == start for m in self._find("intent", max(0, start - 4), start))
+            m.end == start or (m.end == start - 1 and self.words[m.end] == "for")  # "awaiting a date for the ICPC"
+            for m in self._find("intent", max(0, start - 5), start))
 
     def _ending(self, e: EventMention) -> None:
         """'SO for 123 discharged', 'S20 for 123 ended': the order or care arrangement ended."""

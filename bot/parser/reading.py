@@ -50,6 +50,7 @@ class Reader(CorrectionReader, QueryReader):
             return undo
         self.correcting = self._is_correction_start()
         self._mark_wrong_dates()
+        self._mark_retry_dates()
         children = self._children()
         mentions, applied = self._event_mentions()
         self.event_spans = [(e.start, e.end) for e in mentions if not e.verb]

@@ -22,6 +22,8 @@ _PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '
 # Text-speak for days, spelt out before tokenizing ("2moro" would split into 2 + moro).
 _TEXT_SPEAK = re.compile(r"\b(?:2moro+w?|2morrow|2mrw)\b|\b2day\b|\b2nite\b", re.IGNORECASE)
 _SPOKEN = {"2day": "today", "2nite": "tonight"}
+# Slack's strikethrough, ~like this~: words the writer crossed out ("done ~Mon~ Tues").
+_STRUCK = re.compile(r"(?<!\w)~(?=\S)[^~\n]*?(?<=\S)~(?!\w)")
 # "s.47", "s 47", "S.20" are one word to everyone who writes them.
 _SECTION = re.compile(r"\b([sS])\s?\.?\s?(47|20)\b")
 
@@ -69,7 +71,7 @@ def clean(message: str) -> str:
             return match.group(2) or " "
         return match.group(4) or " "
 
-    text = _SLACK_LINK.sub(link, plain_digits(message))
+    text = _SLACK_LINK.sub(link, _STRUCK.sub(" ", plain_digits(message)))
     for entity, char in _ENTITIES.items():
         text = text.replace(entity, char)
     text = _TEXT_SPEAK.sub(lambda m: _SPOKEN.get(m.group().lower(), "tomorrow"), text)

@@ -3,6 +3,7 @@ questions to ask where the words leave one of them open."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 from typing import cast
 
@@ -11,6 +12,9 @@ from .dates import DateMention, Direction, Reading, read_with_dateparser
 from .mentions import ChildMention, EventMention, MentionReader, Segment
 from .result import Clarification, Option, ParseResult, StatusName, Update
 from .vocabulary import Mention
+
+_RETRY = re.compile(r"\b(try again|try|retry|revisit|re-visit|re visit|go back|going back|call back|call again|"
+                    r"reattempt|re-attempt|another attempt|attempt again|pop back|pop round again)\b")
 
 
 class UpdateReader(MentionReader):
@@ -23,6 +27,14 @@ class UpdateReader(MentionReader):
         self.clarify.append(Clarification(field="event", question=question))
         updates = [Update(event=None, child=c.number, status=None, date=None) for c in children]
         return ParseResult(kind="update", updates=updates, clarify=self.clarify, notes=self.notes)
+
+    def _mark_retry_dates(self) -> None:
+        """'no access, will try again Fri': the date is when they mean to go back, an
+        intention, not the date of what happened; it is set aside (nothing is booked)."""
+        for n, d in enumerate(self.dates):
+            before = " ".join(self.words[max(0, d.start - 4) : d.start])
+            if _RETRY.search(before):
+                self.wrong_dates.add(n)
 
     # -- updates --------------------------------------------------------------------
     def _updates(

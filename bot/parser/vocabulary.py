@@ -158,22 +158,20 @@ class PhraseIndex:
     def find(self, words: Sequence[str], tokens: Sequence[Token], free: Sequence[bool]) -> list[Mention]:
         """Every longest, non-overlapping match over free tokens, left to right."""
         found: list[Mention] = []
-        i, n = 0, len(words)
-        while i < n:
-            best: Mention | None = None
-            for phrase, meaning in self._by_first.get(words[i], ()):
+        by_first = self._by_first
+        n, after = len(words), 0  # `after`: the end of the last match
+        for i in [k for k, w in enumerate(words) if w in by_first]:  # most words start no phrase
+            if i < after:
+                continue
+            for phrase, meaning in by_first[words[i]]:  # longest first
                 end = i + len(phrase)
-                if end > n or tuple(words[i:end]) != phrase or not all(free[i:end]):
+                if end > n or (end > i + 1 and tuple(words[i:end]) != phrase) or not all(free[i:end]):
                     continue
                 if meaning.capitals and not all(t.capitals for t in tokens[i:end]):
                     continue
-                best = Mention(meaning, i, end)
-                break  # entries are longest first
-            if best is None:
-                i += 1
-                continue
-            found.append(best)
-            i = best.end
+                found.append(Mention(meaning, i, end))
+                after = end
+                break
         return found
 
 
