@@ -436,7 +436,7 @@ class Store:
                 # person who asked until someone in the new unit allocates the child.
                 child.unit_id, child.lead_practitioner = transfer.to_unit, transfer.requested_by
                 s.execute(update(DeadlineRecord).where(DeadlineRecord.child == child.number)
-                          .values(unit_id=transfer.to_unit))
+                          .values(unit_id=transfer.to_unit, next_notice_at=None))  # the sweep looks again
         return transfer
 
     # -- the access log and what is kept ----------------------------------------------

@@ -1,0 +1,99 @@
+"""A whole service on one database (issue 20): the sweep reads in bounded batches and
+only what has come due, one process sweeps at a time, a bank holiday recomputes only the
+children it touches, and the manager views are built from counts and first items. The
+figures at 1,000 to 50,000 children are in bench/growth.py; these check what could break."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta
+
+import store.ledger as ledger_module
+from rules.calendar import LONDON
+from scheduler.outbox import Message, Outbox, SendResult
+from scheduler.sweep import sweep
+from store.ledger import Ledger
+from store.records import NewEvent, Posting, Store
+
+from helpers import TEST_CONFIG
+
+FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=LONDON)
+MONDAY = datetime(2026, 11, 23, 9, 5, tzinfo=LONDON)
+
+
+class Recording:
+    """A Sender that answers ok at once and keeps what it was given; `gate` holds it."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.sent: list[tuple[str, Message]] = []
+        self.gate, self.waiting = gate, threading.Event()
+
+    def send(self, recipient: str, message: Message) -> SendResult:
+        if self.gate is not None:
+            self.waiting.set()
+            self.gate.wait(30)
+        self.sent.append((recipient, message))
+        return SendResult(True, ts=str(len(self.sent)))
+
+    def find(self, recipient: str, message: Message) -> str | None:
+        return None
+
+
+def notices(sent: list[tuple[str, Message]]) -> list[tuple[str, str, str]]:
+    return [(recipient, n.deadline.id, n.step) for recipient, m in sent for n in m.notices]
+
+
+def caseload(store: Store, children: int) -> None:
+    """Children in both units with S47 strategy discussions a week ago: visits, ICPCs and
+    more fall due and overdue across the weekend."""
+    for n in range(children):
+        unit, channel = ("unit-a", "C0UNITA") if n % 2 else ("unit-b", "C0UNITB")
+        store.record(Posting(unit, channel, f"{n}.1", "U0SW1" if n % 2 else "U0SW3", FRIDAY - timedelta(days=7)),
+                     [NewEvent(str(5000 + n), "strategy_discussion", date(2026, 11, 13), details={"s47": True}),
+                      NewEvent(str(5000 + n), "referral_received", date(2026, 10, 1))])
+
+
+def test_a_sweep_over_many_batches_sends_each_message_once(store, monkeypatch):
+    caseload(store, 24)
+    expected = sweep(store, Outbox(Recording(), per_channel_gap=0), TEST_CONFIG, MONDAY, dry_run=True)
+    wanted = sorted((r, n.deadline.id, n.step) for r, m in expected.messages.items() for n in m.notices)
+    assert len({d for _, d, _ in wanted}) > 3 * 7  # more deadlines than three batches
+    monkeypatch.setattr(ledger_module, "CANDIDATE_BATCH", 7)  # as if a batch were a bind-parameter limit
+    sender = Recording()
+    sweep(store, Outbox(sender, per_channel_gap=0), TEST_CONFIG, MONDAY)
+    assert sorted(notices(sender.sent)) == wanted  # every notice once, none left out
+    assert len({r for r, _ in sender.sent}) == len(sender.sent)  # one message per recipient
+    again = Recording()
+    sweep(store, Outbox(again, per_channel_gap=0), TEST_CONFIG, MONDAY + timedelta(minutes=5))
+    assert again.sent == []
+    # Bookmarked: the next sweep reads none of them, and a later step brings them back.
+    quiet = Ledger(store).candidates(MONDAY.date() - timedelta(days=21), MONDAY.date() + timedelta(days=10),
+                                     MONDAY + timedelta(minutes=10))
+    assert list(quiet) == []
+    later = Recording()
+    sweep(store, Outbox(later, per_channel_gap=0), TEST_CONFIG, MONDAY + timedelta(days=1))
+    assert later.sent and not set(notices(later.sent)) & set(wanted)
+
+
+def test_only_one_process_sweeps_at_a_time(store, db_url):
+    caseload(store, 4)
+    gate = threading.Event()
+    first = Recording(gate)
+    done: list[object] = []
+    running = threading.Thread(target=lambda: done.append(
+        sweep(store, Outbox(first, per_channel_gap=0), TEST_CONFIG, MONDAY)))
+    running.start()
+    other = Store.open(db_url, TEST_CONFIG)  # another process: its own connections
+    try:
+        assert first.waiting.wait(30)  # the first sweep is sending
+        second = Recording()
+        report = sweep(other, Outbox(second, per_channel_gap=0), TEST_CONFIG, MONDAY + timedelta(minutes=1))
+        assert report.busy and second.sent == []
+        gate.set()
+        running.join(30)
+        assert first.sent and not done[0].busy  # type: ignore[attr-defined]
+        after = sweep(other, Outbox(second, per_channel_gap=0), TEST_CONFIG, MONDAY + timedelta(minutes=2))
+        assert not after.busy and second.sent == []  # its turn now, and everything went out once
+    finally:
+        gate.set()
+        other.engine.dispose()
