@@ -5,6 +5,7 @@ figures at 1,000 to 50,000 children are in bench/growth.py; these check what cou
 
 from __future__ import annotations
 
+import random
 import threading
 from datetime import date, datetime, timedelta
 
@@ -97,3 +98,59 @@ def test_only_one_process_sweeps_at_a_time(store, db_url):
     finally:
         gate.set()
         other.engine.dispose()
+
+
+def histories(store: Store, children: int) -> None:
+    """Realistic histories (bench/histories.py) starting months apart, in both units."""
+    from sqlalchemy import insert
+
+    from bench.histories import child_history
+    from store.models import Child, EventRecord
+
+    rng = random.Random(7)
+    with store.session.begin() as s:
+        for n in range(children):
+            number, unit = str(7000 + n), ("unit-a", "C0UNITA") if n % 2 else ("unit-b", "C0UNITB")
+            s.execute(insert(Child), [{"number": number, "unit_id": unit[0], "lead_practitioner": "U0SW1",
+                                       "flexible_assessment": False, "events_version": 1, "deadlines_version": 0}])
+            history = child_history(number, 12 + n % 10, rng, start=date(2025, 9, 1) + timedelta(days=40 * n))
+            s.execute(insert(EventRecord), [
+                {"child": number, "event": e.event, "status": e.status, "date": e.date, "time": e.time,
+                 "details": e.details, "posted_by": "U0SW1", "posted_at": e.posted_at, "channel": unit[1],
+                 "message_ts": f"{n}.{k}", "seq": 0, "text": ""} for k, e in enumerate(history)])
+
+
+def deadlines(store: Store) -> list[tuple[object, ...]]:
+    from sqlalchemy import select
+
+    from store.models import DeadlineRecord
+
+    columns = [c for c in DeadlineRecord.__table__.c if c.name != "next_notice_at"]
+    with store.session() as s:
+        return [tuple(row) for row in s.execute(select(*columns).order_by(DeadlineRecord.id))]
+
+
+def test_a_bank_holiday_recomputes_only_the_children_whose_deadlines_span_it(store, db_url):
+    from sqlalchemy import delete
+
+    from store.models import DeadlineBasis
+
+    histories(store, 14)
+    assert store.recompute_stale() == 14  # nothing knew what they followed: every child
+    plain = deadlines(store)
+    holiday = TEST_CONFIG.model_copy(update={"extra_bank_holidays": [date(2026, 3, 16)]})
+    for config, expected in ((holiday, None), (TEST_CONFIG, plain)):
+        changed = Store.open(db_url, config)
+        try:
+            redone = changed.recompute_stale()
+            assert 0 < redone < 14, redone  # those whose histories run over 16 March 2026 only
+            selective = deadlines(changed)
+            assert selective != plain or expected is plain
+            with changed.session.begin() as s:  # forget what they were worked out from: all of them again
+                s.execute(delete(DeadlineBasis))
+            assert changed.recompute_stale() == 14
+            assert deadlines(changed) == selective  # the same as working every child out again
+            if expected is not None:
+                assert selective == expected
+        finally:
+            changed.engine.dispose()
