@@ -38,7 +38,7 @@ from store.records import Store
 UNITS, EVENTS_EACH = 60, 30
 FRIDAY = datetime(2026, 11, 20, 15, 0, tzinfo=LONDON)
 MONDAY = datetime(2026, 11, 23, 8, 30, tzinfo=LONDON)
-HOLIDAY = date(2026, 9, 14)  # a Monday inside most histories
+HOLIDAY = date(2027, 1, 4)  # a Monday: announced for next month, inside the later histories
 
 
 def config(extra: list[date] | None = None) -> Config:

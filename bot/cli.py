@@ -10,6 +10,7 @@ import argparse
 import difflib
 import getpass
 import json
+import logging
 import os
 import signal
 import sys
@@ -53,6 +54,8 @@ from store.reports import timeliness_report
 
 DEFAULT_DB = "sqlite:///timescales.db"
 DEFAULT_CONFIG = "timescales.toml"
+
+log = logging.getLogger(__name__)
 
 
 class UsageError(ValueError):
@@ -236,9 +239,12 @@ def cmd_parse(ctx: Context) -> int:
     return 0
 
 
-def open_store(ctx: Context) -> Store:
+def open_store(ctx: Context, background: bool = False) -> Store:
     """The store, refusing to run on units the config does not describe: the config is
-    the source of truth, and only `db upgrade` changes units and people."""
+    the source of truth, and only `db upgrade` changes units and people. With `background`
+    (a bot serving Slack), a recompute after a rules or bank holiday change runs in a
+    thread, in batches, while the bot answers: each child's deadlines are replaced in one
+    transaction, so none is seen half-written."""
     store = Store.open(ctx.args.db, ctx.config)
     held = set(store.unit_names()) - {DEMO_UNIT.id}
     if not ctx.config_found and held:
@@ -247,8 +253,19 @@ def open_store(ctx: Context) -> Store:
     if ctx.config_found and store.sync_config(ctx.config, apply=False):
         print(f"timescales: {ctx.args.config} differs from the units and people in the database: run "
               "'timescales db upgrade' to bring them in line", file=sys.stderr)
-    store.recompute_stale()
+    if background and store.rules_changed():
+        threading.Thread(target=_recompute_in_background, args=(store,), name="recompute", daemon=True).start()
+    else:
+        store.recompute_stale()
     return store
+
+
+def _recompute_in_background(store: Store) -> None:
+    try:
+        children = store.recompute_stale()
+        log.info("deadlines worked out again for %d children", children)
+    except Exception:  # the next start finds them out of date and tries again
+        log.exception("recompute failed")
 
 
 def cmd_db_upgrade(ctx: Context) -> int:
@@ -456,7 +473,7 @@ def _exit_on_sigterm(*_: object) -> None:
 
 def cmd_serve(ctx: Context) -> int:
     env = _slack_env("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    store = open_store(ctx)
+    store = open_store(ctx, background=True)
     bot = SlackBot(Conversation(store), env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"], hold=_lease(ctx))
     service = HttpService(bot, ctx.args.port)
     bot.start()
@@ -525,7 +542,7 @@ def cmd_run(ctx: Context) -> int:
     if os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_APP_TOKEN"):
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        store = open_store(ctx)
+        store = open_store(ctx, background=True)
         bot = SlackBot(Conversation(store), os.environ["SLACK_BOT_TOKEN"], hold=_lease(ctx))
         bot.start()
         scheduled = _scheduled_sweeps(ctx, store, os.environ["SLACK_BOT_TOKEN"])

@@ -19,7 +19,7 @@ from functools import cached_property
 from time import sleep
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import Engine, String, and_, case, cast, delete, func, insert, literal_column, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -632,11 +632,60 @@ class Store:
         if child:
             query = query.where(DeadlineRecord.child == child)
         with self.session() as s:
-            rows = s.scalars(query.order_by(DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child)).all()
+            rows = s.scalars(query.order_by(*_DUE_ORDER)).all()
         items = [DueItem(r, is_overdue(r, now)) for r in rows]
         if overdue_only:
             return [i for i in items if i.overdue]
         return [i for i in items if i.overdue or start is None or i.record.due >= start]
+
+    # -- the same lists, counted and cut to their first items, for the views over many units --
+    def due_counts(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
+                   overdue_only: bool = False, last: date | None = None) -> dict[str, tuple[int, int]]:
+        """Unit -> (overdue, due) of what `due` would list for these arguments, counted in the
+        database; with `last`, only what is overdue or falls due by then is counted."""
+        units = list(units)
+        if not units:
+            return {}
+        today = now.astimezone(LONDON).date()
+        late = _overdue(now)
+        where = [DeadlineRecord.unit_id.in_(units), DeadlineRecord.state == "open",
+                 DeadlineRecord.due <= (today if overdue_only else (end or today + timedelta(days=7)))]
+        if overdue_only:
+            where.append(late)
+        elif start is not None:
+            where.append(or_(late, DeadlineRecord.due >= start))
+        if last is not None:
+            where.append(or_(late, DeadlineRecord.due <= last))
+        query = (select(DeadlineRecord.unit_id, func.sum(case((late, 1), else_=0)), func.count())
+                 .where(*where).group_by(DeadlineRecord.unit_id))
+        with self.session() as s:
+            return {unit: (int(o or 0), int(n) - int(o or 0)) for unit, o, n in s.execute(query)}
+
+    def due_first(self, units: Iterable[str], now: datetime, end: date, limit: int, overdue: bool | None = None,
+                  for_user: str | None = None) -> tuple[list[DueItem], int]:
+        """The first `limit` of what `due(units, now, end=end)` lists (only what is overdue, or
+        only what is not, or what is `for_user`'s as in `due_for`), and how many there are."""
+        units = list(units)
+        if not units:
+            return [], 0
+        late = _overdue(now)
+        where = [DeadlineRecord.unit_id.in_(units), DeadlineRecord.state == "open", DeadlineRecord.due <= end]
+        if overdue is not None:
+            where.append(late if overdue else not_(late))
+        if for_user is not None:
+            roles = self.roles_of(for_user)
+            theirs = [and_(Child.lead_practitioner == for_user, Child.unit_id.in_(list(roles)))]
+            for role, named in ROLE_IN_STANDARDS.items():
+                held = [u for u, r in roles.items() if role in r]
+                if held:  # the role as the standards name it, in the deadline's JSON list
+                    theirs.append(and_(DeadlineRecord.unit_id.in_(held),
+                                       cast(DeadlineRecord.responsible, String).like(f'%"{named}"%')))
+            where.append(or_(*theirs))
+        joined = select(DeadlineRecord).join(Child, Child.number == DeadlineRecord.child).where(*where)
+        with self.session() as s:
+            rows = s.scalars(joined.order_by(*_DUE_ORDER).limit(limit)).all()
+            total = int(s.scalar(select(func.count()).select_from(joined.subquery())) or 0)
+        return [DueItem(r, is_overdue(r, now)) for r in rows], total
 
     def due_for(self, user: str, now: datetime, start: date | None = None, end: date | None = None,
                 among: Sequence[DueItem] | None = None) -> list[DueItem]:
@@ -766,6 +815,14 @@ _EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventReco
                  EventRecord.time, EventRecord.details, EventRecord.posted_at,
                  EventRecord.supersedes).order_by(EventRecord.id)
 _DEADLINES: Any = DeadlineRecord.__table__
+_DUE_ORDER = (DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child, DeadlineRecord.id)
+
+
+def _overdue(now: datetime) -> Any:
+    """is_overdue, in SQL, for open deadlines."""
+    today = now.astimezone(LONDON).date()
+    return or_(and_(DeadlineRecord.hours_based.is_(True), DeadlineRecord.due_at < now),
+               and_(DeadlineRecord.hours_based.is_(False), DeadlineRecord.due < today))
 _DECISIONS = select(Decision.child, Decision.target, Decision.due, Decision.by, Decision.at,
                     Decision.reason).order_by(Decision.id)
 

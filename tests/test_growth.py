@@ -154,3 +154,51 @@ def test_a_bank_holiday_recomputes_only_the_children_whose_deadlines_span_it(sto
                 assert selective == expected
         finally:
             changed.engine.dispose()
+
+
+def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, monkeypatch):
+    import bot.conversation as conversation_module
+    from bot.conversation import Conversation
+    from bot.parser import Query
+    from bot.replies import unit_counts, units_summary
+    from store.records import is_overdue
+
+    histories(store, 14)
+    caseload(store, 10)
+    store.recompute_stale()
+    now = MONDAY + timedelta(hours=3)
+    today, units = now.date(), ["unit-a", "unit-b"]
+    sunday = today + timedelta(days=6 - today.weekday())
+    everything = store.due(units, now)
+    assert sum(i.overdue for i in everything) > 30  # more than App Home shows
+    for start, end, overdue_only in ((None, None, False), (today, today + timedelta(days=6), False),
+                                     (None, None, True)):
+        assert store.due_counts(units, now, start, end, overdue_only) == unit_counts(
+            store.due(units, now, start, end, overdue_only))
+    assert store.due_counts(units, now, last=sunday) == unit_counts(
+        [i for i in everything if i.overdue or i.record.due <= sunday])
+    for user in ("U0HOS", "U0TM", "U0SW1", "U0CPL"):
+        for limit in (1, 25):
+            own = store.units_for(user)
+            theirs = store.due_for(user, now, among=store.due(own, now))
+            assert _ids(store.due_first(own, now, today + timedelta(days=7), limit, for_user=user)) == (
+                [i.record.id for i in theirs[:limit]], len(theirs))
+    overdue = [i for i in everything if i.overdue]
+    week = [i for i in everything if not i.overdue and i.record.due <= sunday]
+    assert _ids(store.due_first(units, now, today, 30, overdue=True)) == ([i.record.id for i in overdue[:30]],
+                                                                          len(overdue))
+    assert _ids(store.due_first(units, now, sunday, 25, overdue=False)) == ([i.record.id for i in week[:25]],
+                                                                            len(week))
+    assert all(i.overdue == is_overdue(i.record, now) for i in everything)
+    # A list that cannot fit: the summary from the database's counts, as from the whole list.
+    monkeypatch.setattr(conversation_module, "SHORTEST_LINE", 10**9)
+    week_query = Query(type="due", start=today, end=today + timedelta(days=6))
+    [reply] = Conversation(store).answer_query(week_query, "U0HOS", now, "D0HOS", None, via="dm")
+    expected = units_summary(unit_counts(store.due(units, now, today, today + timedelta(days=6))),
+                             "Due Mon 23 Nov to Sun 29 Nov, and everything overdue",
+                             {"unit-a": "Unit A", "unit-b": "Unit B"}, {"query": week_query.model_dump(mode="json")})
+    assert reply.text == expected.text and reply.blocks == expected.blocks
+
+
+def _ids(page: tuple[list, int]) -> tuple[list[str], int]:  # type: ignore[type-arg]
+    return [i.record.id for i in page[0]], page[1]
