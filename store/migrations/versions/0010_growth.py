@@ -2,7 +2,7 @@
 partial index over open deadlines in place of (state, due), and the bank holidays the
 deadlines were worked out with, so a holiday change recomputes only the children it touches
 
-Revision ID: 0009
+Revision ID: 0010
 Revises: 0008
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0008'  # on merging after main's 0009_caseload_import: '0009'
 branch_labels = None
 depends_on = None
 
