@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = "sqlite:///timescales.db"
 DEFAULT_CONFIG = "timescales.toml"
+
+log = logging.getLogger(__name__)
 
 
 class UsageError(ValueError):
@@ -283,9 +287,12 @@ def cmd_parse(ctx: Context) -> int:
     return 0
 
 
-def open_store(ctx: Context) -> Store:
+def open_store(ctx: Context, background: bool = False) -> Store:
     """The store, refusing to run on units the config does not describe: the config is
-    the source of truth, and only `db upgrade` changes units and people."""
+    the source of truth, and only `db upgrade` changes units and people. With `background`
+    (a bot serving Slack), a recompute after a rules or bank holiday change runs in a
+    thread, in batches, while the bot answers: each child's deadlines are replaced in one
+    transaction, so none is seen half-written."""
     from bot.chat import DEMO_UNIT
     from store.records import Store
 
@@ -297,8 +304,19 @@ def open_store(ctx: Context) -> Store:
     if ctx.config_found and store.sync_config(ctx.config, apply=False):
         print(f"timescales: {ctx.args.config} differs from the units and people in the database: run "
               "'timescales db upgrade' to bring them in line", file=sys.stderr)
-    store.recompute_stale()
+    if background and store.rules_changed():
+        threading.Thread(target=_recompute_in_background, args=(store,), name="recompute", daemon=True).start()
+    else:
+        store.recompute_stale()
     return store
+
+
+def _recompute_in_background(store: Store) -> None:
+    try:
+        children = store.recompute_stale()
+        log.info("deadlines worked out again for %d children", children)
+    except Exception:  # the next start finds them out of date and tries again
+        log.exception("recompute failed")
 
 
 def cmd_db_upgrade(ctx: Context) -> int:
@@ -587,7 +605,7 @@ def cmd_serve(ctx: Context) -> int:
     from bot.web import HttpService
 
     env = _slack_env("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    store = open_store(ctx)
+    store = open_store(ctx, background=True)
     bot = SlackBot(Conversation(store), env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"], hold=_lease(ctx))
     service = HttpService(bot, ctx.args.port)
     bot.start()
@@ -671,7 +689,7 @@ def cmd_run(ctx: Context) -> int:
         from bot.conversation import Conversation
         from bot.slack_app import SlackBot
 
-        store = open_store(ctx)
+        store = open_store(ctx, background=True)
         bot = SlackBot(Conversation(store), os.environ["SLACK_BOT_TOKEN"], hold=_lease(ctx))
         bot.start()
         scheduled = _scheduled_sweeps(ctx, store, os.environ["SLACK_BOT_TOKEN"])

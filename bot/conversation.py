@@ -25,7 +25,7 @@ from typing import Concatenate, ParamSpec
 
 from bot.access import MANAGER_ROLES, NOT_YOUR_CHILD, Actor, Gate, NotAllowed, Where
 from bot.importing import SHOWN_PROBLEMS, import_file, summary_lines
-from bot.layout import Piece, actions, button, header, lines_pieces, section
+from bot.layout import MESSAGE_CHARS, Part, Piece, actions, button, header, lines_pieces, section
 from bot.parser import ParseResult, Query, parse
 from bot.parser.answers import choose, read_reply
 from bot.parser.decisions import DecisionReading, read_decision
@@ -36,7 +36,6 @@ from bot.parser.reading import for_people
 from bot.parser.reports import ReportQuestion, read_report_question
 from bot.parser.transfers import read_transfer
 from bot.replies import (
-    counts_line,
     describe_event,
     due_lines,
     due_list,
@@ -45,6 +44,7 @@ from bot.replies import (
     questions,
     recorded,
     transfer_question,
+    unit_counts,
     units_summary,
 )
 from bot.report import picture, report_text
@@ -73,6 +73,7 @@ NOT_SET_UP = ("This channel is not set up as a unit, so I have not recorded anyt
 UPDATES_IN_CHANNELS = ("I record updates only in your unit's channel, where the unit sees them: please post "
                        "this there. Here you can ask me \"what's due this week\" or \"what's due for me\".")
 PARTS_IN_ONE_ANSWER = 3  # messages a list may take before a manager gets a summary per unit instead
+SHORTEST_LINE = 30  # characters: no item's line is shorter ("child N: title - due ..."), so longer lists never fit
 HOME_LINES = {"yours": 25, "overdue": 30, "week": 25}  # items App Home shows under each heading
 ONLY_MANAGERS_EXTEND = "Only a team manager, service manager or head of service can agree an extension."
 ONLY_SERVICE_MANAGERS_REDUCE = ("Only the service manager (or head of service) can decide that a Supervision Order's "
@@ -929,7 +930,10 @@ class Conversation:
                     theirs = [i for i in self.store.due_for(leave.who, now) if i.record.unit_id in units]
                     covering.append((f"Covering for <@{leave.who}>, away until {for_people(leave.last_day)}", theirs))
         elif q.type == "overdue":
-            items, heading = self.store.due(units, now, overdue_only=True), "Overdue"
+            heading = "Overdue"
+            if len(units) > 1 and (summary := self._too_long(q, user, via, units, now, heading, overdue_only=True)):
+                return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
+            items = self.store.due(units, now, overdue_only=True)
         elif q.type == "child":
             if self.store.child_unit(q.child or "") not in units:
                 return [Reply(channel, f"I have nothing for child {q.child} in your units.", thread_ts=thread)]
@@ -937,16 +941,18 @@ class Conversation:
             heading = f"Child {q.child}{self._lead_words(q.child or '', today)}: overdue and the next 4 weeks"
             heading += f". {self._plans_words(q.child or '')}"
         else:
-            items = self.store.due(units, now, q.start, q.end)
             span = for_people(q.start) if q.start == q.end else f"{for_people(q.start)} to {for_people(q.end)}"  # type: ignore[arg-type]
             heading = f"Due {span}, and everything overdue"
+            if len(units) > 1 and (summary := self._too_long(q, user, via, units, now, heading, q.start, q.end)):
+                return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
+            items = self.store.due(units, now, q.start, q.end)
         names = {u: name for u, name in self.store.unit_names().items() if u in units}
         parts = due_list(items, today, heading, names)
         for covered_heading, theirs in covering:
             parts += due_list(theirs, today, covered_heading, names)
             items = items + theirs
         if len(parts) > PARTS_IN_ONE_ANSWER and len(units) > 1:
-            summary = units_summary(items, heading, names, {"query": q.model_dump(mode="json")})
+            summary = units_summary(unit_counts(items), heading, names, {"query": q.model_dump(mode="json")})
             self.store.log_access(user, via, units, [], now)  # counts only: no child shown
             return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
         self.store.log_access(user, via, units, (i.record.child for i in items), now,
@@ -972,6 +978,18 @@ class Conversation:
         if len(led) > limit:
             lines.append(f"... and {len(led) - limit} more children.")
         return lines
+
+    def _too_long(self, q: Query, user: str, via: str, units: list[str], now: datetime, heading: str,
+                  start: date | None = None, end: date | None = None, overdue_only: bool = False) -> Part | None:
+        """A list so long it could not fit PARTS_IN_ONE_ANSWER messages whatever its lines: the
+        summary per unit, from the database's counts, without loading an item (logged as
+        counts only). None when it may fit: the list is laid out to find out."""
+        counts = self.store.due_counts(units, now, start, end, overdue_only)
+        if sum(o + d for o, d in counts.values()) <= PARTS_IN_ONE_ANSWER * MESSAGE_CHARS // SHORTEST_LINE:
+            return None
+        names = {u: name for u, name in self.store.unit_names().items() if u in units}
+        self.store.log_access(user, via, units, [], now)  # counts only: no child shown
+        return units_summary(counts, heading, names, {"query": q.model_dump(mode="json")})
 
     def _lead_words(self, child: str, today: date) -> str:
         """" (lead @Sam)", and who covers while they are away."""
@@ -1020,25 +1038,28 @@ class Conversation:
         today = now.astimezone(LONDON).date()
         monday = today - timedelta(days=today.weekday())
         names = {u: name for u, name in self.store.unit_names().items() if u in units}
-        everything = self.store.due(units, now)  # overdue, and the next 7 days: one query for all three
-        overdue = [i for i in everything if i.overdue]
-        this_week = [i for i in everything if not i.overdue and i.record.due <= monday + timedelta(days=6)]
+        sunday = monday + timedelta(days=6)
+        # Counts and the first items from the database: a head of service's units hold thousands.
+        counts = self.store.due_counts(units, now, last=sunday)  # overdue, and due by Sunday
         blocks: list[dict[str, object]] = [header("Timescales")]
         shown: set[str] = set()
-        for heading, items, limit, ask in (
-                ("Yours", self.store.due_for(user, now, among=everything), HOME_LINES["yours"], "what's due for me"),
-                ("Overdue in your units", overdue, HOME_LINES["overdue"], "what's overdue"),
-                ("Due this week", this_week, HOME_LINES["week"], "what's due this week")):
+        for heading, (items, total), ask in (
+                ("Yours", self.store.due_first(units, now, today + timedelta(days=7), HOME_LINES["yours"],
+                                               for_user=user), "what's due for me"),
+                ("Overdue in your units", self.store.due_first(units, now, today, HOME_LINES["overdue"], overdue=True),
+                 "what's overdue"),
+                ("Due this week", self.store.due_first(units, now, sunday, HOME_LINES["week"], overdue=False),
+                 "what's due this week")):
             lines = [f"*{heading}*"]
             if heading == "Overdue in your units":
-                lines += [counts_line(escape(name), [i for i in overdue + this_week if i.record.unit_id == u])
+                lines += [f"{escape(name)}: {counts.get(u, (0, 0))[0]} overdue, {counts.get(u, (0, 0))[1]} due"
                           for u, name in names.items()]
-            lines += due_lines(items[:limit], today) if items else ["nothing"]
+            lines += due_lines(items, today) if items else ["nothing"]
             if heading == "Yours":
-                lines += self._plans_of_yours(user, units, limit)
-            if len(items) > limit:
-                lines.append(f"... and {len(items) - limit} more: message me \"{ask}\" for every one.")
-            shown |= {i.record.child for i in items[:limit]}
+                lines += self._plans_of_yours(user, units, HOME_LINES["yours"])
+            if total > len(items):
+                lines.append(f"... and {total - len(items)} more: message me \"{ask}\" for every one.")
+            shown |= {i.record.child for i in items}
             blocks += [b for piece in lines_pieces(lines) for b in piece.blocks] + [{"type": "divider"}]
         self.store.log_access(user, "home", units, shown, now)
         return blocks

@@ -139,15 +139,25 @@ def due_list(items: Sequence[DueItem], today: date, heading: str, units: dict[st
     return pack(lines_pieces(lines))
 
 
-def units_summary(items: Sequence[DueItem], heading: str, units: dict[str, str], show: dict[str, object]) -> Part:
+def unit_counts(items: Sequence[DueItem]) -> dict[str, tuple[int, int]]:
+    """Unit -> (overdue, due) among these items (Store.due_counts counts the same in SQL)."""
+    counts: dict[str, tuple[int, int]] = {}
+    for i in items:
+        overdue, due = counts.get(i.record.unit_id, (0, 0))
+        counts[i.record.unit_id] = (overdue + 1, due) if i.overdue else (overdue, due + 1)
+    return counts
+
+
+def units_summary(counts: dict[str, tuple[int, int]], heading: str, units: dict[str, str],
+                  show: dict[str, object]) -> Part:
     """For a list too long to read in one go across several units: each unit's counts, and
     a button to show one unit's items (`show` is the question asked, as JSON)."""
     lines = [f"*{heading}*"]
     buttons: list[Block] = []
     for unit, name in units.items():
-        mine = [i for i in items if i.record.unit_id == unit]
-        lines.append(counts_line(escape(name), mine))
-        if mine:
+        overdue, due = counts.get(unit, (0, 0))
+        lines.append(f"{escape(name)}: {overdue} overdue, {due} due")
+        if overdue or due:
             buttons.append(button(f"Show {name}", f"show_unit_{len(buttons)}", {**show, "unit": unit}))
     lines.append("That is too long to read in one go: pick a unit to see its children.")
     return Part("\n".join(lines), [b for piece in lines_pieces(lines) for b in piece.blocks] + actions(buttons))

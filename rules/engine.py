@@ -35,17 +35,19 @@ ONE_DAY = timedelta(days=1)
 ENGINE_REVISION = 4
 
 
-def deadline_basis(pack: RulePack, calendar: WorkingCalendar) -> str:
+def deadline_basis(pack: RulePack, calendar: WorkingCalendar, bank_holidays: bool = True) -> str:
     """A fingerprint of everything a child's deadlines are worked out from besides
     their own history: the rules in force, the vocabulary, the bank holidays and
-    the engine. Deadlines stored under another one are out of date."""
-    basis = {
+    the engine. Deadlines stored under another one are out of date. Without the
+    bank holidays: what a holiday added or removed leaves the same."""
+    basis: dict[str, object] = {
         "engine": ENGINE_REVISION,
         "rules": [pack.by_id[rule].model_dump(mode="json") for rule in sorted(pack.by_id)],
         "vocabulary": pack.vocabulary.model_dump(mode="json"),
-        "bank_holidays": sorted(day.isoformat() for day in calendar.bank_holidays),
         "years": [calendar.first_year, calendar.last_year],
     }
+    if bank_holidays:
+        basis["bank_holidays"] = sorted(day.isoformat() for day in calendar.bank_holidays)
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
 
 

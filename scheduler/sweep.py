@@ -13,9 +13,11 @@ batch id) and sends it only if it is not there.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from rules.calendar import LONDON, add_months
 from rules.config import WEEKDAYS, Config
@@ -23,7 +25,7 @@ from scheduler.delivery import REPORT_FAILURES_FOR, Heartbeat, Outcomes, report_
 from scheduler.notices import REMINDERS, STEPS, Policy, days_late, is_working_time, steps_for
 from scheduler.outbox import Message, Notice, Outbox, Reply
 from store.inbox import Inbox, utc_now
-from store.ledger import Claim, Ledger, Stranded, new_owner
+from store.ledger import CANDIDATE_BATCH, Claim, Ledger, Stranded, new_owner
 from store.models import DeadlineRecord
 from store.people import Away, People
 from store.records import DueItem, Store, UnitPeople
@@ -31,6 +33,7 @@ from store.reports import timeliness_report
 
 MANAGERS = ("team_manager", "service_manager", "head_of_service")
 KEEP_HANDLED_REQUESTS = timedelta(days=1)  # the inbox's handled requests, for looking into a fault
+NO_MORE_NOTICES = datetime(9999, 1, 1, tzinfo=UTC)  # a bookmark: every step of the deadline has gone out
 
 
 @dataclass
@@ -39,6 +42,7 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)  # left for the next sweep (Slack down, rate limits)
     refused: list[str] = field(default_factory=list)  # refused by Slack for good: marked failed, reported
     skipped: int = 0
+    busy: bool = False  # another process was sweeping: this one sent nothing
     recovered: int = 0
     forgotten: int = 0  # message texts and unanswered questions past retention_days, removed
     failure_reports: int = 0
@@ -60,19 +64,23 @@ def sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: P
         return report
     owner = new_owner()
     outcomes = Outcomes()
-    with Heartbeat(ledger, owner):
-        _forget(store, ledger, config, now, report)
-        working = is_working_time(store.calendar, policy, now)
-        if working:
-            _retry_failures_daily(ledger, now)
-        report.recovered = _recover(store, ledger, outbox, now, owner, outcomes)
-        _due_messages(store, ledger, config, policy, now, report, owner=owner, outbox=outbox, outcomes=outcomes)
-        if working:
-            report.failure_reports = report_failures(store, ledger, outbox, now, owner, outcomes)
-        ledger.sent_batches(outcomes.delivered, now)
+    with ledger.sweeping(owner) as mine:
+        if not mine:  # another process is sweeping: this one only answers Slack
+            report.busy = True
+            return report
+        with Heartbeat(ledger, owner):
+            _forget(store, ledger, config, now, report)
+            working = is_working_time(store.calendar, policy, now)
+            if working:
+                _retry_failures_daily(ledger, now)
+            report.recovered = _recover(store, ledger, outbox, now, owner, outcomes)
+            _due_messages(store, ledger, config, policy, now, report, owner=owner, outbox=outbox, outcomes=outcomes)
+            if working:
+                report.failure_reports = report_failures(store, ledger, outbox, now, owner, outcomes)
+            ledger.sent_batches(outcomes.delivered, now)
+        ledger.mark("last_sweep", utc_now())
     report.failed += outcomes.failed
     report.refused += outcomes.refused
-    ledger.mark("last_sweep", utc_now())
     return report
 
 
@@ -97,7 +105,12 @@ def _retry_failures_daily(ledger: Ledger, now: datetime) -> None:
 def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, now: datetime, report: SweepReport,
                   dry_run: bool = False, owner: str | None = None, outbox: Outbox | None = None,
                   outcomes: Outcomes | None = None) -> None:
-    """Everything that has come due and is not in the ledger yet: claimed, then sent."""
+    """Everything that has come due and is not in the ledger yet: claimed, then sent.
+
+    The open deadlines are read in bounded batches, and only those the sweep has not seen
+    since they were written or whose bookmark has come (`Ledger.noticed`): a sweep costs
+    what is due, not the caseload. What is already in the ledger is dropped batch by batch,
+    so only what is new is held until it is sent, grouped one message per recipient."""
     calendar = store.calendar
     today = now.astimezone(LONDON).date()
     working = is_working_time(calendar, policy, now)
@@ -109,46 +122,71 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
     by_id = {u.id: u for u in units}
     people = People(store)
     away = people.away_on(today)
-    candidates = ledger.candidates(today - timedelta(days=21), today + timedelta(days=10))
-    leads = people.leads([c.deadline.child for c in candidates])
+    first_due = today - timedelta(days=21)
+    # The bookmarks hold while whom to tell and when stay the same; when they change, every
+    # deadline is looked at again (a cover starting today gets what is meant for the person away).
+    basis = _recipients_basis(units, away, policy)
+    fresh = ledger.marked("sweep_basis")
+    since_changed = fresh is None or fresh.value != basis
+    if since_changed and not dry_run:
+        ledger.forget_bookmarks(first_due)
+    marks: list[tuple[DeadlineRecord, datetime]] = []
 
-    for candidate in candidates:
-        d = candidate.deadline
-        unit = by_id.get(d.unit_id)
-        latest: dict[str, tuple[str, bool, str | None]] = {}  # recipient -> (step, urgent, why them)
-        for step in steps_for(d.due, d.due_at, d.hours_based, d.timescale, calendar, policy):
-            if step.at > now or (step.name in REMINDERS and candidate.created_at and step.at < candidate.created_at):
-                continue
-            # Told of after the fact (an import): nothing that would have gone before, and no
-            # escalation at all for what was overdue already (SPEC section 9).
-            before_import = d.known_from is not None and (step.at < d.known_from or d.due_at < d.known_from)
-            for meant in _recipients(step.name, candidate.channel, d.responsible, unit.people if unit else {}):
-                recipient, why = stand_in(meant, unit, away)
-                if before_import:  # it would have gone before the bot knew: recorded as skipped
-                    overtaken.append(_claim(d, step.name, recipient))
+    for batch in ledger.candidates(first_due, today + timedelta(days=10), None if since_changed and dry_run else now):
+        leads = people.leads([c.deadline.child for c in batch])
+        found: list[tuple[DeadlineRecord, str, str, bool, str | None]] = []  # deadline, step, recipient, urgent, why
+        skips: list[Claim] = []
+        for candidate in batch:
+            d = candidate.deadline
+            unit = by_id.get(d.unit_id)
+            latest: dict[str, tuple[str, bool, str | None]] = {}  # recipient -> (step, urgent, why them)
+            next_at = NO_MORE_NOTICES
+            for step in steps_for(d.due, d.due_at, d.hours_based, d.timescale, calendar, policy):
+                if step.at > now:
+                    next_at = min(next_at, step.at)
                     continue
-                if recipient in latest:
-                    overtaken.append(_claim(d, latest[recipient][0], recipient))
-                latest[recipient] = (step.name, step.urgent, why)
-        lead = leads.get(d.child)
-        lead_cover = away[lead].cover if lead in away else None
-        for recipient, (step_name, urgent, why) in latest.items():
-            if working or urgent:
-                entry = outgoing.setdefault(recipient, _Outgoing())
-                entry.claims.append(_claim(d, step_name, recipient))
-                entry.message.notices.append(Notice(d, step_name, days_late(calendar, d.due, today), lead, lead_cover))
-                if why and why not in entry.message.notes:
-                    entry.message.notes.append(why)
+                if step.name in REMINDERS and candidate.created_at and step.at < candidate.created_at:
+                    continue
+                # Told of after the fact (an import): nothing that would have gone before, and no
+                # escalation at all for what was overdue already (SPEC section 9).
+                before_import = d.known_from is not None and (step.at < d.known_from or d.due_at < d.known_from)
+                for meant in _recipients(step.name, candidate.channel, d.responsible, unit.people if unit else {}):
+                    recipient, why = stand_in(meant, unit, away)
+                    if before_import:  # it would have gone before the bot knew: recorded as skipped
+                        skips.append(_claim(d, step.name, recipient))
+                        continue
+                    if recipient in latest:
+                        skips.append(_claim(d, latest[recipient][0], recipient))
+                    latest[recipient] = (step.name, step.urgent, why)
+            for recipient, (step_name, urgent, why) in latest.items():
+                if working or urgent:
+                    found.append((d, step_name, recipient, urgent, why))
+                else:  # out of hours: looked at again by the next sweep
+                    next_at = now
+            marks.append((d, next_at))
+        known = ledger.known([_claim(d, step, recipient).key for d, step, recipient, _, _ in found]
+                             + [c.key for c in skips])
+        overtaken += [c for c in skips if c.key not in known]
+        for d, step_name, recipient, _urgent, why in found:
+            claim = _claim(d, step_name, recipient)
+            if claim.key in known:
+                continue
+            lead = leads.get(d.child)
+            lead_cover = away[lead].cover if lead in away else None
+            entry = outgoing.setdefault(recipient, _Outgoing())
+            entry.claims.append(claim)
+            entry.message.notices.append(Notice(d, step_name, days_late(calendar, d.due, today), lead, lead_cover))
+            if why and why not in entry.message.notes:
+                entry.message.notes.append(why)
 
     reports: dict[str, _Outgoing] = {}
     if working:
-        _agendas(store, config, units, now, outgoing, away)
-        _digests(store, units, policy, now, outgoing, away)
-        _monthly_reports(store, units, now, reports)
+        _agendas(store, ledger, config, units, now, outgoing, away)
+        _digests(store, ledger, units, policy, now, outgoing, away)
+        _monthly_reports(store, ledger, units, now, reports)
 
     entries = [*sorted(outgoing.items()), *sorted(reports.items())]
-    known = ledger.known([c.key for _, entry in entries for c in entry.claims] + [c.key for c in overtaken])
-    wanted = {e.message.batch: [c for c in e.claims if c.key not in known] for _, e in entries}
+    wanted = {e.message.batch: e.claims for _, e in entries}
     if dry_run:
         for recipient, entry in entries:
             if wanted.get(entry.message.batch):
@@ -156,10 +194,14 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
                                                    recipient, today)
         return
     assert owner is not None and outbox is not None and outcomes is not None
-    fresh_overtaken = [c for c in overtaken if c.key not in known]
-    ledger.skip(fresh_overtaken, now)
-    report.skipped = len(fresh_overtaken)
+    ledger.skip(overtaken, now)
+    report.skipped = len(overtaken)
     won = ledger.claim_batches(wanted, now, owner)  # one transaction for the lot
+    # Bookmarked once claimed: a sweep cut short before this looks at them again.
+    for start in range(0, len(marks), CANDIDATE_BATCH):
+        ledger.noticed(marks[start:start + CANDIDATE_BATCH])
+    if since_changed:
+        ledger.mark("sweep_basis", utc_now(), basis)
     for recipient, entry in entries:
         claims = won.get(entry.message.batch)
         if not claims or not ledger.hold(entry.message.batch, owner):
@@ -171,6 +213,15 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
         if len(outcomes.delivered) >= 50:  # a crash before this is marked is found again in Slack's history
             ledger.sent_batches(outcomes.delivered, now)
             outcomes.delivered.clear()
+
+
+def _recipients_basis(units: list[UnitPeople], away: dict[str, Away], policy: Policy) -> str:
+    """A fingerprint of whom the sweep tells and when: the units' people, who is away and
+    who covers, and the reminder policy."""
+    basis = {"units": [[u.id, u.channel, {role: sorted(p) for role, p in sorted(u.people.items())}] for u in units],
+             "away": sorted([a.who, a.cover or "", a.last_day.isoformat()] for a in away.values()),
+             "policy": repr(policy)}
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
 
 
 def _claim(d: DeadlineRecord, step: str, recipient: str) -> Claim:
@@ -223,21 +274,27 @@ def _only(message: Message, won: set[str], recipient: str, today: date) -> Messa
                    away=message.away if agenda is not None else [])
 
 
-def _agendas(store: Store, config: Config, units: list[UnitPeople], now: datetime,
+def _agendas(store: Store, ledger: Ledger, config: Config, units: list[UnitPeople], now: datetime,
              outgoing: dict[str, _Outgoing], away: dict[str, Away]) -> None:
-    """Each unit's weekly agenda, from the morning of its meeting day (default Monday 09:00)."""
+    """Each unit's weekly agenda, from the morning of its meeting day (default Monday 09:00);
+    built only when the ledger does not have it yet."""
     local = now.astimezone(LONDON)
     monday = local.date() - timedelta(days=local.weekday())
+    week = f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
     meetings = {u.id: u for u in config.units}
+    due = []
     for unit in units:
         meeting = meetings.get(unit.id)
         day = monday + timedelta(days=WEEKDAYS.index(meeting.meeting_day if meeting else "monday"))
         moment = datetime.combine(day, time.fromisoformat(meeting.agenda_time if meeting else "09:00"), tzinfo=LONDON)
-        if local < moment:
+        if local >= moment:
+            due.append((unit, Claim(f"agenda|{unit.id}|{week}", unit.channel, "agenda")))
+    known = ledger.known(claim.key for _, claim in due)
+    for unit, claim in due:
+        if claim.key in known:
             continue
-        week = f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
         entry = outgoing.setdefault(unit.channel, _Outgoing())
-        entry.claims.append(Claim(f"agenda|{unit.id}|{week}", unit.channel, "agenda"))
+        entry.claims.append(claim)
         entry.message.agenda = store.agenda(unit.id, now - timedelta(days=7), now)
         entry.message.unit_name = unit.name
         members = set().union(*unit.people.values()) if unit.people else set()
@@ -247,7 +304,8 @@ def _agendas(store: Store, config: Config, units: list[UnitPeople], now: datetim
             for a in sorted(away.values(), key=lambda a: a.who) if a.who in members]
 
 
-def _monthly_reports(store: Store, units: list[UnitPeople], now: datetime, reports: dict[str, _Outgoing]) -> None:
+def _monthly_reports(store: Store, ledger: Ledger, units: list[UnitPeople], now: datetime,
+                     reports: dict[str, _Outgoing]) -> None:
     """Each service manager and head of service gets last month's timeliness report for the
     units they manage, on the first working day of the month, once (the ledger's key)."""
     today = now.astimezone(LONDON).date()
@@ -260,13 +318,17 @@ def _monthly_reports(store: Store, units: list[UnitPeople], now: datetime, repor
         for role in ("service_manager", "head_of_service"):
             for person in unit.people.get(role, set()):
                 managed.setdefault(person, {})[unit.id] = unit.name
+    known = ledger.known(f"report|{person}|{start:%Y-%m}" for person in managed)
     for person, names in sorted(managed.items()):
+        claim = Claim(f"report|{person}|{start:%Y-%m}", person, "report")
+        if claim.key in known:
+            continue
         entry = reports.setdefault(person, _Outgoing())
-        entry.claims.append(Claim(f"report|{person}|{start:%Y-%m}", person, "report"))
+        entry.claims.append(claim)
         entry.message.report = timeliness_report(store, names, start, end, today)
 
 
-def _digests(store: Store, units: list[UnitPeople], policy: Policy, now: datetime,
+def _digests(store: Store, ledger: Ledger, units: list[UnitPeople], policy: Policy, now: datetime,
              outgoing: dict[str, _Outgoing], away: dict[str, Away]) -> None:
     if now.astimezone(LONDON).time() < policy.digest_time:
         return
@@ -282,8 +344,15 @@ def _digests(store: Store, units: list[UnitPeople], policy: Policy, now: datetim
                 units_of.setdefault(recipient, set()).add(unit.id)
                 if why:
                     whys.setdefault(recipient, set()).add(why)
+    # Built only for those whose digest the ledger does not have yet: once a day each.
+    key = f"digest|{{}}|{today.isoformat()}"
+    known = ledger.known(key.format(user) for user in units_of)
+    units_of = {user: managed for user, managed in units_of.items() if key.format(user) not in known}
+    if not units_of:
+        return
     overdue_by_unit: dict[str, list[DueItem]] = {}
-    for item in store.due([u.id for u in units], now, overdue_only=True):  # one query for every unit
+    wanted = sorted(set().union(*units_of.values()))
+    for item in store.due(wanted, now, overdue_only=True):  # one query for every unit
         if item.record.due < today:
             overdue_by_unit.setdefault(item.record.unit_id, []).append(item)
     for user, managed in sorted(units_of.items()):

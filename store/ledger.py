@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, literal_column, or_, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.inbox import utc_now
@@ -69,7 +70,12 @@ class Failure:
 
 
 _TABLE: Any = OutgoingMessage.__table__
+_DEADLINES: Any = DeadlineRecord.__table__
 _CLAIMED = OutgoingMessage.state == "claimed"
+# Open deadlines, written out (not bound) so the planner may use the partial index over them.
+OPEN = DeadlineRecord.state == literal_column("'open'")
+CANDIDATE_BATCH = 2000  # deadlines the sweep reads at a time
+SWEEP_LOCK = 7_101_927_002  # pg_advisory_lock's key for "a sweep is running" (store.db has the upgrade's)
 
 
 def new_owner() -> str:
@@ -81,19 +87,98 @@ class Ledger:
         self.store = store
         self.lease = lease
         self._held_since: dict[str, float] = {}  # owner -> when its claims were last claimed or renewed
+        self._sweep_owner: str | None = None  # this ledger's sweep, holding the SQLite lease
 
-    def candidates(self, first_due: date, last_due: date) -> list[Candidate]:
-        """Open deadlines due between the two dates (inclusive), across every unit."""
-        with self.store.session() as s:
-            rows = s.execute(select(DeadlineRecord, Unit.channel)
-                             .join(Unit, Unit.id == DeadlineRecord.unit_id)
-                             .where(DeadlineRecord.state == "open", DeadlineRecord.due >= first_due,
-                                    DeadlineRecord.due <= last_due)).all()
-            event_ids = {int(d.event_id) for d, _ in rows if d.event_id.isdigit()}
-            posted = dict(s.execute(select(EventRecord.id, EventRecord.posted_at)
-                                    .where(EventRecord.id.in_(event_ids))).all()) if event_ids else {}
-        return [Candidate(d, channel, posted.get(int(d.event_id)) if d.event_id.isdigit() else None)
-                for d, channel in rows]
+    def candidates(self, first_due: date, last_due: date, now: datetime | None,
+                   batch: int | None = None) -> Iterator[list[Candidate]]:
+        """Open deadlines due between the two dates (inclusive), across every unit, that the
+        sweep has not looked at since they were written or whose bookmark has come (see
+        `noticed`; `now` None: every one), in batches of at most `batch`: no statement
+        grows with the caseload."""
+        waiting = (or_(DeadlineRecord.next_notice_at.is_(None), DeadlineRecord.next_notice_at <= now)
+                   if now is not None else true())
+        batch = batch or CANDIDATE_BATCH
+        after = ""
+        while True:
+            with self.store.session() as s:
+                rows = s.execute(select(DeadlineRecord, Unit.channel)
+                                 .join(Unit, Unit.id == DeadlineRecord.unit_id)
+                                 .where(OPEN, DeadlineRecord.due >= first_due, DeadlineRecord.due <= last_due,
+                                        waiting, DeadlineRecord.id > after)
+                                 .order_by(DeadlineRecord.id).limit(batch)).all()
+                event_ids = {int(d.event_id) for d, _ in rows if d.event_id.isdigit()}
+                posted = dict(s.execute(select(EventRecord.id, EventRecord.posted_at)
+                                        .where(EventRecord.id.in_(event_ids))).all()) if event_ids else {}
+            if not rows:
+                return
+            yield [Candidate(d, channel, posted.get(int(d.event_id)) if d.event_id.isdigit() else None)
+                   for d, channel in rows]
+            if len(rows) < batch:
+                return
+            after = rows[-1][0].id
+
+    def noticed(self, marks: Sequence[tuple[DeadlineRecord, datetime]]) -> None:
+        """Bookmark deadlines: nothing of theirs is due before the instant given. Only the row
+        the sweep read is marked: one worked out again meanwhile with another due date,
+        unit or trigger keeps no bookmark, so the next sweep looks at it."""
+        if not marks:
+            return
+        d = _DEADLINES.c
+        statement = (update(_DEADLINES).where(
+            d.id == bindparam("mark_id"), d.state == "open", d.due == bindparam("mark_due"),
+            d.due_at == bindparam("mark_due_at"), d.unit_id == bindparam("mark_unit"),
+            d.event_id == bindparam("mark_event"), d.timescale == bindparam("mark_timescale"))
+            .values(next_notice_at=bindparam("mark_at")))
+        rows = [{"mark_id": r.id, "mark_due": r.due, "mark_due_at": r.due_at, "mark_unit": r.unit_id,
+                 "mark_event": r.event_id, "mark_timescale": r.timescale, "mark_at": at} for r, at in marks]
+        with self.store.session.begin() as s:
+            s.connection().execute(statement, rows)
+
+    def forget_bookmarks(self, first_due: date) -> None:
+        """Every open deadline looked at afresh by the next sweep (who gets what changed)."""
+        with self.store.session.begin() as s:
+            s.execute(update(DeadlineRecord).where(OPEN, DeadlineRecord.due >= first_due,
+                                                   DeadlineRecord.next_notice_at.is_not(None))
+                      .values(next_notice_at=None))
+
+    # -- one sweep at a time ----------------------------------------------------------
+    @contextmanager
+    def sweeping(self, owner: str) -> Iterator[bool]:
+        """Whether this caller is the one sweeping the service now: yields False, at once,
+        while another process sweeps. PostgreSQL: a session advisory lock, held on its own
+        connection for the sweep (the server lets it go if the process dies). SQLite: a
+        lease in service_state, renewed by `renew` (the sweep's heartbeat), taken over
+        when it runs out."""
+        if self.store.engine.dialect.name == "postgresql":
+            with self.store.engine.connect() as connection:
+                mine = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": SWEEP_LOCK}))
+                connection.commit()
+                try:
+                    yield mine
+                finally:
+                    if mine:
+                        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SWEEP_LOCK})
+                        connection.commit()
+            return
+        mine = self._take_sweep(owner)
+        self._sweep_owner = owner if mine else None
+        try:
+            yield mine
+        finally:
+            if mine:
+                self._sweep_owner = None
+                with self.store.session.begin() as s:
+                    s.execute(delete(ServiceState).where(ServiceState.name == "sweeping",
+                                                         ServiceState.value == owner))
+
+    def _take_sweep(self, owner: str) -> bool:
+        now = utc_now()
+        until = now + self.lease
+        with self.store.session.begin() as s:
+            s.execute(sqlite.insert(ServiceState).values(name="sweeping", at=until, value=owner).on_conflict_do_update(
+                index_elements=["name"], set_={"at": until, "value": owner},
+                where=(ServiceState.at < now) | (ServiceState.value == owner)))
+            return s.scalar(select(ServiceState.value).where(ServiceState.name == "sweeping")) == owner
 
     def known(self, keys: Iterable[str]) -> set[str]:
         """Keys already in the ledger, in any state."""
@@ -151,6 +236,8 @@ class Ledger:
             s.execute(update(OutgoingMessage).where(OutgoingMessage.owner == owner, _CLAIMED)
                       .values(lease_until=utc_now() + self.lease))
         self._held_since[owner] = began
+        if self._sweep_owner == owner:
+            self._take_sweep(owner)
 
     def stranded(self, owner: str) -> list[Stranded]:
         """Claimed batches nobody holds (released, or their sender's lease ran out), taken

@@ -8,6 +8,7 @@ read-then-write.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import os
 from collections.abc import Iterable, Sequence
@@ -18,7 +19,7 @@ from functools import cached_property
 from time import sleep
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, literal_column, or_, select, update
+from sqlalchemy import Engine, String, and_, case, cast, delete, func, insert, literal_column, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -474,7 +475,7 @@ class Store:
                 # person who asked until someone in the new unit allocates the child.
                 child.unit_id, child.lead_practitioner = transfer.to_unit, transfer.requested_by
                 s.execute(update(DeadlineRecord).where(DeadlineRecord.child == child.number)
-                          .values(unit_id=transfer.to_unit))
+                          .values(unit_id=transfer.to_unit, next_notice_at=None))  # the sweep looks again
         return transfer
 
     # -- the access log and what is kept ----------------------------------------------
@@ -551,20 +552,28 @@ class Store:
         """Every child's deadlines worked out again, `chunk` children to a transaction, so
         the bot keeps storing Slack's requests in between (on SQLite a single transaction
         would hold the write lock throughout); each child's deadlines are replaced in one
-        transaction, so none is seen half-written. One process does it at a time: a second
-        one starting meanwhile waits, then finds it done (or takes over a lease that ran
-        out). Returns how many children this call worked out."""
+        transaction, so none is seen half-written. When only bank holidays changed, only
+        the children whose deadlines span one of them are (`holiday_children`). One
+        process does it at a time: a second one starting meanwhile waits, then finds it
+        done (or takes over a lease that ran out). Returns how many children this call
+        worked out."""
         basis = self.deadline_basis
         while not self._take_recompute(basis):
             if not self.rules_changed():
                 return 0
             sleep(0.2)
+        # The per-row dicts set off Python's cyclic collector all the time, for nothing:
+        # a recompute makes no cycles worth collecting until it is done.
+        thresholds = gc.get_threshold()
+        gc.set_threshold(max(thresholds[0], 200_000), *thresholds[1:])
         try:
             if not self.rules_changed():
                 return 0
             now = datetime.now(LONDON)
-            with self.session() as s:
-                numbers = list(s.scalars(select(Child.number).order_by(Child.number)))
+            numbers = self.holiday_children()
+            if numbers is None:
+                with self.session() as s:
+                    numbers = list(s.scalars(select(Child.number).order_by(Child.number)))
             # SQLite has one writer at a time, and a writer waiting for the lock looks again at
             # least every 100 ms: a pause that long between chunks lets the front door in.
             pause = 0.1 if self.engine.dialect.name == "sqlite" else 0.0
@@ -573,12 +582,14 @@ class Store:
                 self._take_recompute(basis)  # renew the lease
                 sleep(pause)
             with self.session.begin() as s:
-                values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(numbers)}
+                values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(numbers),
+                          "rules_fingerprint": self._rules_basis, "bank_holidays": self._holidays}
                 upsert = (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(
                     DeadlineBasis)
                 s.execute(upsert.values(values).on_conflict_do_update(index_elements=["id"], set_=values))
             return len(numbers)
         finally:
+            gc.set_threshold(*thresholds)
             with self.session.begin() as s:
                 s.execute(delete(ServiceState).where(ServiceState.name == "recompute"))
 
@@ -590,6 +601,39 @@ class Store:
         for start in range(0, len(numbers), chunk):
             written += self._recompute_chunk(list(numbers[start:start + chunk]), now)
         return written
+
+    @cached_property
+    def _rules_basis(self) -> str:
+        return deadline_basis(self.pack, self.calendar, bank_holidays=False)
+
+    @cached_property
+    def _holidays(self) -> list[str]:
+        return sorted(day.isoformat() for day in self.calendar.bank_holidays)
+
+    def holiday_children(self) -> list[str] | None:
+        """When the stored deadlines differ from this store's only in bank holidays: the
+        children whose deadlines may span a holiday added or removed (those whose events
+        and deadlines fall on both sides of it, or on it), in order. None: anything else
+        changed, so every child is worked out again. A working-day count moves only when a
+        day it counts over changes, and every count runs between a child's events and its
+        deadlines' due dates."""
+        with self.session() as s:
+            stored = s.execute(select(DeadlineBasis.rules_fingerprint, DeadlineBasis.bank_holidays)).first()
+            if stored is None or stored[0] != self._rules_basis or stored[1] is None:
+                return None
+            changed = sorted(set(stored[1]) ^ set(self._holidays))
+            if not changed:
+                return []
+            days = [date.fromisoformat(d) for d in changed]
+            spans: dict[str, tuple[date, date]] = {}
+            for query in (select(EventRecord.child, func.min(EventRecord.date), func.max(EventRecord.date))
+                          .group_by(EventRecord.child),
+                          select(DeadlineRecord.child, func.min(DeadlineRecord.due), func.max(DeadlineRecord.due))
+                          .group_by(DeadlineRecord.child)):
+                for child, first, last in s.execute(query):
+                    was = spans.get(child)
+                    spans[child] = (min(first, was[0]), max(last, was[1])) if was else (first, last)
+        return sorted(child for child, (first, last) in spans.items() if any(first <= d <= last for d in days))
 
     def _take_recompute(self, basis: str, lease: timedelta = timedelta(seconds=60)) -> bool:
         """The one recompute at a time: a lease in service_state, taken when free or run out."""
@@ -617,8 +661,8 @@ class Store:
             s.execute(delete(DeadlineRecord).where(DeadlineRecord.child.in_(part)))
             computed = [(d, unit) for n, unit in children.items()
                         for d in child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n).deadlines]
-            if computed:  # the table, not the entity: one executemany, not one per mix of empty fields
-                s.execute(insert(_DEADLINES), [_record_values(d, unit) for d, unit in computed])
+            if computed:
+                _bulk_insert(s, [_record_values(d, unit) for d, unit in computed])
             s.execute(update(Child).where(Child.number.in_(part)).values(deadlines_version=Child.events_version))
         return computed
 
@@ -636,11 +680,60 @@ class Store:
         if child:
             query = query.where(DeadlineRecord.child == child)
         with self.session() as s:
-            rows = s.scalars(query.order_by(DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child)).all()
+            rows = s.scalars(query.order_by(*_DUE_ORDER)).all()
         items = [DueItem(r, is_overdue(r, now)) for r in rows]
         if overdue_only:
             return [i for i in items if i.overdue]
         return [i for i in items if i.overdue or start is None or i.record.due >= start]
+
+    # -- the same lists, counted and cut to their first items, for the views over many units --
+    def due_counts(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
+                   overdue_only: bool = False, last: date | None = None) -> dict[str, tuple[int, int]]:
+        """Unit -> (overdue, due) of what `due` would list for these arguments, counted in the
+        database; with `last`, only what is overdue or falls due by then is counted."""
+        units = list(units)
+        if not units:
+            return {}
+        today = now.astimezone(LONDON).date()
+        late = _overdue(now)
+        where = [DeadlineRecord.unit_id.in_(units), DeadlineRecord.state == "open",
+                 DeadlineRecord.due <= (today if overdue_only else (end or today + timedelta(days=7)))]
+        if overdue_only:
+            where.append(late)
+        elif start is not None:
+            where.append(or_(late, DeadlineRecord.due >= start))
+        if last is not None:
+            where.append(or_(late, DeadlineRecord.due <= last))
+        query = (select(DeadlineRecord.unit_id, func.sum(case((late, 1), else_=0)), func.count())
+                 .where(*where).group_by(DeadlineRecord.unit_id))
+        with self.session() as s:
+            return {unit: (int(o or 0), int(n) - int(o or 0)) for unit, o, n in s.execute(query)}
+
+    def due_first(self, units: Iterable[str], now: datetime, end: date, limit: int, overdue: bool | None = None,
+                  for_user: str | None = None) -> tuple[list[DueItem], int]:
+        """The first `limit` of what `due(units, now, end=end)` lists (only what is overdue, or
+        only what is not, or what is `for_user`'s as in `due_for`), and how many there are."""
+        units = list(units)
+        if not units:
+            return [], 0
+        late = _overdue(now)
+        where = [DeadlineRecord.unit_id.in_(units), DeadlineRecord.state == "open", DeadlineRecord.due <= end]
+        if overdue is not None:
+            where.append(late if overdue else not_(late))
+        if for_user is not None:
+            roles = self.roles_of(for_user)
+            theirs = [and_(Child.lead_practitioner == for_user, Child.unit_id.in_(list(roles)))]
+            for role, named in ROLE_IN_STANDARDS.items():
+                held = [u for u, r in roles.items() if role in r]
+                if held:  # the role as the standards name it, in the deadline's JSON list
+                    theirs.append(and_(DeadlineRecord.unit_id.in_(held),
+                                       cast(DeadlineRecord.responsible, String).like(f'%"{named}"%')))
+            where.append(or_(*theirs))
+        joined = select(DeadlineRecord).join(Child, Child.number == DeadlineRecord.child).where(*where)
+        with self.session() as s:
+            rows = s.scalars(joined.order_by(*_DUE_ORDER).limit(limit)).all()
+            total = int(s.scalar(select(func.count()).select_from(joined.subquery())) or 0)
+        return [DueItem(r, is_overdue(r, now)) for r in rows], total
 
     def due_for(self, user: str, now: datetime, start: date | None = None, end: date | None = None,
                 among: Sequence[DueItem] | None = None) -> list[DueItem]:
@@ -788,6 +881,14 @@ _EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventReco
                  EventRecord.time, EventRecord.details, EventRecord.posted_at,
                  EventRecord.supersedes).order_by(EventRecord.id)
 _DEADLINES: Any = DeadlineRecord.__table__
+_DUE_ORDER = (DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child, DeadlineRecord.id)
+
+
+def _overdue(now: datetime) -> Any:
+    """is_overdue, in SQL, for open deadlines."""
+    today = now.astimezone(LONDON).date()
+    return or_(and_(DeadlineRecord.hours_based.is_(True), DeadlineRecord.due_at < now),
+               and_(DeadlineRecord.hours_based.is_(False), DeadlineRecord.due < today))
 _DECISIONS = select(Decision.child, Decision.target, Decision.due, Decision.by, Decision.at,
                     Decision.reason).order_by(Decision.id)
 
@@ -804,6 +905,30 @@ def _to_override(row: Sequence[Any]) -> Override:
     """A decision as the engine reads it, from a row of _DECISIONS."""
     _child, target, due, by, at, reason = row
     return Override(target=target, due=due, by=by, at=at, reason=reason)
+
+
+def _bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Deadline rows (from _record_values) written in bulk, the columns as SQLAlchemy would
+    bind them: PostgreSQL's COPY, or one executemany of a prepared INSERT on SQLite. Past
+    the ORM's and the driver's per-row work, which was most of a full recompute."""
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    columns = [_DEADLINES.c[name] for name in names]
+    processors = [c.type._cached_bind_processor(dialect) for c in columns]
+    values = [tuple(p(row[n]) if p else row[n] for n, p in zip(names, processors, strict=True)) for row in rows]
+    raw: Any = connection.connection.driver_connection
+    if dialect.name == "postgresql":
+        with raw.cursor().copy(f"COPY deadlines ({', '.join(names)}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO deadlines ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                           values)
+    finally:
+        cursor.close()
 
 
 def _record_values(d: Deadline, unit_id: str) -> dict[str, Any]:

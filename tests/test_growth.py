@@ -1,0 +1,204 @@
+"""A whole service on one database (issue 20): the sweep reads in bounded batches and
+only what has come due, one process sweeps at a time, a bank holiday recomputes only the
+children it touches, and the manager views are built from counts and first items. The
+figures at 1,000 to 50,000 children are in bench/growth.py; these check what could break."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import date, datetime, timedelta
+
+import store.ledger as ledger_module
+from rules.calendar import LONDON
+from scheduler.outbox import Message, Outbox, SendResult
+from scheduler.sweep import sweep
+from store.ledger import Ledger
+from store.records import NewEvent, Posting, Store
+
+from helpers import TEST_CONFIG
+
+FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=LONDON)
+MONDAY = datetime(2026, 11, 23, 9, 5, tzinfo=LONDON)
+
+
+class Recording:
+    """A Sender that answers ok at once and keeps what it was given; `gate` holds it."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.sent: list[tuple[str, Message]] = []
+        self.gate, self.waiting = gate, threading.Event()
+
+    def send(self, recipient: str, message: Message) -> SendResult:
+        if self.gate is not None:
+            self.waiting.set()
+            self.gate.wait(30)
+        self.sent.append((recipient, message))
+        return SendResult(True, ts=str(len(self.sent)))
+
+    def find(self, recipient: str, message: Message) -> str | None:
+        return None
+
+
+def notices(sent: list[tuple[str, Message]]) -> list[tuple[str, str, str]]:
+    return [(recipient, n.deadline.id, n.step) for recipient, m in sent for n in m.notices]
+
+
+def caseload(store: Store, children: int) -> None:
+    """Children in both units with S47 strategy discussions a week ago: visits, ICPCs and
+    more fall due and overdue across the weekend."""
+    for n in range(children):
+        unit, channel = ("unit-a", "C0UNITA") if n % 2 else ("unit-b", "C0UNITB")
+        store.record(Posting(unit, channel, f"{n}.1", "U0SW1" if n % 2 else "U0SW3", FRIDAY - timedelta(days=7)),
+                     [NewEvent(str(5000 + n), "strategy_discussion", date(2026, 11, 13), details={"s47": True}),
+                      NewEvent(str(5000 + n), "referral_received", date(2026, 10, 1))])
+
+
+def test_a_sweep_over_many_batches_sends_each_message_once(store, monkeypatch):
+    caseload(store, 24)
+    expected = sweep(store, Outbox(Recording(), per_channel_gap=0), TEST_CONFIG, MONDAY, dry_run=True)
+    wanted = sorted((r, n.deadline.id, n.step) for r, m in expected.messages.items() for n in m.notices)
+    assert len({d for _, d, _ in wanted}) > 3 * 7  # more deadlines than three batches
+    monkeypatch.setattr(ledger_module, "CANDIDATE_BATCH", 7)  # as if a batch were a bind-parameter limit
+    sender = Recording()
+    sweep(store, Outbox(sender, per_channel_gap=0), TEST_CONFIG, MONDAY)
+    assert sorted(notices(sender.sent)) == wanted  # every notice once, none left out
+    assert len({r for r, _ in sender.sent}) == len(sender.sent)  # one message per recipient
+    again = Recording()
+    sweep(store, Outbox(again, per_channel_gap=0), TEST_CONFIG, MONDAY + timedelta(minutes=5))
+    assert again.sent == []
+    # Bookmarked: the next sweep reads none of them, and a later step brings them back.
+    quiet = Ledger(store).candidates(MONDAY.date() - timedelta(days=21), MONDAY.date() + timedelta(days=10),
+                                     MONDAY + timedelta(minutes=10))
+    assert list(quiet) == []
+    later = Recording()
+    sweep(store, Outbox(later, per_channel_gap=0), TEST_CONFIG, MONDAY + timedelta(days=1))
+    assert later.sent and not set(notices(later.sent)) & set(wanted)
+
+
+def test_only_one_process_sweeps_at_a_time(store, db_url):
+    caseload(store, 4)
+    gate = threading.Event()
+    first = Recording(gate)
+    done: list[object] = []
+    running = threading.Thread(target=lambda: done.append(
+        sweep(store, Outbox(first, per_channel_gap=0), TEST_CONFIG, MONDAY)))
+    running.start()
+    other = Store.open(db_url, TEST_CONFIG)  # another process: its own connections
+    try:
+        assert first.waiting.wait(30)  # the first sweep is sending
+        second = Recording()
+        report = sweep(other, Outbox(second, per_channel_gap=0), TEST_CONFIG, MONDAY + timedelta(minutes=1))
+        assert report.busy and second.sent == []
+        gate.set()
+        running.join(30)
+        assert first.sent and not done[0].busy  # type: ignore[attr-defined]
+        after = sweep(other, Outbox(second, per_channel_gap=0), TEST_CONFIG, MONDAY + timedelta(minutes=2))
+        assert not after.busy and second.sent == []  # its turn now, and everything went out once
+    finally:
+        gate.set()
+        other.engine.dispose()
+
+
+def histories(store: Store, children: int) -> None:
+    """Realistic histories (bench/histories.py) starting months apart, in both units."""
+    from sqlalchemy import insert
+
+    from bench.histories import child_history
+    from store.models import Child, EventRecord
+
+    rng = random.Random(7)
+    with store.session.begin() as s:
+        for n in range(children):
+            number, unit = str(7000 + n), ("unit-a", "C0UNITA") if n % 2 else ("unit-b", "C0UNITB")
+            s.execute(insert(Child), [{"number": number, "unit_id": unit[0], "lead_practitioner": "U0SW1",
+                                       "flexible_assessment": False, "events_version": 1, "deadlines_version": 0}])
+            history = child_history(number, 12 + n % 10, rng, start=date(2025, 9, 1) + timedelta(days=40 * n))
+            s.execute(insert(EventRecord), [
+                {"child": number, "event": e.event, "status": e.status, "date": e.date, "time": e.time,
+                 "details": e.details, "posted_by": "U0SW1", "posted_at": e.posted_at, "channel": unit[1],
+                 "message_ts": f"{n}.{k}", "seq": 0, "text": ""} for k, e in enumerate(history)])
+
+
+def deadlines(store: Store) -> list[tuple[object, ...]]:
+    from sqlalchemy import select
+
+    from store.models import DeadlineRecord
+
+    columns = [c for c in DeadlineRecord.__table__.c if c.name != "next_notice_at"]
+    with store.session() as s:
+        return [tuple(row) for row in s.execute(select(*columns).order_by(DeadlineRecord.id))]
+
+
+def test_a_bank_holiday_recomputes_only_the_children_whose_deadlines_span_it(store, db_url):
+    from sqlalchemy import delete
+
+    from store.models import DeadlineBasis
+
+    histories(store, 14)
+    assert store.recompute_stale() == 14  # nothing knew what they followed: every child
+    plain = deadlines(store)
+    holiday = TEST_CONFIG.model_copy(update={"extra_bank_holidays": [date(2026, 3, 16)]})
+    for config, expected in ((holiday, None), (TEST_CONFIG, plain)):
+        changed = Store.open(db_url, config)
+        try:
+            redone = changed.recompute_stale()
+            assert 0 < redone < 14, redone  # those whose histories run over 16 March 2026 only
+            selective = deadlines(changed)
+            assert selective != plain or expected is plain
+            with changed.session.begin() as s:  # forget what they were worked out from: all of them again
+                s.execute(delete(DeadlineBasis))
+            assert changed.recompute_stale() == 14
+            assert deadlines(changed) == selective  # the same as working every child out again
+            if expected is not None:
+                assert selective == expected
+        finally:
+            changed.engine.dispose()
+
+
+def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, monkeypatch):
+    import bot.conversation as conversation_module
+    from bot.conversation import Conversation
+    from bot.parser import Query
+    from bot.replies import unit_counts, units_summary
+    from store.records import is_overdue
+
+    histories(store, 14)
+    caseload(store, 10)
+    store.recompute_stale()
+    now = MONDAY + timedelta(hours=3)
+    today, units = now.date(), ["unit-a", "unit-b"]
+    sunday = today + timedelta(days=6 - today.weekday())
+    everything = store.due(units, now)
+    assert sum(i.overdue for i in everything) > 30  # more than App Home shows
+    for start, end, overdue_only in ((None, None, False), (today, today + timedelta(days=6), False),
+                                     (None, None, True)):
+        assert store.due_counts(units, now, start, end, overdue_only) == unit_counts(
+            store.due(units, now, start, end, overdue_only))
+    assert store.due_counts(units, now, last=sunday) == unit_counts(
+        [i for i in everything if i.overdue or i.record.due <= sunday])
+    for user in ("U0HOS", "U0TM", "U0SW1", "U0CPL"):
+        for limit in (1, 25):
+            own = store.units_for(user)
+            theirs = store.due_for(user, now, among=store.due(own, now))
+            assert _ids(store.due_first(own, now, today + timedelta(days=7), limit, for_user=user)) == (
+                [i.record.id for i in theirs[:limit]], len(theirs))
+    overdue = [i for i in everything if i.overdue]
+    week = [i for i in everything if not i.overdue and i.record.due <= sunday]
+    assert _ids(store.due_first(units, now, today, 30, overdue=True)) == ([i.record.id for i in overdue[:30]],
+                                                                          len(overdue))
+    assert _ids(store.due_first(units, now, sunday, 25, overdue=False)) == ([i.record.id for i in week[:25]],
+                                                                            len(week))
+    assert all(i.overdue == is_overdue(i.record, now) for i in everything)
+    # A list that cannot fit: the summary from the database's counts, as from the whole list.
+    monkeypatch.setattr(conversation_module, "SHORTEST_LINE", 10**9)
+    week_query = Query(type="due", start=today, end=today + timedelta(days=6))
+    [reply] = Conversation(store).answer_query(week_query, "U0HOS", now, "D0HOS", None, via="dm")
+    expected = units_summary(unit_counts(store.due(units, now, today, today + timedelta(days=6))),
+                             "Due Mon 23 Nov to Sun 29 Nov, and everything overdue",
+                             {"unit-a": "Unit A", "unit-b": "Unit B"}, {"query": week_query.model_dump(mode="json")})
+    assert reply.text == expected.text and reply.blocks == expected.blocks
+
+
+def _ids(page: tuple[list, int]) -> tuple[list[str], int]:  # type: ignore[type-arg]
+    return [i.record.id for i in page[0]], page[1]
