@@ -32,7 +32,7 @@ ASSUMED_END_OF_DAY = time(17, 0)
 ONE_DAY = timedelta(days=1)
 # Raise when a change to this module gives different deadlines for the same history:
 # stored deadlines are then worked out again at the next start (see deadline_basis).
-ENGINE_REVISION = 4
+ENGINE_REVISION = 5
 
 
 def deadline_basis(pack: RulePack, calendar: WorkingCalendar, bank_holidays: bool = True) -> str:
@@ -308,10 +308,16 @@ class _Replay:
             run.meetings = max(run.meetings + 1, sequence if isinstance(sequence, int) else 0)
             if rule.group:
                 self.last_group_meeting[rule.group] = (event, moment)
+            late_history = False
             if run.open is not None:
+                closed = run.open
                 self.close(run, "met", event, moment)
-            if run.meetings > rule.last_step and not rule.recurs:
-                run.ended = True  # done for good: later events need not look at it
+                late_history = closed.late and event.details.get(IMPORTED) is True
+            if run.meetings > rule.last_step and not rule.recurs or late_history and not rule.recurs:
+                # done for good: later events need not look at it. An imported event that met a
+                # one-off chain's step long after it fell due (the latest visit, a year after the
+                # move) says nothing of the chain's later steps, which belong to that past: none.
+                run.ended = True
             met.append(run)
         return met
 
