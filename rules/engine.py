@@ -32,7 +32,7 @@ ASSUMED_END_OF_DAY = time(17, 0)
 ONE_DAY = timedelta(days=1)
 # Raise when a change to this module gives different deadlines for the same history:
 # stored deadlines are then worked out again at the next start (see deadline_basis).
-ENGINE_REVISION = 5
+ENGINE_REVISION = 6
 
 
 def deadline_basis(pack: RulePack, calendar: WorkingCalendar, bank_holidays: bool = True) -> str:
@@ -450,10 +450,10 @@ class _Replay:
                 run = self.runs[rule.id] = _Run(rule, event, moment, expires)
                 if rule.id in met_here:
                     continue  # meet() counts this event and arms the next one
-                if rule.group:
-                    self.start_in_group(run, event, moment)
+                if rule.group and any(m.event in self.pack.asks_under for m in rule.rule.met_by):
+                    self.start_in_group(run, event, moment)  # the visits: SPEC 9 arms them from the event
                 else:
-                    waiting.append(rule.steps[0].title)
+                    waiting.append(rule.steps[0].title)  # hangs off the plan's start
             self.in_force[status] = InForce(status, self.pack.vocabulary.statuses[status].title, None, event.id,
                                             tuple(waiting))
         if event.event in self.pack.asks_under and UNDER not in event.details and not any(

@@ -223,6 +223,8 @@ def test_a_core_group_for_a_child_with_no_known_plan_puts_one_in_force_and_asks_
     # visits from it: 10 working days, Mon 9 - Fri 20 Nov.
     assert "Core group meeting - due Fri 18 Dec" in reply["text"]
     assert "Visit to a child on a Child Protection Plan - due Fri 20 Nov" in reply["text"]
+    # The chronology (7.5) runs from the plan's start, which is not known: not guessed from the meeting.
+    assert "Chronology of significant events updated (Child Protection Plan) - due" not in reply["text"]
     assert assumed["thread_ts"] == ts and "I have taken child 456 to be on a Child Protection Plan" in assumed["text"]
     assert "Review Child Protection Conference" in assumed["text"] and "plan started 3 Sep" in assumed["text"]
     assert child_json(bot.store, "456", datetime.now(LONDON))["in_force"][0] == {  # type: ignore[index]
