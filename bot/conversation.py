@@ -831,19 +831,9 @@ class Conversation:
             return self._reply(m, "To record a decision I need the child's number, what it moves (ICPC, first core "
                                   "group or assessment), the new date and the reason, e.g. \"ICPC for 123 set for 10 "
                                   "Dec by lead SW: family availability\".")
-        holder = self.store.child_unit(d.child)
-        if unit is None and not m.direct:  # everyone in this channel would read the child's new date
-            return Reply(m.channel, "I record decisions only in the child's unit's channel (or in a direct message "
-                                    "to me), where only the unit reads them.", thread_ts=m.thread_ts or m.ts,
-                         only_for=m.user)
-        if unit is not None:
-            self.gate.require_member(actor, unit, where)
-            if holder is not None and holder != unit:
-                return self._reply(m, held_elsewhere_text([d.child]))
-        if not actor.member_of(holder):
-            return self._reply(m, f"Child {d.child} is not held by a unit you belong to, so I have not recorded "
-                                  "this.")
-        assert holder is not None
+        holder = self._deciding_for(d.child, m, unit, actor, where)
+        if isinstance(holder, Reply):
+            return holder
         if d.kind == "extension" and not actor.manages(holder):
             return self._reply(m, ONLY_MANAGERS_EXTEND)
         if not d.reason:
@@ -859,6 +849,22 @@ class Conversation:
         return self._reply(m, f"{kind} recorded by <@{m.user}>{agreed}: the {what} for child {d.child} is now due "
                               f"{for_people(d.due)}. Reason: {escape(d.reason)}")
 
+    def _deciding_for(self, child: str, m: Incoming, unit: str | None, actor: Actor, where: Where) -> str | Reply:
+        """The unit holding the child a decision is about, or the reply refusing it: decisions
+        are taken in the child's unit's channel or a DM, by a member of that unit."""
+        holder = self.store.child_unit(child)
+        if unit is None and not m.direct:  # everyone in this channel would read the child's new date
+            return Reply(m.channel, "I record decisions only in the child's unit's channel (or in a direct message "
+                                    "to me), where only the unit reads them.", thread_ts=m.thread_ts or m.ts,
+                         only_for=m.user)
+        if unit is not None:
+            self.gate.require_member(actor, unit, where)
+            if holder is not None and holder != unit:
+                return self._reply(m, held_elsewhere_text([child]))
+        if not actor.member_of(holder) or holder is None:
+            return self._reply(m, f"Child {child} is not held by a unit you belong to, so I have not recorded this.")
+        return holder
+
     def _decide_frequency(self, d: FrequencyDecision, m: Incoming, unit: str | None, actor: Actor,
                           where: Where) -> Reply:
         """A Service Manager's decision that a Supervision Order's visits or network meetings reduce
@@ -866,19 +872,9 @@ class Conversation:
         if not d.child:
             return self._reply(m, "To record that decision I need the child's number and the reason, e.g. \"SM "
                                   "decision: visits for 500 can reduce to every 20 working days: good progress\".")
-        holder = self.store.child_unit(d.child)
-        if unit is None and not m.direct:
-            return Reply(m.channel, "I record decisions only in the child's unit's channel (or in a direct message "
-                                    "to me), where only the unit reads them.", thread_ts=m.thread_ts or m.ts,
-                         only_for=m.user)
-        if unit is not None:
-            self.gate.require_member(actor, unit, where)
-            if holder is not None and holder != unit:
-                return self._reply(m, held_elsewhere_text([d.child]))
-        if not actor.member_of(holder):
-            return self._reply(m, f"Child {d.child} is not held by a unit you belong to, so I have not recorded "
-                                  "this.")
-        assert holder is not None
+        holder = self._deciding_for(d.child, m, unit, actor, where)
+        if isinstance(holder, Reply):
+            return holder
         self.gate.require_service_manager(actor, holder, where, ONLY_SERVICE_MANAGERS_REDUCE)
         if not d.reason:
             return self._reply(m, "A decision to reduce visits or network meetings needs its rationale (9.11): add "

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import date, datetime
 
+from test_cli import UNIT_CONFIG
 from test_delivery import outbox
 
 from bot.conversation import Conversation, Incoming
@@ -188,9 +189,7 @@ def test_the_report_counts_nothing_that_fell_due_before_the_import(store):
 
 def test_the_command_line_imports_checks_and_shows_a_child(tmp_path):
     config = tmp_path / "timescales.toml"
-    config.write_text('[[units]]\nid = "unit-a"\nname = "Unit A"\nchannel = "C0UNITA"\ncoordinator = "U0UC"\n'
-                      'team_manager = "U0TM"\nservice_manager = "U0SM"\nhead_of_service = "U0HOS"\n'
-                      'practitioners = ["U0SW1"]\n')
+    config.write_text(UNIT_CONFIG)
     (tmp_path / "caseload.csv").write_text(CP_EVENTS.replace(",unit-a,", ",,"))
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
