@@ -69,8 +69,8 @@ def recorded(events: Sequence[EventRecord], created: Sequence[DeadlineRecord], m
     if met:
         lines += ["Met:"] + [f"• {deadline_line(d)}" for d in met]
     if before:  # history told after the fact (SPEC section 9): nobody is chased for these
-        lines += ["Already overdue before I was told (listed as overdue, with no reminders for what fell due "
-                  "before now):"] + [f"• {deadline_line(d)}" for d in before]
+        lines += ["Already overdue before I was told (listed as overdue; I chase the recurring ones, like visits, "
+                  "from now, and send nothing for the others):"] + [f"• {deadline_line(d)}" for d in before]
     if not created and not met and not before:
         lines.append("No new deadlines from this.")
     value = {"channel": message[0], "ts": message[1]}

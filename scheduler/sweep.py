@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from rules.calendar import LONDON, add_months
+from rules.calendar import LONDON, add_months, end_of_day
 from rules.config import WEEKDAYS, Config
 from scheduler.delivery import REPORT_FAILURES_FOR, Heartbeat, Outcomes, report_failures, settle
 from scheduler.notices import REMINDERS, STEPS, Policy, days_late, is_working_time, steps_for
@@ -141,15 +141,16 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
             unit = by_id.get(d.unit_id)
             latest: dict[str, tuple[str, bool, str | None]] = {}  # recipient -> (step, urgent, why them)
             next_at = NO_MORE_NOTICES
-            for step in steps_for(d.due, d.due_at, d.hours_based, d.timescale, calendar, policy):
+            due, due_at, one_off = _chased(store, d)
+            for step in steps_for(due, due_at, d.hours_based, d.timescale, calendar, policy):
                 if step.at > now:
                     next_at = min(next_at, step.at)
                     continue
                 if step.name in REMINDERS and candidate.created_at and step.at < candidate.created_at:
                     continue
                 # Told of after the fact (an import): nothing that would have gone before, and no
-                # escalation at all for what was overdue already (SPEC section 9).
-                before_import = d.known_from is not None and (step.at < d.known_from or d.due_at < d.known_from)
+                # escalation at all for a one-off task that was overdue already (SPEC section 9).
+                before_import = d.known_from is not None and (step.at < d.known_from or one_off)
                 for meant in _recipients(step.name, candidate.channel, d.responsible, unit.people if unit else {}):
                     recipient, why = stand_in(meant, unit, away)
                     if before_import:  # it would have gone before the bot knew: recorded as skipped
@@ -222,6 +223,20 @@ def _recipients_basis(units: list[UnitPeople], away: dict[str, Away], policy: Po
              "away": sorted([a.who, a.cover or "", a.last_day.isoformat()] for a in away.values()),
              "policy": repr(policy)}
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
+
+
+def _chased(store: Store, d: DeadlineRecord) -> tuple[date, datetime, bool]:
+    """The due date the notices count from, and whether it is a one-off task overdue at
+    import (never chased). A recurring task (visits, core groups) overdue at import is
+    chased from the import on, as if it fell due then: its deadline says how late it is,
+    but a child's visits are never left unwatched because the file had no visit in it."""
+    if d.known_from is None or d.due_at >= d.known_from:
+        return d.due, d.due_at, False
+    rule = store.pack.compiled.get(d.rule)
+    if rule is None or not rule.recurs:
+        return d.due, d.due_at, True
+    known = d.known_from.astimezone(LONDON)
+    return known.date(), known if d.hours_based else end_of_day(known.date()), False
 
 
 def _claim(d: DeadlineRecord, step: str, recipient: str) -> Claim:

@@ -21,10 +21,10 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, literal_column, or_, select, text, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, literal_column, or_, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.inbox import utc_now
@@ -75,6 +75,14 @@ _CLAIMED = OutgoingMessage.state == "claimed"
 # Open deadlines, written out (not bound) so the planner may use the partial index over them.
 OPEN = DeadlineRecord.state == literal_column("'open'")
 CANDIDATE_BATCH = 2000  # deadlines the sweep reads at a time
+
+
+def _chased_since_import(first_due: date) -> ColumnElement[bool]:
+    """Deadlines overdue at import, imported since `first_due`: the sweep chases the
+    recurring ones from the import on (scheduler.sweep._chased)."""
+    since = datetime.combine(first_due, datetime.min.time(), tzinfo=UTC)
+    return and_(DeadlineRecord.known_from.is_not(None), DeadlineRecord.known_from >= since,
+                DeadlineRecord.due_at < DeadlineRecord.known_from)
 SWEEP_LOCK = 7_101_927_002  # pg_advisory_lock's key for "a sweep is running" (store.db has the upgrade's)
 
 
@@ -103,7 +111,8 @@ class Ledger:
             with self.store.session() as s:
                 rows = s.execute(select(DeadlineRecord, Unit.channel)
                                  .join(Unit, Unit.id == DeadlineRecord.unit_id)
-                                 .where(OPEN, DeadlineRecord.due >= first_due, DeadlineRecord.due <= last_due,
+                                 .where(OPEN, or_(and_(DeadlineRecord.due >= first_due, DeadlineRecord.due <= last_due),
+                                                  _chased_since_import(first_due)),
                                         waiting, DeadlineRecord.id > after)
                                  .order_by(DeadlineRecord.id).limit(batch)).all()
                 event_ids = {int(d.event_id) for d, _ in rows if d.event_id.isdigit()}

@@ -152,27 +152,34 @@ def test_the_same_file_twice_changes_nothing_and_a_later_one_adds_what_is_new(st
 def test_overdue_at_import_is_listed_but_nothing_that_would_have_gone_before_is_sent(store):
     slack = FakeSlack()
     try:
-        imported(store, CP_EVENTS)
-        # The import's own sweep, and the next morning's: the Review Conference due 3 Dec and the
-        # discussion due 14 Dec were due long before the bot knew; no reminder or escalation.
+        # Child 459's file gives the plan's start and nothing since: its visits (due Thu 17 Sep) were
+        # overdue at import, and a recurring task is chased from the import on, never left unwatched.
+        imported(store, CP_EVENTS + "459,unit-a,U0SW2,icpc,2026-09-03,,,\n")
+        # The import's own sweep, and the next morning's: the discussion before the booked conference
+        # (a one-off task, due 14 Dec) fell due before the bot knew: no reminder or escalation, ever.
         sweep(store, outbox(slack), TEST_CONFIG, datetime(2026, 12, 18, 10, 5, tzinfo=LONDON))
         sweep(store, outbox(slack), TEST_CONFIG, datetime(2026, 12, 21, 8, 35, tzinfo=LONDON))
         texts = [m["text"] for m in slack.posted()]
         notices = [line for t in texts if not t.startswith("*Unit meeting agenda") for line in t.splitlines()]
-        assert not any("Review Child Protection Conference -" in line or "preparation for the Review" in line
-                       for line in notices)
+        assert not any("preparation for the Review" in line for line in notices)  # a one-off: never sent
+        # The Review Conference recurs (every 6 months): overdue at import, it is chased from the import on.
+        assert any("OVERDUE: child 456: Review Child Protection Conference - due Thu 3 Dec" in line for line in notices)
         agenda = next(t for t in texts if t.startswith("*Unit meeting agenda, Unit A"))
         assert "overdue at import: Review Child Protection Conference (due Thu 3 Dec, 7.9)" in agenda
         with store.session() as s:
             skipped = s.query(OutgoingMessage).filter(OutgoingMessage.state == "skipped",
-                                                      OutgoingMessage.deadline_id.like("456:rcpc:%")).count()
+                                                      OutgoingMessage.deadline_id.like("456:rcpc-preparation-discussion:%")).count()
         assert skipped >= 1  # recorded as skipped, as after downtime
         # What falls due after the import is sent as usual: the core group due Fri 18 Dec.
         assert any("Core group meeting" in t for t in texts)
+        # 459's visits: overdue from the first working day after the import (Mon 21 Dec), saying how late.
+        chased = [line for line in notices if "child 459: Visit to a child on a Child Protection Plan" in line]
+        assert chased and all("OVERDUE" in line and "late" in line for line in chased)
+        assert not any("child 459: Conference decisions" in line for line in notices)  # a one-off: never
         # The managers' digest counts them on one line without listing them.
         digest = [m["text"] for m in slack.posted() if m["channel"] == "U0TM"]
         assert digest and any("already overdue when the caseload was imported" in t for t in digest)
-        assert not any("Review Child Protection Conference" in t for t in digest)
+        assert not any(":red_circle: overdue: child 456: Review Child Protection Conference" in t for t in digest)
         # And they are in the due lists, saying so.
         answer = Conversation(store).message(Incoming("C0UNITA", "U0SW1", "9.0", "what's overdue",
                                                       datetime(2026, 12, 21, 9, tzinfo=LONDON)))
