@@ -180,11 +180,11 @@ def read_history(path: str, pack: RulePack, now: datetime) -> list[Event]:
     (`child,unit,lead,event,date,time,status,details`; child and unit may be empty), read
     as an import reads it. Every problem is reported at once, with its row (the header is
     row 1) and column."""
-    from rules.caseload import read_caseload
+    from rules.caseload import decode, read_caseload
     from rules.model import Event
 
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = decode(Path(path).read_bytes())
     except OSError as exc:
         raise UsageError(f"--history {path}: {exc.strerror or exc}") from None
     found = read_caseload(text, frozenset(pack.vocabulary.events), now.astimezone(LONDON).date(), one_child=True)
@@ -444,10 +444,12 @@ def cmd_import(ctx: Context) -> int:
 
     args = ctx.args
     path = Path(args.file)
+    from rules.caseload import decode
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        text = decode(path.read_bytes())
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     now = parse_instant(args.now, "--now").moment if args.now else datetime.now(LONDON)
     store = open_store(ctx)
     if args.unit:
@@ -456,7 +458,7 @@ def cmd_import(ctx: Context) -> int:
     if ctx.json:
         print(json.dumps(result.as_json(), indent=1))
     else:
-        print("\n".join(for_terminal(line) for line in summary_lines(result, args.dry_run)))
+        print("\n".join(for_terminal(line) for line in summary_lines(result, args.dry_run, limit=50)))
     return 1 if result.problems else 0
 
 

@@ -37,7 +37,7 @@ def summary_lines(result: ImportResult, dry_run: bool, limit: int | None = None)
     verb = "Would import" if dry_run else "Imported"
     lines = [f"{verb} {result.events} new {'event' if result.events == 1 else 'events'} for {result.children} "
              f"{'child' if result.children == 1 else 'children'}: {len(result.deadlines)} open deadlines"
-             + (", nothing new (this file was imported before)." if not result.events else ".")]
+             + (": nothing new, every event in it is recorded already." if not result.events else ".")]
     if overdue:
         lines.append(f"{len(overdue)} already overdue at import: listed in due lists and on the next agenda, with "
                      "no reminder or escalation for what fell due before the import.")

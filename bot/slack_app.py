@@ -46,6 +46,7 @@ from bot.parser.reports import ReportQuestion, period
 from bot.replies import notice_message
 from bot.report import picture, report_text
 from rules.calendar import LONDON
+from rules.caseload import decode
 from scheduler.delivery import deliver_replies
 from scheduler.outbox import LookupFailed, Message, Outbox, Reply, SendResult
 from store.db import make_engine
@@ -334,8 +335,8 @@ class SlackBot:
                                              headers={"Authorization": f"Bearer {self.client.token}"})
             with urllib.request.urlopen(request, timeout=10) as answer:  # Slack's own address for the file
                 data = answer.read(CASELOAD_BYTES + 1)
-            text = data.decode("utf-8-sig") if len(data) <= CASELOAD_BYTES else None
-        except (SlackApiError, KeyError, UnicodeDecodeError, *NETWORK_ERRORS) as failed:
+            text = decode(data) if len(data) <= CASELOAD_BYTES else None
+        except (SlackApiError, KeyError, *NETWORK_ERRORS) as failed:
             log.warning("a shared file could not be read: %s", type(failed).__name__)
             text, info = None, {}
         return SharedFile(file_id, str(info.get("name") or name or file_id), text)

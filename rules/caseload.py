@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, time
 
 from rules.model import DetailValue, Status
 
@@ -68,16 +69,32 @@ class Caseload:
 
 
 def read_date(text: str) -> date | None:
-    """2026-11-23 or 23/11/2026 (what a spreadsheet saves), else None."""
-    text = text.strip()
+    """2026-11-23 or 23/11/2026, as spreadsheets save them (2026-2-1, 23/11/26, and a
+    date-time at midnight too), else None."""
+    text = re.sub(r"\s+0?0:00(?::00)?$", "", text.strip())  # Excel's date-time for a date
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
-        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
-            return datetime.strptime(text, "%d/%m/%Y").date()
+        if found := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
+            return date(int(found[1]), int(found[2]), int(found[3]))
+        if found := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})", text):
+            year = int(found[3]) + (2000 if len(found[3]) == 2 else 0)
+            return date(year, int(found[2]), int(found[1]))
     except ValueError:
         return None
     return None
+
+
+def decode(data: bytes) -> str:
+    """A CSV's bytes as text: UTF-8 (with or without Excel's byte-order mark), else the
+    Windows encoding Excel's plain "CSV (Comma delimited)" saves."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _plain(cell: str) -> str:
+    """A cell as typed, without the invisible characters a copy and paste brings."""
+    return unicodedata.normalize("NFKC", cell).replace("\u200b", "").replace("\ufeff", "").strip()
 
 
 def read_value(text: str) -> DetailValue:
@@ -95,7 +112,10 @@ def read_caseload(text: str, events: frozenset[str], today: date, one_child: boo
     """Every row of the file as events, and every problem with its line and column.
     `one_child`: one child's history, whose rows may leave the child's number out."""
     found = Caseload()
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))  # a spreadsheet's byte-order mark
+    text = text.lstrip("\ufeff")  # a spreadsheet's byte-order mark
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","  # Excel in a comma-decimal locale
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -107,6 +127,8 @@ def read_caseload(text: str, events: frozenset[str], today: date, one_child: boo
     if "child" not in header and not one_child:
         found.problems.append(Problem(1, "child", "the header has no 'child' column"))
         return found
+    while header and not header[-1]:  # the empty columns a spreadsheet leaves at the end
+        header.pop()
     found.layout = "events" if "event" in header and "date" in header else "children"
     if found.layout == "events":
         for name in header:
@@ -123,16 +145,24 @@ def read_caseload(text: str, events: frozenset[str], today: date, one_child: boo
         for line, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
                 continue
+            while len(cells) > len(header) and not cells[-1].strip():
+                cells.pop()
             if len(cells) > len(header):
                 found.problems.append(Problem(line, "", f"{len(cells)} cells, but the header has {len(header)}"))
                 continue
-            values = dict(zip(header, (c.strip() for c in cells), strict=False))
+            values = dict(zip(header, (_plain(c) for c in cells), strict=False))
             if found.layout == "events":
                 _event_row(found, line, values, events, today, one_child)
             else:
                 _child_row(found, line, values, events, today)
     except csv.Error as exc:
         found.problems.append(Problem(reader.line_num, "", f"not a CSV file ({exc})"))
+    same: dict[str, str] = {}
+    for child, person in found.children.items():  # 00456 and 456: one child or two? Ask, do not guess
+        other = same.setdefault(child.lstrip("0") or "0", child)
+        if other != child:
+            found.problems.append(Problem(person.line, "child", f"{child} and {other} look like the same child: "
+                                                                "write the number the same way on every row"))
     return found
 
 
@@ -159,6 +189,25 @@ def _person(found: Caseload, line: int, values: dict[str, str],
     return child, unit or first.unit, lead or first.lead
 
 
+def _dated(found: Caseload, line: int, column: str, text: str, today: date) -> date | None:
+    """A cell's date, or None with the problem noted: not a date, or not a year of this work."""
+    day = read_date(text)
+    if day is None:
+        found.problems.append(Problem(line, column, f"'{text}' is not a date (2026-11-23 or 23/11/2026)"))
+    elif not today.year - 25 <= day.year <= today.year + 2:
+        found.problems.append(Problem(line, column, f"{day.isoformat()}: is the year right?"))
+        return None
+    return day
+
+
+def _detail_problem(key: str, value: str) -> str | None:
+    if key == "sequence" and not re.fullmatch(r"\d{1,2}", value.strip()):
+        return f"sequence={value.strip()}: which review this was, as a number (2 for the second)"
+    if read_value(value) == value.strip() and value.strip().lower() in ("maybe", "unknown", "tbc", "?"):
+        return f"{key}={value.strip()}: give yes or no (true or false)"
+    return None
+
+
 def _status(found: Caseload, line: int, text: str, day: date, today: date) -> Status | None:
     if not text:
         return "planned" if day > today else "done"
@@ -166,6 +215,10 @@ def _status(found: Caseload, line: int, text: str, day: date, today: date) -> St
         status: Status = "done" if text.lower() == "done" else "planned"
         if status == "done" and day > today:
             found.problems.append(Problem(line, "status", f"done, but {day.isoformat()} is still to come"))
+            return None
+        if status == "planned" and day < today:
+            found.problems.append(Problem(line, "status", f"planned, but {day.isoformat()} has passed: did it "
+                                                          "happen (done), or is it booked for another day?"))
             return None
         return status
     found.problems.append(Problem(line, "status", f"'{text}' is not done or planned"))
@@ -178,30 +231,34 @@ def _event_row(found: Caseload, line: int, values: dict[str, str], events: froze
     event = values.get("event", "")
     if not event and not values.get("date"):
         return  # a child with nothing to say yet: named, so the agenda lists them
-    day = read_date(values.get("date", ""))
+    day = _dated(found, line, "date", values.get("date", ""), today)
     ok = person is not None
     if event not in events or event in NOT_IMPORTED:
         found.problems.append(Problem(line, "event", f"unknown event '{event}'" if event else "no event"))
         ok = False
     if day is None:
-        found.problems.append(Problem(line, "date", f"'{values.get('date', '')}' is not a date "
-                                                    "(2026-11-23 or 23/11/2026)"))
         return
     clock = None
     if values.get("time"):
         try:
-            clock = time.fromisoformat(values["time"])
+            clock = time.fromisoformat(values["time"].zfill(5) if re.fullmatch(r"\d:\d\d", values["time"])
+                                       else values["time"])
         except ValueError:
             found.problems.append(Problem(line, "time", f"{values['time']} is not a time (14:30)"))
             ok = False
     details: dict[str, DetailValue] = {}
     for pair in filter(None, (p.strip() for p in values.get("details", "").split(";"))):
         key, sep, value = pair.partition("=")
-        if not sep or not re.fullmatch(r"[a-z_][a-z0-9_]*", key.strip()):
+        key = key.strip().lower()
+        if not sep or not re.fullmatch(r"[a-z_][a-z0-9_]*", key):
             found.problems.append(Problem(line, "details", f"'{pair}' should look like key=value"))
             ok = False
             continue
-        details[key.strip()] = read_value(value)
+        if problem := _detail_problem(key, value):
+            found.problems.append(Problem(line, "details", problem))
+            ok = False
+            continue
+        details[key] = read_value(value)
     status = _status(found, line, values.get("status", ""), day, today)
     if ok and status is not None and person is not None:
         child, unit, lead = person
@@ -217,13 +274,18 @@ def _child_row(found: Caseload, line: int, values: dict[str, str], events: froze
     for name, value in values.items():
         if "." in name and value:
             event, key = name.split(".", 1)
+            if not values.get(event):
+                found.problems.append(Problem(line, name, f"a detail of {event}, but the row has no {event} date"))
+                continue
+            if problem := _detail_problem(key, value):
+                found.problems.append(Problem(line, name, problem))
+                continue
             details.setdefault(event, {})[key] = read_value(value)
     for name, value in values.items():
         if name in PERSON_COLUMNS or "." in name or not value:
             continue
-        day = read_date(value)
+        day = _dated(found, line, name, value, today)
         if day is None:
-            found.problems.append(Problem(line, name, f"'{value}' is not a date (2026-11-23 or 23/11/2026)"))
             continue
         if name in NOT_IMPORTED:
             found.problems.append(Problem(line, name, f"'{name}' is not an event name"))

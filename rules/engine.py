@@ -32,7 +32,7 @@ ASSUMED_END_OF_DAY = time(17, 0)
 ONE_DAY = timedelta(days=1)
 # Raise when a change to this module gives different deadlines for the same history:
 # stored deadlines are then worked out again at the next start (see deadline_basis).
-ENGINE_REVISION = 6
+ENGINE_REVISION = 7
 
 
 def deadline_basis(pack: RulePack, calendar: WorkingCalendar, bank_holidays: bool = True) -> str:
@@ -260,6 +260,12 @@ class _Replay:
 
         if name in pack.implied_by and event.status == "done":
             self.imply(event, moment)
+        sequence = event.details.get("sequence") if event.details else None
+        if isinstance(sequence, int) and sequence > 1 and name in pack.status_changes:
+            # The 2nd review (an import says which): what the 1st started was in force before it.
+            for status, starts, _ in pack.status_changes[name]:
+                if starts and status not in self.statuses and _matches(starts, event, self.statuses):
+                    self.statuses.add(status)
         # Most events (a visit) only meet deadlines: skip the steps nothing listens to.
         met = self.meet(event, moment, before) if name in pack.met_by or name == TASK_DONE else []
         # What the event ends, it ends before anything it met is re-armed.

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 from rules.calendar import LONDON
 from rules.caseload import Caseload, CaseloadRow, Problem
 from rules.engine import child_deadlines, current_events
-from rules.model import Deadline, DetailValue, Event
+from rules.model import Deadline, Event
 from rules.pack import IMPORTED
 from store.models import Child, DeadlineRecord, EventRecord, LeadChange
 from store.records import DueItem, Store, is_overdue
@@ -39,10 +39,10 @@ class ImportResult:
                 "deadlines": self.deadlines}
 
 
-def _same(child: str, event: str, status: str, day: object, clock: object,
-          details: dict[str, DetailValue]) -> tuple[object, ...]:
-    """What makes two events the same fact, however they were recorded."""
-    return child, event, status, day, clock, tuple(sorted((k, v) for k, v in details.items() if k != IMPORTED))
+def _same(child: str, event: str, status: str, day: object) -> tuple[object, ...]:
+    """What makes two events the same fact, however they were recorded: the same event for
+    the same child on the same day (another time or detail for it is the same meeting)."""
+    return child, event, status, day
 
 
 def import_caseload(store: Store, caseload: Caseload, unit: str | None, by: str, at: datetime, source: str,
@@ -81,11 +81,11 @@ def import_caseload(store: Store, caseload: Caseload, unit: str | None, by: str,
         return ImportResult(False, len(caseload.children), 0, problems)
 
     history = _history(store, list(units))
-    seen = {_same(e.child, e.event, e.status, e.date, e.time, e.details)
+    seen = {_same(e.child, e.event, e.status, e.date)
             for events in history.values() for e in events}
     new: list[CaseloadRow] = []
     for row in caseload.rows:
-        key = _same(row.child, row.event, row.status, row.date, row.time, row.details)
+        key = _same(row.child, row.event, row.status, row.date)
         if key not in seen:
             seen.add(key)
             new.append(row)

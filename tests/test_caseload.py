@@ -109,6 +109,9 @@ def test_a_looked_after_child_after_its_second_review_and_a_visit_over_easter(st
     # The visit of 19 Mar 2027 met 10.2's visit on the day of the move (Mon 2 Mar 2026) a year
     # late as far as the file says: the chain's "again within a week" is that past's, not armed.
     assert "visit-on-entering-care" not in due
+    # 13.9: the IRO's midway review between reviews (the one before the 2nd is past, since this was
+    # the 2nd): 13 weeks after 15 Oct is Thu 14 Jan 2027 (3 months, 15 Jan, is later), before the import.
+    assert due["lac-midway-review"] == [(date(2027, 1, 14), True)] and "lac-midway-review-first" not in due
     about = child_json(store, "457", datetime(2027, 3, 22, 10, tzinfo=LONDON))
     assert about is not None and about["in_force"][0] == {
         "status": "looked_after", "title": "Looked after", "since": "2026-03-02", "assumed": False}
@@ -305,3 +308,28 @@ def test_a_caseload_shared_in_the_channel_is_checked_then_imported_on_confirm(bo
     bot.command("import", user="U0UC")
     (answer,) = slack.wait_for(1, "response_url")
     assert "nothing new" in answer["text"]
+
+
+def test_a_file_as_spreadsheets_save_it_is_read_and_its_slips_are_named(store):
+    # Excel in a comma-decimal locale: semicolons, Windows line ends, empty trailing columns,
+    # the Windows encoding (a café's é in the details), a date-time at midnight, short years.
+    saved = ("CHILD;UNIT;LEAD;EVENT;DATE;TIME;STATUS;DETAILS;;\r\n"
+             "456;unit-a;U0SW1;icpc;3/9/2026 00:00;;;note=café;;\r\n"
+             "456;unit-a;U0SW1;core_group;2026-11-6;9:30;;;;\r\n"
+             "456;unit-a;U0SW1;visit;17/12/26;;;;;\r\n").encode("cp1252")
+    from rules.caseload import decode
+    result = imported(store, decode(saved))
+    assert result.stored and not result.problems and result.events == 3
+    assert open_by_rule(store, "456")["core-group"] == [(date(2026, 12, 18), False)]  # as from CP_EVENTS
+    slips = ("child,unit,lead,event,date,time,status,details\n"
+             "0457,unit-a,,visit,2026-11-02,,,\n"
+             "457,unit-a,,lac_review,2026-11-02,,,sequence=two\n"  # line 3: 0457 again? and not a number
+             "458,unit-a,,rcpc,2026-12-01,,planned,\n"  # line 4: booked, but the day has passed
+             "459,unit-a,,visit,12/03/1926,,,\n")  # line 5: a slip of the year
+    bad = imported(store, slips)
+    assert not bad.stored and [(p.row, p.column) for p in bad.problems] == [
+        (3, "child"), (3, "details"), (4, "status"), (5, "date")]
+    # The same review again with a detail or time the first did not give is the same review.
+    assert imported(store, CP_EVENTS).events == 1  # the booked Review Conference is new
+    again = imported(store, CP_EVENTS.replace("2027-01-07,10:00,planned", "2027-01-07,14:00,planned"))
+    assert again.stored and again.events == 0
