@@ -142,6 +142,11 @@ class SharedFile:
         return hashlib.sha256((self.text or "").encode()).hexdigest()[:16]
 
 
+def _on_plan(title: str) -> str:
+    """'on a Child Protection Plan', but 'looked after'."""
+    return title[0].lower() + title[1:] if title.lower().startswith("looked after") else f"on a {title}"
+
+
 def wants_import(text: str) -> bool:
     return bool(_IMPORT_WORDS.search(text))
 
@@ -355,13 +360,14 @@ class Conversation:
         created = [d for d in deadlines if d.event_id in ids and d.state == "open"]
         met = [d for d in deadlines if d.met_event_id in ids]
         assumed = self._mid_plan(self.store.understood(sorted({e.child for e in stored})),
-                                 {str(e.id): e.event for e in stored})
+                                 {str(e.id): e.event for e in stored}, {str(e.id): dict(e.details) for e in stored})
         parts = recorded([e for e in stored if e.event != "retraction"], created, met, posting.posted_by,
                          (posting.channel, posting.origin), posting.answered_for, lead, assumed)
         return [Reply(posting.channel, p.text, p.blocks, thread_ts=thread) for p in parts]
 
     # -- children met mid-plan (SPEC section 9) ------------------------------------------
-    def _mid_plan(self, understood: dict[str, ChildTimeline], stored: dict[str, str]) -> list[Piece]:
+    def _mid_plan(self, understood: dict[str, ChildTimeline], stored: dict[str, str],
+                  stored_details: dict[str, dict[str, object]]) -> list[Piece]:
         """What the bot assumed from an update that happens only under a plan, and the
         question it needs answered: the plan's start, or which plan a visit was under."""
         vocabulary = self.store.pack.vocabulary
@@ -371,12 +377,15 @@ class Conversation:
                 said = stored.get(plan.assumed_from or "")
                 if said is None:
                     continue
-                plan_title = vocabulary.statuses[plan.status].title
-                lines = [f"Child {child} is on a {plan_title}, as you said; I do not know when it started."
+                on = _on_plan(vocabulary.statuses[plan.status].title)
+                lines = [f"Child {child} is {on}, as you said; I do not know since when."
                          if said in self.store.pack.asks_under else
-                         f"I have taken child {child} to be on a {plan_title} (a "
-                         f"{vocabulary.events[said].title.lower()} happens only under one), and I do not know "
-                         "when it started."]
+                         f"I have taken child {child} to be {on} (a {vocabulary.events[said].title.lower()} "
+                         "happens only then), and I do not know since when."]
+                if said == "lac_review" and "sequence" not in stored_details.get(plan.assumed_from or "", {}):
+                    lines.append("I took it to be the child's first Looked After Review, so the next is due "
+                                 "within 3 months: the earliest it can be (after a later review it is 6 months; "
+                                 "an import can give which review it was).")
                 if plan.waiting_for_start:
                     waiting = list(dict.fromkeys(plan.waiting_for_start))
                     lines.append("Until I know, I am not tracking: " + "; ".join(waiting[:6])

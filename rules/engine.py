@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from rules.calendar import LONDON, WorkingCalendar, add_hours, end_of_day, london
@@ -120,7 +120,7 @@ class InForce:
     title: str
     since: date | None
     assumed_from: str | None = None
-    waiting_for_start: tuple[str, ...] = ()  # what hangs off a start the bot does not know
+    waiting_for_start: tuple[str, ...] = ()  # what hangs off a start the bot does not know (titles)
 
 
 @dataclass
@@ -459,7 +459,7 @@ class _Replay:
                 if rule.group and any(m.event in self.pack.asks_under for m in rule.rule.met_by):
                     self.start_in_group(run, event, moment)  # the visits: SPEC 9 arms them from the event
                 else:
-                    waiting.append(rule.steps[0].title)  # hangs off the plan's start
+                    waiting.append(rule.id)  # hangs off the plan's start
             self.in_force[status] = InForce(status, self.pack.vocabulary.statuses[status].title, None, event.id,
                                             tuple(waiting))
         if event.event in self.pack.asks_under and UNDER not in event.details and not any(
@@ -549,5 +549,9 @@ def child_deadlines(
         if known is not None and deadline.late and deadline.closed_on is not None and (
                 deadline.closed_on <= known.astimezone(LONDON).date()):
             deadline.late = False  # done before the bot was told: nothing before an import is met late
-    return ChildTimeline(replay.deadlines, set(replay.statuses), unapplied, assumed, replay.in_force,
+    tracked = {d.rule for d in replay.deadlines if d.state in ("open", "overdue")}
+    plans = {name: replace(plan, waiting_for_start=tuple(dict.fromkeys(
+        pack.compiled[r].steps[0].title for r in plan.waiting_for_start if r not in tracked)))
+        for name, plan in replay.in_force.items()}  # what another rule arms after all is not waiting
+    return ChildTimeline(replay.deadlines, set(replay.statuses), unapplied, assumed, plans,
                          replay.plan_unknown)

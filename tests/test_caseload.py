@@ -258,12 +258,16 @@ def test_a_review_conference_or_looked_after_review_goes_on_from_itself(bot, sla
     (reply,) = assumed, = slack.wait_for(1)
     # The next Review Conference within 6 months of Mon 23 Nov: Sun 23 May 2027 (a month count).
     assert "Review Child Protection Conference - due Sun 23 May 2027" in reply["text"]
-    assert "(a review child protection conference happens only under one)" in assumed["text"]
+    assert "(a review child protection conference happens only then)" in assumed["text"]
+    # What the RCPC itself arms (the midway review between conferences) is not also "not tracked".
+    waiting = assumed["text"].split("Until I know, I am not tracking:")[1]
+    assert "Midway Oversight Review (between Review Conferences)" not in waiting
     bot.message("LAC review held today for 459")
     reply = slack.wait_for(2)[1]["text"]
     # The next review (within 3 months of a 1st, the earliest it can be), not only the 11.8 tasks.
     assert "Looked After Review - due" in reply and "2027" in reply
-    assert "I have taken child 459 to be on a Looked after" in reply
+    assert "I have taken child 459 to be looked after" in reply
+    assert "I took it to be the child's first Looked After Review" in reply
 
 
 def test_a_visit_with_no_known_plan_asks_which_and_the_answer_arms_the_visits(bot, slack):
