@@ -37,7 +37,8 @@ _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 _CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
-_EMOJI = {":red_circle:": "●", ":white_check_mark:": "✓", ":warning:": "!", ":large_yellow_circle:": "○"}
+_EMOJI = {":red_circle:": "●", ":white_check_mark:": "✓", ":warning:": "!", ":large_yellow_circle:": "○",
+          ":grey_question:": "?", ":palm_tree:": "~"}
 HELP = """I keep your unit's timescales. Post updates as you would in the channel:
   strategy discussion held today for 123, S47 agreed
   HV for 456 booked Fri 2pm     ICPC for 789 on 10 Dec

@@ -374,8 +374,9 @@ def cmd_due(ctx: Context) -> int:
     for item in items:
         r = item.record
         due = for_people(r.due) + (f" {r.due_at.astimezone(LONDON):%H:%M}" if r.hours_based else "")
+        imported = " (already overdue when imported)" if r.overdue_at_import else ""
         print(f"{item.state.upper() if item.overdue else '':<8}{due:<22} child {r.child:<8} {r.standard:<12} "
-              f"{r.title} [{', '.join(r.responsible)}]")
+              f"{r.title} [{', '.join(r.responsible)}]{imported}")
     return 0
 
 

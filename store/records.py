@@ -27,7 +27,7 @@ from rules.calendar import LONDON, WorkingCalendar
 from rules.config import Config
 from rules.engine import ChildTimeline, InForce, child_deadlines, deadline_basis
 from rules.model import Deadline, Event, Override
-from rules.pack import RulePack
+from rules.pack import IMPORTED, RulePack
 from store.db import check_schema, make_engine
 from store.models import (
     AccessRecord,
@@ -788,7 +788,7 @@ class Store:
         for e in events:
             entry = children[e.child]
             entry.last_update = max(entry.last_update or e.posted_at, e.posted_at)
-            if e.posted_at >= since:
+            if e.posted_at >= since and not (e.details or {}).get(IMPORTED):  # history is not news
                 entry.events_since.append(e)
         for d in decisions:
             children[d.child].decisions_since.append(d)

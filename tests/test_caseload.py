@@ -169,6 +169,7 @@ def test_overdue_at_import_is_listed_but_nothing_that_would_have_gone_before_is_
         assert any("OVERDUE: child 456: Review Child Protection Conference - due Thu 3 Dec" in line for line in notices)
         agenda = next(t for t in texts if t.startswith("*Unit meeting agenda, Unit A"))
         assert "overdue at import: Review Child Protection Conference (due Thu 3 Dec, 7.9)" in agenda
+        assert "since last week" not in agenda  # history imported is not news of the week
         with store.session() as s:
             skipped = s.query(OutgoingMessage).filter(OutgoingMessage.state == "skipped",
                                                       OutgoingMessage.deadline_id.like("456:rcpc-preparation-discussion:%")).count()
@@ -218,6 +219,8 @@ def test_the_command_line_imports_checks_and_shows_a_child(tmp_path):
                                   "assumed": False}]
     assert shown["last"]["core_group"] == "2026-11-06" and shown["last"]["visit"] == "2026-12-17"
     assert shown["lead"] == "U0SW1" and any(d["rule"] == "core-group" for d in shown["deadlines"])
+    due = cli("due", "--now", "2026-12-21T09:00", "--overdue")
+    assert "Review Child Protection Conference [SW, CPL] (already overdue when imported)" in due.stdout
     unreadable = cli("import", "nowhere.csv", "--unit", "unit-a")
     assert unreadable.returncode == 2 and unreadable.stderr.count("\n") == 1 and "cannot read" in unreadable.stderr
 
