@@ -209,7 +209,9 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
         subject = asking if waiting else ts
         still = store.pending(unit.channel, subject) if subject else None
         asking = subject if still else None
-        for n, label in enumerate(_choices(pending_reading(still)) if still else [], start=1):
+        # Digits pick the buttons printed last: with a plan question just asked, an older open
+        # question keeps its thread (a line that answers it still goes there) but not the digits.
+        for n, label in enumerate(_choices(pending_reading(still)) if still and not plans else [], start=1):
             print(f"    [{n}] {label}", file=out)
         if not still and any(r.text.startswith("Recorded") for r in replies):
             last_recorded = subject
