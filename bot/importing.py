@@ -38,9 +38,15 @@ def summary_lines(result: ImportResult, dry_run: bool, limit: int | None = None)
     lines = [f"{verb} {result.events} new {'event' if result.events == 1 else 'events'} for {result.children} "
              f"{'child' if result.children == 1 else 'children'}: {len(result.deadlines)} open deadlines"
              + (": nothing new, every event in it is recorded already." if not result.events else ".")]
+    if result.new_leads:
+        shown_leads = result.new_leads[:limit or len(result.new_leads)]
+        lines.append(f"{'Would set' if dry_run else 'Set'} the lead for {len(result.new_leads)} "
+                     f"{'child' if len(result.new_leads) == 1 else 'children'}: {', '.join(shown_leads)}"
+                     + (" and more." if len(shown_leads) < len(result.new_leads) else "."))
     if overdue:
-        lines.append(f"{len(overdue)} already overdue at import: listed in due lists and on the next agenda, with "
-                     "no reminder or escalation for what fell due before the import.")
+        lines.append(f"{len(overdue)} already overdue at import: listed in due lists and on the next agenda. The "
+                     "recurring ones (visits, core groups, reviews) are chased from the import on; the one-off "
+                     "tasks get no reminder or escalation (add a row for what was done).")
         lines += [f"• child {d['child']}: {d['title']} (due {for_people(datetime.fromisoformat(d['due']).date())}, "
                   f"{d['standard']})" for d in overdue[:limit or len(overdue)]]
         if limit and len(overdue) > limit:

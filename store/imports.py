@@ -19,6 +19,7 @@ from rules.engine import child_deadlines, current_events
 from rules.model import Deadline, Event
 from rules.pack import IMPORTED
 from store.models import Child, DeadlineRecord, EventRecord, LeadChange
+from store.people import People
 from store.records import DueItem, Store, is_overdue
 
 IMPORT_CHANNEL = "import"  # where imported events say they came from (no Slack channel is named so)
@@ -30,10 +31,11 @@ class ImportResult:
     children: int
     events: int  # new events (those already recorded are not counted again)
     problems: list[Problem] = field(default_factory=list)
+    new_leads: list[str] = field(default_factory=list)  # children whose lead the file changes (or sets)
     deadlines: list[dict[str, Any]] = field(default_factory=list)  # every open deadline of these children
 
     def as_json(self) -> dict[str, object]:
-        return {"stored": self.stored, "children": self.children, "events": self.events,
+        return {"stored": self.stored, "children": self.children, "events": self.events, "new_leads": self.new_leads,
                 "problems": [p.as_json() for p in self.problems],
                 "overdue_at_import": [d for d in self.deadlines if d["overdue_at_import"]],
                 "deadlines": self.deadlines}
@@ -89,12 +91,14 @@ def import_caseload(store: Store, caseload: Caseload, unit: str | None, by: str,
         if key not in seen:
             seen.add(key)
             new.append(row)
+    leads = People(store).leads(list(units))
+    new_leads = sorted(c for c in units if caseload.children[c].lead and caseload.children[c].lead != leads.get(c))
     if dry_run:
-        return ImportResult(False, len(units), len(new), [], _would_give(store, units, history, new, at))
+        return ImportResult(False, len(units), len(new), [], new_leads, _would_give(store, units, history, new, at))
     _store(store, caseload, units, new, by, at, source)
     changed = sorted({r.child for r in new})
     found = [_judged(d, unit, at) for d, unit in store.recompute_children(changed) if d.state in ("open", "overdue")]
-    return ImportResult(True, len(units), len(new), [],
+    return ImportResult(True, len(units), len(new), [], new_leads,
                         found + _open_deadlines(store, sorted(set(units) - set(changed)), at))
 
 
