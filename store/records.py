@@ -735,6 +735,33 @@ class Store:
             total = int(s.scalar(select(func.count()).select_from(joined.subquery())) or 0)
         return [DueItem(r, is_overdue(r, now)) for r in rows], total
 
+    def overdue_since_yesterday(self, units: Iterable[str], now: datetime, first: int
+                                ) -> tuple[dict[str, tuple[int, int]], dict[str, list[DeadlineRecord]]]:
+        """A manager's digest, unit by unit: what was overdue when the day began (open, due
+        before today), counted as (overdue, overdue at import), and the first `first` of
+        the former in the order `due` lists them. Counted in the database and cut there,
+        so a digest over many units never loads every overdue deadline."""
+        units = list(units)
+        if not units:
+            return {}, {}
+        today = now.astimezone(LONDON).date()
+        at_import = and_(DeadlineRecord.known_from.is_not(None), DeadlineRecord.due_at < DeadlineRecord.known_from)
+        where = [DeadlineRecord.unit_id.in_(units), DeadlineRecord.state == "open", DeadlineRecord.due < today,
+                 _overdue(now)]
+        counted = (select(DeadlineRecord.unit_id, func.count(), func.sum(case((at_import, 1), else_=0)))
+                   .where(*where).group_by(DeadlineRecord.unit_id))
+        ranked = (select(DeadlineRecord.id, func.row_number().over(
+            partition_by=DeadlineRecord.unit_id, order_by=_DUE_ORDER).label("rank"))
+            .where(*where, not_(at_import)).subquery())
+        firsts = (select(DeadlineRecord).join(ranked, ranked.c.id == DeadlineRecord.id)
+                  .where(ranked.c.rank <= first).order_by(DeadlineRecord.unit_id, ranked.c.rank))
+        items: dict[str, list[DeadlineRecord]] = {}
+        with self.session() as s:
+            counts = {unit: (int(n) - int(late or 0), int(late or 0)) for unit, n, late in s.execute(counted)}
+            for record in s.scalars(firsts):
+                items.setdefault(record.unit_id, []).append(record)
+        return counts, items
+
     def due_for(self, user: str, now: datetime, start: date | None = None, end: date | None = None,
                 among: Sequence[DueItem] | None = None) -> list[DueItem]:
         """'What's due for me': children this person leads, and tasks the standards give their role
