@@ -262,8 +262,10 @@ def _only(message: Message, won: set[str], recipient: str, today: date) -> Messa
     """The message cut down to the claims this sweep won, most late first; a digest
     line is left out where the deadline is already in the message."""
     digest = any(k.startswith("digest|") for k in won)
-    notices = [n for n in message.notices
-               if _claim(n.deadline, n.step, recipient).key in won]
+    # In the deadlines' id order before the sort (the order it breaks ties in), whatever
+    # order the sweep read them in.
+    notices = sorted((n for n in message.notices if _claim(n.deadline, n.step, recipient).key in won),
+                     key=lambda n: n.deadline.id)
     named = {n.deadline.id for n in notices}
     notices += [n for n in message.notices if digest and n.step == "digest" and n.deadline.id not in named]
     notices.sort(key=lambda n: (-n.days_late, n.deadline.due, STEPS.index(n.step) if n.step in STEPS else 99))

@@ -19,7 +19,22 @@ from functools import cached_property
 from time import sleep
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, case, cast, delete, func, insert, literal_column, not_, or_, select, update
+from sqlalchemy import (
+    Engine,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -501,7 +516,9 @@ class Store:
         """People's own words older than `before` removed: message text (the structured
         event stays) and questions nobody answered. Returns how many records changed."""
         with self.session.begin() as s:
-            cleared = s.execute(update(EventRecord).where(EventRecord.posted_at < before, EventRecord.text != "")
+            # '' written out, not bound, so the planner may use ix_events_words (the words still held).
+            cleared = s.execute(update(EventRecord).where(EventRecord.posted_at < before,
+                                                          EventRecord.text != literal_column("''"))
                                 .values(text="")).rowcount  # type: ignore[attr-defined]
             dropped = s.execute(delete(PendingUpdate).where(  # type: ignore[attr-defined]
                 PendingUpdate.posted_at < before)).rowcount
@@ -522,6 +539,7 @@ class Store:
             if timeline.deadlines:
                 s.execute(insert(_DEADLINES), [_record_values(d, row.unit_id) for d in timeline.deadlines])
             row.deadlines_version = version
+            row.in_force = _plans_stored(timeline)
         return timeline.deadlines
 
     @cached_property
@@ -659,11 +677,18 @@ class Store:
             for d in s.execute(_DECISIONS.where(Decision.child.in_(part))):
                 decisions[d.child].append(_to_override(d))
             s.execute(delete(DeadlineRecord).where(DeadlineRecord.child.in_(part)))
-            computed = [(d, unit) for n, unit in children.items()
-                        for d in child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n).deadlines]
+            computed: list[tuple[Deadline, str]] = []
+            plans = []
+            for n, unit in children.items():
+                timeline = child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n)
+                computed += [(d, unit) for d in timeline.deadlines]
+                plans.append({"child_number": n, "plans": _plans_stored(timeline)})
             if computed:
                 _bulk_insert(s, [_record_values(d, unit) for d, unit in computed])
-            s.execute(update(Child).where(Child.number.in_(part)).values(deadlines_version=Child.events_version))
+            if plans:
+                s.connection().execute(update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
+                                       .values(deadlines_version=_CHILDREN.c.events_version,
+                                               in_force=bindparam("plans")), plans)
         return computed
 
     def due(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
@@ -800,7 +825,10 @@ class Store:
         week_end = now.astimezone(LONDON).date() + timedelta(days=7)
         with self.session() as s:
             numbers = list(s.scalars(select(Child.number).where(Child.unit_id == unit).order_by(Child.number)))
-            events = s.scalars(select(EventRecord).where(EventRecord.child.in_(numbers))
+            # Only what the agenda shows of the events: each child's last update, and those since.
+            last = dict(s.execute(select(EventRecord.child, func.max(EventRecord.posted_at))
+                                  .where(EventRecord.child.in_(numbers)).group_by(EventRecord.child)).all())
+            events = s.scalars(select(EventRecord).where(EventRecord.child.in_(numbers), EventRecord.posted_at >= since)
                                .order_by(EventRecord.date, EventRecord.id)).all()
             decisions = s.scalars(select(Decision).where(Decision.child.in_(numbers), Decision.at >= since)
                                   .order_by(Decision.at)).all()
@@ -811,12 +839,9 @@ class Store:
                                                                DeadlineRecord.state == "open",
                                                                DeadlineRecord.due <= week_end)
                                   .order_by(DeadlineRecord.due)).all()
-        children = {n: AgendaChild(n) for n in numbers}
+        children = {n: AgendaChild(n, last_update=last.get(n)) for n in numbers}
         for e in events:
-            entry = children[e.child]
-            entry.last_update = max(entry.last_update or e.posted_at, e.posted_at)
-            if e.posted_at >= since:
-                entry.events_since.append(e)
+            children[e.child].events_since.append(e)
         for d in decisions:
             children[d.child].decisions_since.append(d)
         for d in flexible:
@@ -826,10 +851,26 @@ class Store:
         with self.session() as s:
             tracked = set(s.scalars(select(DeadlineRecord.child).where(
                 DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open").distinct()))
-        for number, timeline in self.understood(numbers).items():
-            children[number].in_force = list(timeline.in_force.values())
+        for number, plans in self.plans_in_force(numbers).items():
+            children[number].in_force = plans
             children[number].tracked = number in tracked
         return list(children.values())
+
+    def plans_in_force(self, children: Sequence[str]) -> dict[str, list[InForce]]:
+        """The plans in force for each child, as `understood` finds them: stored with the
+        deadlines when they were last worked out (the same replay of the same events), and
+        worked out here only for a child whose deadlines are behind its events."""
+        stored: dict[str, list[InForce]] = {}
+        with self.session() as s:
+            for start in range(0, len(children), 500):
+                for number, plans, events, deadlines in s.execute(
+                        select(Child.number, Child.in_force, Child.events_version, Child.deadlines_version)
+                        .where(Child.number.in_(list(children[start:start + 500])))):
+                    if plans is not None and events == deadlines:
+                        stored[number] = [_plan_read(p) for p in plans]
+        behind = [c for c in children if c not in stored]
+        worked_out = self.understood(behind) if behind else {}
+        return {c: stored[c] if c in stored else list(worked_out[c].in_force.values()) for c in children}
 
     def child_deadlines(self, child: str) -> list[DeadlineRecord]:
         with self.session() as s:
@@ -908,6 +949,7 @@ _EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventReco
                  EventRecord.time, EventRecord.details, EventRecord.posted_at,
                  EventRecord.supersedes).order_by(EventRecord.id)
 _DEADLINES: Any = DeadlineRecord.__table__
+_CHILDREN: Any = Child.__table__
 _DUE_ORDER = (DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child, DeadlineRecord.id)
 
 
@@ -956,6 +998,17 @@ def _bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
                            values)
     finally:
         cursor.close()
+
+
+def _plans_stored(timeline: ChildTimeline) -> list[list[Any]]:
+    """A child's plans in force as children.in_force holds them (JSON), in order."""
+    return [[p.status, p.title, p.since.isoformat() if p.since else None, p.assumed_from, list(p.waiting_for_start)]
+            for p in timeline.in_force.values()]
+
+
+def _plan_read(stored: Sequence[Any]) -> InForce:
+    status, title, since, assumed_from, waiting = stored
+    return InForce(status, title, date.fromisoformat(since) if since else None, assumed_from, tuple(waiting))
 
 
 def _record_values(d: Deadline, unit_id: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""A manager's daily digest over many units is built from counts and the first items
-(Store.overdue_since_yesterday), and says the same as the whole overdue list would."""
+"""What the sweep reads at a service's size, and what it must still say: a manager's digest
+built from counts and the first items, the weekly agenda's plans from what the recompute
+stored, the bookmarks read in two passes, the words kept for a while forgotten by index."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.replies import NOTICES_WITH_BUTTONS, notice_message
 from rules.calendar import LONDON
 from scheduler.outbox import Outbox
 from scheduler.sweep import DIGEST_FIRST, sweep
+from store.models import Child
 from store.records import NewEvent, Posting, Store
 
 from helpers import TEST_CONFIG
@@ -50,3 +52,30 @@ def test_a_digest_carries_the_most_late_and_counts_the_rest(store: Store) -> Non
     counts, firsts = store.overdue_since_yesterday(["unit-a"], NOW, 3)
     assert sum(counts["unit-a"]) == sum(1 for d in whole if d.unit_id == "unit-a")
     assert [d.id for d in firsts["unit-a"]] == [d.id for d in whole if d.unit_id == "unit-a"][:3]
+
+
+def test_the_agenda_shows_the_plans_the_engine_finds_from_what_the_recompute_stored(store: Store) -> None:
+    posted = datetime(2026, 11, 2, 16, tzinfo=LONDON)
+    histories = {
+        "456": [NewEvent("456", "icpc", date(2026, 9, 3)), NewEvent("456", "core_group", date(2026, 11, 6))],
+        "457": [NewEvent("457", "core_group", date(2026, 11, 6))],  # a plan whose start is not known
+        "458": [NewEvent("458", "visit", date(2026, 10, 26))],  # no plan at all
+        "459": [NewEvent("459", "icpc", date(2026, 9, 3)), NewEvent("459", "case_closed", date(2026, 10, 1))],
+    }
+    for n, (child, events) in enumerate(histories.items()):
+        store.record(Posting("unit-a", "C0UNITA", f"{child}.{n}", "U0SW1", posted, "history"), events)
+    store.recompute_all()  # the bulk path stores the plans too
+    store.record(Posting("unit-a", "C0UNITA", "460.1", "U0SW1", posted, "history"),
+                 [NewEvent("460", "icpc", date(2026, 10, 1))])  # one child at a time
+    with store.session.begin() as s:  # an event stored, its recompute not yet done: worked out afresh
+        s.get(Child, "458").events_version += 1
+        assert s.get(Child, "456").in_force[0][:3] == ["cp_plan", "Child Protection Plan", "2026-09-03"]
+        assert s.get(Child, "460").in_force[0][0] == "cp_plan"
+    agenda = {c.number: c for c in store.agenda("unit-a", NOW - timedelta(days=7), NOW)}
+    understood = store.understood(sorted(agenda))
+    assert {c: [p.status for p in a.in_force] for c, a in agenda.items() if a.in_force} == {
+        "456": ["cp_plan"], "457": ["cp_plan"], "460": ["cp_plan"]}
+    for child, shown in agenda.items():
+        assert shown.in_force == list(understood[child].in_force.values())
+    assert agenda["457"].in_force[0].since is None and agenda["456"].in_force[0].since == date(2026, 9, 3)
+    assert agenda["456"].last_update == posted and agenda["456"].events_since == []
