@@ -7,11 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select, text
+
 from bot.replies import NOTICES_WITH_BUTTONS, notice_message
 from rules.calendar import LONDON
 from scheduler.outbox import Outbox
 from scheduler.sweep import DIGEST_FIRST, sweep
-from store.models import Child
+from store.ledger import Claim, Ledger
+from store.models import Child, OutgoingMessage
 from store.records import NewEvent, Posting, Store
 
 from helpers import TEST_CONFIG
@@ -79,3 +82,26 @@ def test_the_agenda_shows_the_plans_the_engine_finds_from_what_the_recompute_sto
         assert shown.in_force == list(understood[child].in_force.values())
     assert agenda["457"].in_force[0].since is None and agenda["456"].in_force[0].since == date(2026, 9, 3)
     assert agenda["456"].last_update == posted and agenda["456"].events_since == []
+
+
+def test_a_failed_replys_words_are_forgotten_once_and_sent_ones_hold_none(store: Store) -> None:
+    old = datetime(2026, 8, 1, 10, tzinfo=LONDON)
+    ledger = Ledger(store)
+    reply = {"channel": "C0UNITA", "text": "Recorded: visit for child 123", "blocks": []}
+    ledger.claim_batches({"b1": [Claim("reply|1", "C0UNITA", "reply", payload=reply)],
+                          "b2": [Claim("reply|2", "C0UNITA", "reply", payload=reply)],
+                          "b3": [Claim("agenda|unit-a|2026-W31", "C0UNITA", "agenda")]}, old)
+    ledger.sent("b1", "1.1", old)  # sent: its words go with it
+    ledger.fail("b2", "not_in_channel")  # refused for good: kept until retention_days
+    ledger.sent("b3", "1.3", old)
+    with store.session() as s:  # SQL NULL, so the index of rows holding words stays small
+        assert s.scalar(select(func.count()).where(OutgoingMessage.payload.is_(None))) == 2
+    assert ledger.forget_replies(NOW) == 1
+    assert ledger.forget_replies(NOW) == 0  # each sweep finds nothing more to forget
+    if store.engine.dialect.name == "sqlite":  # what each sweep asks, answered from the indexes
+        with store.engine.connect() as c:
+            words = c.execute(text("EXPLAIN QUERY PLAN UPDATE events SET text = '' WHERE posted_at < '2026' "
+                                   "AND text != ''")).all()
+            replies = c.execute(text("EXPLAIN QUERY PLAN UPDATE outgoing_messages SET payload = NULL WHERE "
+                                     "payload IS NOT NULL AND state != 'claimed' AND claimed_at < '2026'")).all()
+        assert "ix_events_words" in str(words) and "ix_outgoing_payload" in str(replies)
