@@ -358,18 +358,27 @@ def _digests(store: Store, ledger: Ledger, units: list[UnitPeople], policy: Poli
     # counted). A deadline this message names for another step is not listed twice.
     named = {user: {n.deadline.id: n.deadline for n in outgoing[user].message.notices}
              for user in units_of if user in outgoing}
-    eligible = {user: [d for d in deadlines.values() if _in_digest(d, units_of[user], now)]
+    eligible = {user: {d.id for d in deadlines.values() if _in_digest(d, units_of[user], now)}
                 for user, deadlines in named.items()}
-    first = DIGEST_FIRST + max((len(found) for found in eligible.values()), default=0)
-    counts, firsts = store.overdue_since_yesterday(sorted(set().union(*units_of.values())), now, first)
+    # Each unit's first DIGEST_FIRST, and as many more as any of its managers' messages name.
+    first = {unit: DIGEST_FIRST + max((sum(1 for i in eligible.get(user, ()) if named[user][i].unit_id == unit)
+                                       for user, managed in units_of.items() if unit in managed), default=0)
+             for unit in set().union(*units_of.values())}
+    counts, firsts = store.overdue_since_yesterday(sorted(first), now, first)
     for user, managed in sorted(units_of.items()):
         overdue = sum(counts.get(unit, (0, 0))[0] for unit in managed)
         at_import = sum(counts.get(unit, (0, 0))[1] for unit in managed)
         if not overdue and not at_import:
             continue
-        mine = eligible.get(user, [])
-        carried = sorted((d for unit in managed for d in firsts.get(unit, [])),
-                         key=lambda d: (d.due, d.unit_id, d.due_at, d.child, d.id))[:DIGEST_FIRST + len(mine)]
+        mine = eligible.get(user, set())
+        carried: list[DeadlineRecord] = []  # the most late, up to DIGEST_FIRST not named already
+        fresh = 0
+        for d in sorted((d for unit in managed for d in firsts.get(unit, [])),
+                        key=lambda d: (d.due, d.unit_id, d.due_at, d.child, d.id)):
+            if fresh == DIGEST_FIRST:
+                break
+            carried.append(d)
+            fresh += d.id not in mine
         entry = outgoing.setdefault(user, _Outgoing())
         entry.claims.append(Claim(f"digest|{user}|{today.isoformat()}", user, "digest"))
         entry.message.notes += sorted(whys.get(user, set()) - set(entry.message.notes))
@@ -379,7 +388,7 @@ def _digests(store: Store, ledger: Ledger, units: list[UnitPeople], policy: Poli
         entry.message.notices += [Notice(d, "digest", days_late(store.calendar, d.due, today)) for d in carried]
         listed = {d.id for d in carried}
         entry.message.more = overdue - len(carried)
-        entry.message.more_named = frozenset(d.id for d in mine if d.id not in listed)
+        entry.message.more_named = frozenset(mine - listed)
 
 
 DIGEST_FIRST = 50  # a digest's lines carried in the message; more than a message shows, the rest counted

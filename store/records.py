@@ -33,6 +33,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -760,30 +761,32 @@ class Store:
             total = int(s.scalar(select(func.count()).select_from(joined.subquery())) or 0)
         return [DueItem(r, is_overdue(r, now)) for r in rows], total
 
-    def overdue_since_yesterday(self, units: Iterable[str], now: datetime, first: int
+    def overdue_since_yesterday(self, units: Iterable[str], now: datetime, first: int | dict[str, int]
                                 ) -> tuple[dict[str, tuple[int, int]], dict[str, list[DeadlineRecord]]]:
         """A manager's digest, unit by unit: what was overdue when the day began (open, due
         before today), counted as (overdue, overdue at import), and the first `first` of
-        the former in the order `due` lists them. Counted in the database and cut there,
-        so a digest over many units never loads every overdue deadline."""
+        the former (or first[unit] of each unit's) in the order `due` lists them. Counted in
+        the database and cut there, so a digest never loads every overdue deadline."""
         units = list(units)
         if not units:
             return {}, {}
         today = now.astimezone(LONDON).date()
         at_import = and_(DeadlineRecord.known_from.is_not(None), DeadlineRecord.due_at < DeadlineRecord.known_from)
-        where = [DeadlineRecord.unit_id.in_(units), DeadlineRecord.state == "open", DeadlineRecord.due < today,
-                 _overdue(now)]
+        where = [DeadlineRecord.state == "open", DeadlineRecord.due < today, _overdue(now)]
         counted = (select(DeadlineRecord.unit_id, func.count(), func.sum(case((at_import, 1), else_=0)))
-                   .where(*where).group_by(DeadlineRecord.unit_id))
-        ranked = (select(DeadlineRecord.id, func.row_number().over(
-            partition_by=DeadlineRecord.unit_id, order_by=_DUE_ORDER).label("rank"))
-            .where(*where, not_(at_import)).subquery())
-        firsts = (select(DeadlineRecord).join(ranked, ranked.c.id == DeadlineRecord.id)
-                  .where(ranked.c.rank <= first).order_by(DeadlineRecord.unit_id, ranked.c.rank))
+                   .where(DeadlineRecord.unit_id.in_(units), *where).group_by(DeadlineRecord.unit_id))
+        # Each unit's first few read from its index in due order (one statement for them all);
+        # a window over every overdue row sorted them all first.
+        limits = first if isinstance(first, dict) else dict.fromkeys(units, first)
+        firsts = union_all(*(select(select(DeadlineRecord.id).where(DeadlineRecord.unit_id == unit, *where,
+                                                                    not_(at_import))
+                                    .order_by(*_DUE_ORDER).limit(limits.get(unit, 0)).subquery())
+                             for unit in units)).subquery()
         items: dict[str, list[DeadlineRecord]] = {}
         with self.session() as s:
             counts = {unit: (int(n) - int(late or 0), int(late or 0)) for unit, n, late in s.execute(counted)}
-            for record in s.scalars(firsts):
+            for record in s.scalars(select(DeadlineRecord).where(DeadlineRecord.id.in_(select(firsts.c.id)))
+                                    .order_by(DeadlineRecord.unit_id, *_DUE_ORDER)):
                 items.setdefault(record.unit_id, []).append(record)
         return counts, items
 
