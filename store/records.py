@@ -150,11 +150,34 @@ class DueItem:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    """An open deadline as the weekly agenda lists it: the columns it shows, not the whole row."""
+
+    id: str
+    child: str
+    rule: str
+    title: str
+    standard: str
+    due: date
+    due_at: datetime
+    known_from: datetime | None
+
+    @property
+    def overdue_at_import(self) -> bool:
+        """As DeadlineRecord.overdue_at_import (the item is open)."""
+        return self.known_from is not None and self.due_at < self.known_from
+
+
+_AGENDA_COLUMNS = (DeadlineRecord.id, DeadlineRecord.child, DeadlineRecord.rule, DeadlineRecord.title,
+                   DeadlineRecord.standard, DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.known_from)
+
+
 @dataclass
 class AgendaChild:
     number: str
-    overdue: list[DeadlineRecord] = field(default_factory=list)
-    due_this_week: list[DeadlineRecord] = field(default_factory=list)
+    overdue: list[AgendaItem] = field(default_factory=list)
+    due_this_week: list[AgendaItem] = field(default_factory=list)
     events_since: list[EventRecord] = field(default_factory=list)
     decisions_since: list[Decision] = field(default_factory=list)
     # The 2013 direction: a lead social worker's date stands only with a weekly review.
@@ -838,10 +861,11 @@ class Store:
             flexible = s.scalars(select(Decision).where(
                 Decision.child.in_(numbers), Decision.kind == "flexible_scheme",
                 Decision.due >= now.astimezone(LONDON).date()).order_by(Decision.due)).all()
-            open_rows = s.scalars(select(DeadlineRecord).where(DeadlineRecord.unit_id == unit,
-                                                               DeadlineRecord.state == "open",
-                                                               DeadlineRecord.due <= week_end)
-                                  .order_by(DeadlineRecord.due)).all()
+            # The columns the agenda shows, not whole rows: a unit can have thousands overdue.
+            open_rows = s.execute(select(*_AGENDA_COLUMNS, case((_overdue(now), True), else_=False))
+                                  .where(DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open",
+                                         DeadlineRecord.due <= week_end)
+                                  .order_by(DeadlineRecord.due, DeadlineRecord.id)).all()
         children = {n: AgendaChild(n, last_update=last.get(n)) for n in numbers}
         for e in events:
             children[e.child].events_since.append(e)
@@ -849,8 +873,9 @@ class Store:
             children[d.child].decisions_since.append(d)
         for d in flexible:
             children[d.child].to_review.append(d)
-        for r in open_rows:
-            (children[r.child].overdue if is_overdue(r, now) else children[r.child].due_this_week).append(r)
+        for *columns, late in open_rows:
+            item = AgendaItem(*columns)
+            (children[item.child].overdue if late else children[item.child].due_this_week).append(item)
         with self.session() as s:
             tracked = set(s.scalars(select(DeadlineRecord.child).where(
                 DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open").distinct()))
