@@ -160,17 +160,7 @@ class AgendaItem:
     title: str
     standard: str
     due: date
-    due_at: datetime
-    known_from: datetime | None
-
-    @property
-    def overdue_at_import(self) -> bool:
-        """As DeadlineRecord.overdue_at_import (the item is open)."""
-        return self.known_from is not None and self.due_at < self.known_from
-
-
-_AGENDA_COLUMNS = (DeadlineRecord.id, DeadlineRecord.child, DeadlineRecord.rule, DeadlineRecord.title,
-                   DeadlineRecord.standard, DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.known_from)
+    overdue_at_import: bool  # as DeadlineRecord.overdue_at_import
 
 
 @dataclass
@@ -794,7 +784,7 @@ class Store:
         if not units:
             return {}, {}
         today = now.astimezone(LONDON).date()
-        at_import = and_(DeadlineRecord.known_from.is_not(None), DeadlineRecord.due_at < DeadlineRecord.known_from)
+        at_import = _AT_IMPORT
         where = [DeadlineRecord.state == "open", DeadlineRecord.due < today, _overdue(now)]
         counted = (select(DeadlineRecord.unit_id, func.count(), func.sum(case((at_import, 1), else_=0)))
                    .where(DeadlineRecord.unit_id.in_(units), *where).group_by(DeadlineRecord.unit_id))
@@ -862,7 +852,10 @@ class Store:
                 Decision.child.in_(numbers), Decision.kind == "flexible_scheme",
                 Decision.due >= now.astimezone(LONDON).date()).order_by(Decision.due)).all()
             # The columns the agenda shows, not whole rows: a unit can have thousands overdue.
-            open_rows = s.execute(select(*_AGENDA_COLUMNS, case((_overdue(now), True), else_=False))
+            open_rows = s.execute(select(DeadlineRecord.id, DeadlineRecord.child, DeadlineRecord.rule,
+                                         DeadlineRecord.title, DeadlineRecord.standard, DeadlineRecord.due,
+                                         case((_AT_IMPORT, True), else_=False),
+                                         case((_overdue(now), True), else_=False))
                                   .where(DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open",
                                          DeadlineRecord.due <= week_end)
                                   .order_by(DeadlineRecord.due, DeadlineRecord.id)).all()
@@ -979,6 +972,10 @@ _EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventReco
 _DEADLINES: Any = DeadlineRecord.__table__
 _CHILDREN: Any = Child.__table__
 _DUE_ORDER = (DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child, DeadlineRecord.id)
+
+
+# DeadlineRecord.overdue_at_import, in SQL, for open deadlines.
+_AT_IMPORT = and_(DeadlineRecord.known_from.is_not(None), DeadlineRecord.due_at < DeadlineRecord.known_from)
 
 
 def _overdue(now: datetime) -> Any:
