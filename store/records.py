@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import json
 import os
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
@@ -698,7 +699,7 @@ class Store:
                 computed += [(d, unit) for d in timeline.deadlines]
                 plans.append({"child_number": n, "plans": _plans_stored(timeline)})
             if computed:
-                _bulk_insert(s, [_record_values(d, unit) for d, unit in computed])
+                _bulk_insert(s, computed)
             if plans:
                 s.connection().execute(update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
                                        .values(deadlines_version=_CHILDREN.c.events_version,
@@ -1001,28 +1002,73 @@ def _to_override(row: Sequence[Any]) -> Override:
     return Override(target=target, due=due, by=by, at=at, reason=reason)
 
 
-def _bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Deadline rows (from _record_values) written in bulk, the columns as SQLAlchemy would
-    bind them: PostgreSQL's COPY, or one executemany of a prepared INSERT on SQLite. Past
-    the ORM's and the driver's per-row work, which was most of a full recompute."""
+def _bulk_insert(session: Session, computed: Sequence[tuple[Deadline, str]]) -> None:
+    """Deadlines (with each one's unit) written in bulk, past the ORM's and the driver's
+    per-row work, which was most of a full recompute: PostgreSQL's COPY of rows written out
+    here as COPY's text, or one executemany of a prepared INSERT on SQLite, the columns as
+    SQLAlchemy would bind them. A deadline's `responsible` is one of a few lists: its JSON
+    is worked out once each."""
     connection = session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
-    columns = [_DEADLINES.c[name] for name in names]
-    processors = [c.type._cached_bind_processor(dialect) for c in columns]
-    values = [tuple(p(row[n]) if p else row[n] for n, p in zip(names, processors, strict=True)) for row in rows]
     raw: Any = connection.connection.driver_connection
     if dialect.name == "postgresql":
-        with raw.cursor().copy(f"COPY deadlines ({', '.join(names)}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+        lines, json_of = [], _JsonOnce()
+        for d, unit in computed:
+            lines.append("\t".join((
+                _esc(d.id), _esc(d.child), _esc(unit), _esc(d.rule), _esc(d.standard), _esc(d.source),
+                _esc(d.title), _esc(d.timescale), d.due.isoformat(), d.due_at.isoformat(),
+                "t" if d.hours_based else "f",
+                "open" if d.state == "overdue" else _esc(d.state), json_of(d.responsible), _esc(d.event_id),
+                _NULL if d.met_event_id is None else _esc(d.met_event_id),
+                _NULL if d.closed_on is None else d.closed_on.isoformat(), "t" if d.late else "f",
+                json_of.of(d.override), _NULL if d.known_from is None else d.known_from.isoformat())))
+        with raw.cursor().copy(f"COPY deadlines ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            copy.write("\n".join(lines) + "\n")
         return
+    columns = [_DEADLINES.c[name] for name in _COLUMNS]
+    processors = [c.type._cached_bind_processor(dialect) for c in columns]
+    responsible = _COLUMNS.index("responsible")
+    encoded: dict[tuple[str, ...], Any] = {}
+    values = []
+    for d, unit in computed:
+        row = _record_values(d, unit)
+        held = tuple(d.responsible)
+        if held not in encoded:
+            encoded[held] = processors[responsible](row["responsible"])
+        values.append(tuple(encoded[held] if i == responsible else (p(row[n]) if p else row[n])
+                            for i, (n, p) in enumerate(zip(_COLUMNS, processors, strict=True))))
     cursor = raw.cursor()
     try:
-        cursor.executemany(f"INSERT INTO deadlines ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                           values)
+        cursor.executemany(f"INSERT INTO deadlines ({', '.join(_COLUMNS)}) "
+                           f"VALUES ({', '.join('?' * len(_COLUMNS))})", values)
     finally:
         cursor.close()
+
+
+_NULL = "\\N"  # COPY's NULL
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _esc(text: str) -> str:
+    """A value as COPY's text format holds it."""
+    return text.translate(_COPY_ESCAPES)
+
+
+class _JsonOnce:
+    """JSON for COPY, as SQLAlchemy's JSON type binds it (None is JSON null), each list once."""
+
+    def __init__(self) -> None:
+        self.lists: dict[tuple[str, ...], str] = {}
+
+    def __call__(self, values: Sequence[str]) -> str:
+        key = tuple(values)
+        found = self.lists.get(key)
+        if found is None:
+            found = self.lists[key] = _esc(json.dumps(list(values)))
+        return found
+
+    def of(self, value: Any) -> str:
+        return _esc(json.dumps(value))
 
 
 def _plans_stored(timeline: ChildTimeline) -> list[list[Any]]:
@@ -1034,6 +1080,11 @@ def _plans_stored(timeline: ChildTimeline) -> list[list[Any]]:
 def _plan_read(stored: Sequence[Any]) -> InForce:
     status, title, since, assumed_from, waiting = stored
     return InForce(status, title, date.fromisoformat(since) if since else None, assumed_from, tuple(waiting))
+
+
+_COLUMNS = ("id", "child", "unit_id", "rule", "standard", "source", "title", "timescale", "due", "due_at",
+            "hours_based", "state", "responsible", "event_id", "met_event_id", "closed_on", "late", "override",
+            "known_from")  # as _record_values names them, in its order
 
 
 def _record_values(d: Deadline, unit_id: str) -> dict[str, Any]:

@@ -202,3 +202,28 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
 
 def _ids(page: tuple[list, int]) -> tuple[list[str], int]:  # type: ignore[type-arg]
     return [i.record.id for i in page[0]], page[1]
+
+
+def test_a_full_recompute_writes_what_one_child_at_a_time_writes(store):
+    """The bulk write (COPY's text on PostgreSQL, executemany on SQLite) holds the same values
+    as an ORM insert of the same deadlines, a reason with a tab, a newline and a backslash too."""
+    from sqlalchemy import delete, select
+
+    from store.models import DeadlineBasis, DeadlineRecord
+
+    histories(store, 6)
+    store.recompute_stale()
+    with store.session() as s:
+        open_one = s.scalars(select(DeadlineRecord).where(DeadlineRecord.state == "open",
+                                                          DeadlineRecord.child == "7001")).first()
+    assert open_one is not None
+    store.record_decision("7001", "extension", open_one.rule, open_one.due + timedelta(days=10), "U0SM",
+                          datetime(2026, 11, 20, 9, tzinfo=LONDON), "family\tabroad \\ back\non the 30th")
+    with store.session.begin() as s:
+        s.execute(delete(DeadlineBasis))
+    store.recompute_stale()  # every child in bulk
+    bulk = deadlines(store)
+    assert any(row[-2] and "abroad" in str(row) for row in bulk)  # the override, reason and all
+    for child in sorted({row[1] for row in bulk}):
+        store.recompute_child(child)
+    assert deadlines(store) == bulk
