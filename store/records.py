@@ -1058,8 +1058,10 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\
 
 
 def _esc(text: str) -> str:
-    """A value as COPY's text format holds it."""
-    return text.translate(_COPY_ESCAPES)
+    """A value as COPY's text format holds it (most need nothing: looked for first, in C)."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
 
 
 class _JsonOnce:
