@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     Engine,
+    Integer,
     String,
     and_,
     bindparam,
@@ -653,11 +654,13 @@ class Store:
 
     def holiday_children(self) -> list[str] | None:
         """When the stored deadlines differ from this store's only in bank holidays: the
-        children whose deadlines may span a holiday added or removed (those whose events
-        and deadlines fall on both sides of it, or on it), in order. None: anything else
-        changed, so every child is worked out again. A working-day count moves only when a
-        day it counts over changes, and every count runs between a child's events and its
-        deadlines' due dates."""
+        children with a deadline whose working-day count runs over a holiday added or
+        removed, in order. None: anything else changed, so every child is worked out again.
+        A deadline's count runs between its creating event's date and its due date (either
+        way round: a 'before the meeting' step counts back), so only those spans are looked
+        at, not the child's whole history (recurring deadlines stay open far ahead). A
+        deadline whose creating event is no stored event (a decision heard as one) counts
+        its child in."""
         with self.session() as s:
             stored = s.execute(select(DeadlineBasis.rules_fingerprint, DeadlineBasis.bank_holidays)).first()
             if stored is None or stored[0] != self._rules_basis or stored[1] is None:
@@ -666,15 +669,14 @@ class Store:
             if not changed:
                 return []
             days = [date.fromisoformat(d) for d in changed]
-            spans: dict[str, tuple[date, date]] = {}
-            for query in (select(EventRecord.child, func.min(EventRecord.date), func.max(EventRecord.date))
-                          .group_by(EventRecord.child),
-                          select(DeadlineRecord.child, func.min(DeadlineRecord.due), func.max(DeadlineRecord.due))
-                          .group_by(DeadlineRecord.child)):
-                for child, first, last in s.execute(query):
-                    was = spans.get(child)
-                    spans[child] = (min(first, was[0]), max(last, was[1])) if was else (first, last)
-        return sorted(child for child, (first, last) in spans.items() if any(first <= d <= last for d in days))
+            joined = cast(EventRecord.id, String) == DeadlineRecord.event_id
+            if s.get_bind().dialect.name == "sqlite":  # looked up by rowid, then checked exactly
+                joined = and_(EventRecord.id == cast(DeadlineRecord.event_id, Integer), joined)
+            spans = [or_(and_(EventRecord.date <= day, DeadlineRecord.due >= day),
+                         and_(DeadlineRecord.due <= day, EventRecord.date >= day)) for day in days]
+            query = (select(DeadlineRecord.child).distinct().outerjoin(EventRecord, joined)
+                     .where(or_(EventRecord.id.is_(None), *spans)))
+            return sorted(s.scalars(query))
 
     def _take_recompute(self, basis: str, lease: timedelta = timedelta(seconds=60)) -> bool:
         """The one recompute at a time: a lease in service_state, taken when free or run out."""

@@ -227,3 +227,22 @@ def test_a_full_recompute_writes_what_one_child_at_a_time_writes(store):
     for child in sorted({row[1] for row in bulk}):
         store.recompute_child(child)
     assert deadlines(store) == bulk
+
+
+def test_a_bank_holiday_in_the_gap_between_two_episodes_leaves_the_child_alone(store, db_url):
+    """Only a deadline whose count runs over the day makes its child worked out again: not a
+    history that merely began before it and goes on after (a case closed, then referred again)."""
+    posted = datetime(2026, 11, 2, 16, tzinfo=LONDON)
+    episodes = {"801": [NewEvent("801", "referral_received", date(2026, 1, 5)),
+                        NewEvent("801", "case_closed", date(2026, 2, 2)),
+                        NewEvent("801", "referral_received", date(2026, 9, 1))],
+                "802": [NewEvent("802", "referral_received", date(2026, 5, 11))]}
+    for n, (child, events) in enumerate(episodes.items()):
+        store.record(Posting("unit-a", "C0UNITA", f"{child}.{n}", "U0SW1", posted, "history"), events)
+    store.recompute_all()
+    holiday = TEST_CONFIG.model_copy(update={"extra_bank_holidays": [date(2026, 5, 18)]})
+    changed = Store.open(db_url, holiday)
+    try:
+        assert changed.holiday_children() == ["802"]
+    finally:
+        changed.engine.dispose()
