@@ -642,7 +642,7 @@ def cmd_sweep(ctx: Context) -> int:
     if args.dry_run:
         for recipient, message in report.messages.items():
             sender.send(recipient, message)
-    messages, lines = len(report.messages), sum(len(m.notices) for m in report.messages.values())
+    messages, lines = len(report.messages), sum(len(m.notices) + m.more for m in report.messages.values())
     print(f"{'would send' if args.dry_run else 'sent'} {messages} message{'' if messages == 1 else 's'} "
           f"({lines} reminder and escalation line{'' if lines == 1 else 's'})"
           + (f"; {len(report.failed)} not delivered, left for the next sweep" if report.failed else "")

@@ -188,9 +188,9 @@ def notice_message(message: Message) -> list[Part]:
         value = {"deadline": n.deadline.id}
         pieces.append(Piece(line, [section(line), *actions([button("Mark done", "mark_done", value, "primary"),
                                                              button("Record reason / extension", "reason", value)])]))
-    if len(message.notices) > NOTICES_WITH_BUTTONS:
-        more = (f"... and {len(message.notices) - NOTICES_WITH_BUTTONS} more, less late: ask me \"what's overdue\" "
-                "for every one.")
+    rest = len(message.notices) + message.more - NOTICES_WITH_BUTTONS
+    if rest > 0:
+        more = f"... and {rest} more, less late: ask me \"what's overdue\" for every one."
         pieces.append(Piece(more, [section(more)]))
     if message.agenda is not None:
         pieces += lines_pieces(agenda_text(message.agenda, message.unit_name, today, message.away))

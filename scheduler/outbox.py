@@ -58,6 +58,10 @@ class Message:
     # The parts of it found in Slack already (part number -> ts), when it takes several
     # messages and a try was cut short: those are not posted again.
     posted: dict[int, str] = field(default_factory=dict)
+    # A digest's lines beyond those it carries: counted, not listed ("... and 40 more"); and
+    # those of them this message names for another step (not counted twice when it does).
+    more: int = 0
+    more_named: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

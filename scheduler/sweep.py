@@ -28,7 +28,7 @@ from store.inbox import Inbox, utc_now
 from store.ledger import CANDIDATE_BATCH, Claim, Ledger, Stranded, new_owner
 from store.models import DeadlineRecord
 from store.people import Away, People
-from store.records import DueItem, Store, UnitPeople
+from store.records import Store, UnitPeople, is_overdue
 from store.reports import timeliness_report
 
 MANAGERS = ("team_manager", "service_manager", "head_of_service")
@@ -277,16 +277,19 @@ def _only(message: Message, won: set[str], recipient: str, today: date) -> Messa
     """The message cut down to the claims this sweep won, most late first; a digest
     line is left out where the deadline is already in the message."""
     digest = any(k.startswith("digest|") for k in won)
-    notices = [n for n in message.notices
-               if _claim(n.deadline, n.step, recipient).key in won]
+    # In the deadlines' id order before the sort (the order it breaks ties in), whatever
+    # order the sweep read them in.
+    notices = sorted((n for n in message.notices if _claim(n.deadline, n.step, recipient).key in won),
+                     key=lambda n: n.deadline.id)
     named = {n.deadline.id for n in notices}
     notices += [n for n in message.notices if digest and n.step == "digest" and n.deadline.id not in named]
     notices.sort(key=lambda n: (-n.days_late, n.deadline.due, STEPS.index(n.step) if n.step in STEPS else 99))
     agenda = message.agenda if any(k.startswith("agenda|") for k in won) else None
     if message.report is not None:
         return message
+    more = message.more - len(message.more_named & named) if digest else 0  # the digest's rest, counted
     return Message(message.batch, notices, agenda, message.unit_name, today, notes=message.notes,
-                   away=message.away if agenda is not None else [])
+                   away=message.away if agenda is not None else [], more=more)
 
 
 def _agendas(store: Store, ledger: Ledger, config: Config, units: list[UnitPeople], now: datetime,
@@ -365,25 +368,51 @@ def _digests(store: Store, ledger: Ledger, units: list[UnitPeople], policy: Poli
     units_of = {user: managed for user, managed in units_of.items() if key.format(user) not in known}
     if not units_of:
         return
-    overdue_by_unit: dict[str, list[DueItem]] = {}
-    wanted = sorted(set().union(*units_of.values()))
-    for item in store.due(wanted, now, overdue_only=True):  # one query for every unit
-        if item.record.due < today:
-            overdue_by_unit.setdefault(item.record.unit_id, []).append(item)
+    # Counted in the database, with the first few of each unit: a head of service over 20
+    # units has thousands overdue, and the message lists only the most late (the rest are
+    # counted). A deadline this message names for another step is not listed twice.
+    named = {user: {n.deadline.id: n.deadline for n in outgoing[user].message.notices}
+             for user in units_of if user in outgoing}
+    eligible = {user: {d.id for d in deadlines.values() if _in_digest(d, units_of[user], now)}
+                for user, deadlines in named.items()}
+    # Each unit's first DIGEST_FIRST, and as many more as any of its managers' messages name.
+    first = {unit: DIGEST_FIRST + max((sum(1 for i in eligible.get(user, ()) if named[user][i].unit_id == unit)
+                                       for user, managed in units_of.items() if unit in managed), default=0)
+             for unit in set().union(*units_of.values())}
+    counts, firsts = store.overdue_since_yesterday(sorted(first), now, first)
     for user, managed in sorted(units_of.items()):
-        everything = [i for unit in sorted(managed) for i in overdue_by_unit.get(unit, [])]
-        overdue = [i for i in everything if not i.record.overdue_at_import]
-        at_import = len(everything) - len(overdue)
-        if not everything:
+        overdue = sum(counts.get(unit, (0, 0))[0] for unit in managed)
+        at_import = sum(counts.get(unit, (0, 0))[1] for unit in managed)
+        if not overdue and not at_import:
             continue
+        mine = eligible.get(user, set())
+        carried: list[DeadlineRecord] = []  # the most late, up to DIGEST_FIRST not named already
+        fresh = 0
+        for d in sorted((d for unit in managed for d in firsts.get(unit, [])),
+                        key=lambda d: (d.due, d.unit_id, d.due_at, d.child, d.id)):
+            if fresh == DIGEST_FIRST:
+                break
+            carried.append(d)
+            fresh += d.id not in mine
         entry = outgoing.setdefault(user, _Outgoing())
         entry.claims.append(Claim(f"digest|{user}|{today.isoformat()}", user, "digest"))
         entry.message.notes += sorted(whys.get(user, set()) - set(entry.message.notes))
         if at_import:  # SPEC 9: counted on one line, not listed
             entry.message.notes.append(f"{at_import} more {'was' if at_import == 1 else 'were'} already overdue when "
                                        "the caseload was imported: see \"what's overdue\" or the weekly agenda.")
-        entry.message.notices += [Notice(i.record, "digest", days_late(store.calendar, i.record.due, today))
-                                  for i in overdue]
+        entry.message.notices += [Notice(d, "digest", days_late(store.calendar, d.due, today)) for d in carried]
+        listed = {d.id for d in carried}
+        entry.message.more = overdue - len(carried)
+        entry.message.more_named = frozenset(mine - listed)
+
+
+DIGEST_FIRST = 50  # a digest's lines carried in the message; more than a message shows, the rest counted
+
+
+def _in_digest(d: DeadlineRecord, units: set[str], now: datetime) -> bool:
+    """Whether a deadline is among a digest's over these units (Store.overdue_since_yesterday)."""
+    return (d.unit_id in units and d.state == "open" and d.due < now.astimezone(LONDON).date()
+            and is_overdue(d, now) and not d.overdue_at_import)
 
 
 def _recover(store: Store, ledger: Ledger, outbox: Outbox, now: datetime, owner: str,
@@ -434,8 +463,11 @@ def _rebuilt(store: Store, units: dict[str, UnitPeople], stranded: Stranded, tod
             return Message(stranded.batch, today=today, report=timeliness_report(
                 store, names, month, add_months(month, 1) - timedelta(days=1), today))
         elif row.step == "digest":
-            message.notices += [Notice(i.record, "digest", days_late(store.calendar, i.record.due, today))
-                                for i in store.due(store.units_for(recipient), now, overdue_only=True)]
+            counts, firsts = store.overdue_since_yesterday(store.units_for(recipient), now, DIGEST_FIRST)
+            carried = sorted((d for found in firsts.values() for d in found),
+                             key=lambda d: (d.due, d.unit_id, d.due_at, d.child, d.id))[:DIGEST_FIRST]
+            message.notices += [Notice(d, "digest", days_late(store.calendar, d.due, today)) for d in carried]
+            message.more += sum(overdue for overdue, _ in counts.values()) - len(carried)
     return message if message.notices or message.agenda is not None else None
 
 

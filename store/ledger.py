@@ -24,7 +24,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, literal_column, or_, select, text, true, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.inbox import utc_now
@@ -103,28 +116,37 @@ class Ledger:
         sweep has not looked at since they were written or whose bookmark has come (see
         `noticed`; `now` None: every one), in batches of at most `batch`: no statement
         grows with the caseload."""
-        waiting = (or_(DeadlineRecord.next_notice_at.is_(None), DeadlineRecord.next_notice_at <= now)
-                   if now is not None else true())
         batch = batch or CANDIDATE_BATCH
-        after = ""
-        while True:
-            with self.store.session() as s:
-                rows = s.execute(select(DeadlineRecord, Unit.channel)
-                                 .join(Unit, Unit.id == DeadlineRecord.unit_id)
-                                 .where(OPEN, or_(and_(DeadlineRecord.due >= first_due, DeadlineRecord.due <= last_due),
-                                                  _chased_since_import(first_due)),
-                                        waiting, DeadlineRecord.id > after)
-                                 .order_by(DeadlineRecord.id).limit(batch)).all()
-                event_ids = {int(d.event_id) for d, _ in rows if d.event_id.isdigit()}
-                posted = dict(s.execute(select(EventRecord.id, EventRecord.posted_at)
-                                        .where(EventRecord.id.in_(event_ids))).all()) if event_ids else {}
-            if not rows:
-                return
-            yield [Candidate(d, channel, posted.get(int(d.event_id)) if d.event_id.isdigit() else None)
-                   for d, channel in rows]
-            if len(rows) < batch:
-                return
-            after = rows[-1][0].id
+        # Two passes, each a range of ix_deadlines_open_due read in its order, the bookmark
+        # checked in the index: those never looked at, then those whose bookmark has come.
+        # (One pass with an OR had the planner walk every deadline in id order.) No row
+        # moves from the first to the second meanwhile: bookmarks are written after the sweep.
+        # Then the same for what was overdue at import, due before the window: the recurring
+        # ones are chased from the import on (scheduler.sweep._chased).
+        passes = [DeadlineRecord.next_notice_at.is_(None), DeadlineRecord.next_notice_at <= now] \
+            if now is not None else [true()]
+        windows = [and_(DeadlineRecord.due >= first_due, DeadlineRecord.due <= last_due),
+                   and_(DeadlineRecord.due < first_due, _chased_since_import(first_due))]
+        for window in windows:
+            for waiting in passes:
+                after: tuple[date, str] | None = None
+                while True:
+                    query = (select(DeadlineRecord, Unit.channel).join(Unit, Unit.id == DeadlineRecord.unit_id)
+                             .where(OPEN, window, waiting))
+                    if after is not None:
+                        query = query.where(tuple_(DeadlineRecord.due, DeadlineRecord.id) > tuple_(*after))
+                    with self.store.session() as s:
+                        rows = s.execute(query.order_by(DeadlineRecord.due, DeadlineRecord.id).limit(batch)).all()
+                        event_ids = {int(d.event_id) for d, _ in rows if d.event_id.isdigit()}
+                        posted = dict(s.execute(select(EventRecord.id, EventRecord.posted_at)
+                                                .where(EventRecord.id.in_(event_ids))).all()) if event_ids else {}
+                    if not rows:
+                        break
+                    yield [Candidate(d, channel, posted.get(int(d.event_id)) if d.event_id.isdigit() else None)
+                           for d, channel in rows]
+                    if len(rows) < batch:
+                        break
+                    after = (rows[-1][0].due, rows[-1][0].id)
 
     def noticed(self, marks: Sequence[tuple[DeadlineRecord, datetime]]) -> None:
         """Bookmark deadlines: nothing of theirs is due before the instant given. Only the row

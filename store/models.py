@@ -25,6 +25,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy import text as sql_text  # `text` is also a column of events
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -87,6 +88,9 @@ class Child(Base):
     # next start recomputes.
     events_version: Mapped[int] = mapped_column(Integer, default=0)
     deadlines_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The plans in force (rules.engine.InForce, in order) as the engine found them when it
+    # last worked out the deadlines: read by the weekly agenda when the versions agree.
+    in_force: Mapped[list[Any] | None] = mapped_column(JSON)
     __table_args__ = (Index("ix_children_unit", "unit_id"),)
 
 
@@ -173,6 +177,9 @@ class EventRecord(Base):
         UniqueConstraint("channel", "message_ts", "seq", name="uq_events_message"),
         Index("ix_events_child", "child"),
         Index("ix_events_origin", "channel", "origin_ts"),
+        # The words still held (past retention_days they are cleared): forgetting them reads these only.
+        Index("ix_events_words", "posted_at", sqlite_where=sql_text("text <> ''"),
+              postgresql_where=sql_text("text <> ''")),
     )
 
 
@@ -312,9 +319,10 @@ class DeadlineRecord(Base):
     __table_args__ = (
         Index("ix_deadlines_unit_state_due", "unit_id", "state", "due"),
         Index("ix_deadlines_child", "child"),
-        # The sweep looks across every unit, at open deadlines only (a third of the rows):
-        # a partial index, so writing met and cancelled deadlines updates one index fewer.
-        Index("ix_deadlines_open_notice", "next_notice_at", "due", sqlite_where=text("state = 'open'"),
+        # The sweep looks across every unit, at open deadlines only (a third of the rows), in
+        # the order of this index, its bookmark read from the index: a partial index, so
+        # writing met and cancelled deadlines updates one index fewer.
+        Index("ix_deadlines_open_due", "due", "id", "next_notice_at", sqlite_where=text("state = 'open'"),
               postgresql_where=text("state = 'open'")),
     )
 
@@ -342,8 +350,12 @@ class OutgoingMessage(Base):
     maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     error: Mapped[str | None] = mapped_column(String(200))  # Slack's last refusal
     failed_at: Mapped[datetime | None]
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a reply's text and blocks, until sent
-    __table_args__ = (Index("ix_outgoing_state", "state"), Index("ix_outgoing_batch", "batch"))
+    # A reply's text and blocks, until sent; then SQL NULL (not JSON 'null'), so the rows still
+    # holding words are the few in ix_outgoing_payload.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    __table_args__ = (Index("ix_outgoing_state", "state"), Index("ix_outgoing_batch", "batch"),
+                      Index("ix_outgoing_payload", "claimed_at", sqlite_where=text("payload IS NOT NULL"),
+                            postgresql_where=text("payload IS NOT NULL")))
 
 
 class DeadlineBasis(Base):

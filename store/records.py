@@ -10,16 +10,34 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import json
 import os
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
-from time import sleep
+from time import monotonic, sleep
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, case, cast, delete, func, insert, literal_column, not_, or_, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -134,11 +152,24 @@ class DueItem:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    """An open deadline as the weekly agenda lists it: the columns it shows, not the whole row."""
+
+    id: str
+    child: str
+    rule: str
+    title: str
+    standard: str
+    due: date
+    overdue_at_import: bool  # as DeadlineRecord.overdue_at_import
+
+
 @dataclass
 class AgendaChild:
     number: str
-    overdue: list[DeadlineRecord] = field(default_factory=list)
-    due_this_week: list[DeadlineRecord] = field(default_factory=list)
+    overdue: list[AgendaItem] = field(default_factory=list)
+    due_this_week: list[AgendaItem] = field(default_factory=list)
     events_since: list[EventRecord] = field(default_factory=list)
     decisions_since: list[Decision] = field(default_factory=list)
     # The 2013 direction: a lead social worker's date stands only with a weekly review.
@@ -167,6 +198,9 @@ def is_overdue(record: DeadlineRecord, now: datetime) -> bool:
     if record.hours_based:
         return now > record.due_at
     return now.astimezone(LONDON).date() > record.due
+
+
+HOLD_WRITES_FOR = 0.5  # seconds a full recompute on SQLite writes before it pauses for others
 
 
 def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
@@ -501,7 +535,9 @@ class Store:
         """People's own words older than `before` removed: message text (the structured
         event stays) and questions nobody answered. Returns how many records changed."""
         with self.session.begin() as s:
-            cleared = s.execute(update(EventRecord).where(EventRecord.posted_at < before, EventRecord.text != "")
+            # '' written out, not bound, so the planner may use ix_events_words (the words still held).
+            cleared = s.execute(update(EventRecord).where(EventRecord.posted_at < before,
+                                                          EventRecord.text != literal_column("''"))
                                 .values(text="")).rowcount  # type: ignore[attr-defined]
             dropped = s.execute(delete(PendingUpdate).where(  # type: ignore[attr-defined]
                 PendingUpdate.posted_at < before)).rowcount
@@ -522,6 +558,7 @@ class Store:
             if timeline.deadlines:
                 s.execute(insert(_DEADLINES), [_record_values(d, row.unit_id) for d in timeline.deadlines])
             row.deadlines_version = version
+            row.in_force = _plans_stored(timeline)
         return timeline.deadlines
 
     @cached_property
@@ -575,12 +612,17 @@ class Store:
                 with self.session() as s:
                     numbers = list(s.scalars(select(Child.number).order_by(Child.number)))
             # SQLite has one writer at a time, and a writer waiting for the lock looks again at
-            # least every 100 ms: a pause that long between chunks lets the front door in.
+            # least every 100 ms: a pause that long lets the front door in. Taken once the lock
+            # has been held HOLD_WRITES_FOR since the last (not after every chunk: 5 of the
+            # 30 s at 10,000 children were pauses), well inside the 2 s the front door waits.
             pause = 0.1 if self.engine.dialect.name == "sqlite" else 0.0
+            paused = monotonic()
             for start in range(0, len(numbers), chunk):
                 self._recompute_chunk(numbers[start:start + chunk], now)
                 self._take_recompute(basis)  # renew the lease
-                sleep(pause)
+                if pause and monotonic() - paused >= HOLD_WRITES_FOR:
+                    sleep(pause)
+                    paused = monotonic()
             with self.session.begin() as s:
                 values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(numbers),
                           "rules_fingerprint": self._rules_basis, "bank_holidays": self._holidays}
@@ -612,11 +654,13 @@ class Store:
 
     def holiday_children(self) -> list[str] | None:
         """When the stored deadlines differ from this store's only in bank holidays: the
-        children whose deadlines may span a holiday added or removed (those whose events
-        and deadlines fall on both sides of it, or on it), in order. None: anything else
-        changed, so every child is worked out again. A working-day count moves only when a
-        day it counts over changes, and every count runs between a child's events and its
-        deadlines' due dates."""
+        children with a deadline whose working-day count runs over a holiday added or
+        removed, in order. None: anything else changed, so every child is worked out again.
+        A deadline's count runs between its creating event's date and its due date (either
+        way round: a 'before the meeting' step counts back), so only those spans are looked
+        at, not the child's whole history (recurring deadlines stay open far ahead). A
+        deadline whose creating event is no stored event (a decision heard as one) counts
+        its child in."""
         with self.session() as s:
             stored = s.execute(select(DeadlineBasis.rules_fingerprint, DeadlineBasis.bank_holidays)).first()
             if stored is None or stored[0] != self._rules_basis or stored[1] is None:
@@ -625,15 +669,14 @@ class Store:
             if not changed:
                 return []
             days = [date.fromisoformat(d) for d in changed]
-            spans: dict[str, tuple[date, date]] = {}
-            for query in (select(EventRecord.child, func.min(EventRecord.date), func.max(EventRecord.date))
-                          .group_by(EventRecord.child),
-                          select(DeadlineRecord.child, func.min(DeadlineRecord.due), func.max(DeadlineRecord.due))
-                          .group_by(DeadlineRecord.child)):
-                for child, first, last in s.execute(query):
-                    was = spans.get(child)
-                    spans[child] = (min(first, was[0]), max(last, was[1])) if was else (first, last)
-        return sorted(child for child, (first, last) in spans.items() if any(first <= d <= last for d in days))
+            joined = cast(EventRecord.id, String) == DeadlineRecord.event_id
+            if s.get_bind().dialect.name == "sqlite":  # looked up by rowid, then checked exactly
+                joined = and_(EventRecord.id == cast(DeadlineRecord.event_id, Integer), joined)
+            spans = [or_(and_(EventRecord.date <= day, DeadlineRecord.due >= day),
+                         and_(DeadlineRecord.due <= day, EventRecord.date >= day)) for day in days]
+            query = (select(DeadlineRecord.child).distinct().outerjoin(EventRecord, joined)
+                     .where(or_(EventRecord.id.is_(None), *spans)))
+            return sorted(s.scalars(query))
 
     def _take_recompute(self, basis: str, lease: timedelta = timedelta(seconds=60)) -> bool:
         """The one recompute at a time: a lease in service_state, taken when free or run out."""
@@ -659,11 +702,18 @@ class Store:
             for d in s.execute(_DECISIONS.where(Decision.child.in_(part))):
                 decisions[d.child].append(_to_override(d))
             s.execute(delete(DeadlineRecord).where(DeadlineRecord.child.in_(part)))
-            computed = [(d, unit) for n, unit in children.items()
-                        for d in child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n).deadlines]
+            computed: list[tuple[Deadline, str]] = []
+            plans = []
+            for n, unit in children.items():
+                timeline = child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n)
+                computed += [(d, unit) for d in timeline.deadlines]
+                plans.append({"child_number": n, "plans": _plans_stored(timeline)})
             if computed:
-                _bulk_insert(s, [_record_values(d, unit) for d, unit in computed])
-            s.execute(update(Child).where(Child.number.in_(part)).values(deadlines_version=Child.events_version))
+                _bulk_insert(s, computed)
+            if plans:
+                s.connection().execute(update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
+                                       .values(deadlines_version=_CHILDREN.c.events_version,
+                                               in_force=bindparam("plans")), plans)
         return computed
 
     def due(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
@@ -735,6 +785,35 @@ class Store:
             total = int(s.scalar(select(func.count()).select_from(joined.subquery())) or 0)
         return [DueItem(r, is_overdue(r, now)) for r in rows], total
 
+    def overdue_since_yesterday(self, units: Iterable[str], now: datetime, first: int | dict[str, int]
+                                ) -> tuple[dict[str, tuple[int, int]], dict[str, list[DeadlineRecord]]]:
+        """A manager's digest, unit by unit: what was overdue when the day began (open, due
+        before today), counted as (overdue, overdue at import), and the first `first` of
+        the former (or first[unit] of each unit's) in the order `due` lists them. Counted in
+        the database and cut there, so a digest never loads every overdue deadline."""
+        units = list(units)
+        if not units:
+            return {}, {}
+        today = now.astimezone(LONDON).date()
+        at_import = _AT_IMPORT
+        where = [DeadlineRecord.state == "open", DeadlineRecord.due < today, _overdue(now)]
+        counted = (select(DeadlineRecord.unit_id, func.count(), func.sum(case((at_import, 1), else_=0)))
+                   .where(DeadlineRecord.unit_id.in_(units), *where).group_by(DeadlineRecord.unit_id))
+        # Each unit's first few read from its index in due order (one statement for them all);
+        # a window over every overdue row sorted them all first.
+        limits = first if isinstance(first, dict) else dict.fromkeys(units, first)
+        firsts = union_all(*(select(select(DeadlineRecord.id).where(DeadlineRecord.unit_id == unit, *where,
+                                                                    not_(at_import))
+                                    .order_by(*_DUE_ORDER).limit(limits.get(unit, 0)).subquery())
+                             for unit in units)).subquery()
+        items: dict[str, list[DeadlineRecord]] = {}
+        with self.session() as s:
+            counts = {unit: (int(n) - int(late or 0), int(late or 0)) for unit, n, late in s.execute(counted)}
+            for record in s.scalars(select(DeadlineRecord).where(DeadlineRecord.id.in_(select(firsts.c.id)))
+                                    .order_by(DeadlineRecord.unit_id, *_DUE_ORDER)):
+                items.setdefault(record.unit_id, []).append(record)
+        return counts, items
+
     def due_for(self, user: str, now: datetime, start: date | None = None, end: date | None = None,
                 among: Sequence[DueItem] | None = None) -> list[DueItem]:
         """'What's due for me': children this person leads, and tasks the standards give their role
@@ -773,36 +852,58 @@ class Store:
         week_end = now.astimezone(LONDON).date() + timedelta(days=7)
         with self.session() as s:
             numbers = list(s.scalars(select(Child.number).where(Child.unit_id == unit).order_by(Child.number)))
-            events = s.scalars(select(EventRecord).where(EventRecord.child.in_(numbers))
+            # Only what the agenda shows of the events: each child's last update, and those since.
+            last = dict(s.execute(select(EventRecord.child, func.max(EventRecord.posted_at))
+                                  .where(EventRecord.child.in_(numbers)).group_by(EventRecord.child)).all())
+            events = s.scalars(select(EventRecord).where(EventRecord.child.in_(numbers), EventRecord.posted_at >= since)
                                .order_by(EventRecord.date, EventRecord.id)).all()
             decisions = s.scalars(select(Decision).where(Decision.child.in_(numbers), Decision.at >= since)
                                   .order_by(Decision.at)).all()
             flexible = s.scalars(select(Decision).where(
                 Decision.child.in_(numbers), Decision.kind == "flexible_scheme",
                 Decision.due >= now.astimezone(LONDON).date()).order_by(Decision.due)).all()
-            open_rows = s.scalars(select(DeadlineRecord).where(DeadlineRecord.unit_id == unit,
-                                                               DeadlineRecord.state == "open",
-                                                               DeadlineRecord.due <= week_end)
-                                  .order_by(DeadlineRecord.due)).all()
-        children = {n: AgendaChild(n) for n in numbers}
+            # The columns the agenda shows, not whole rows: a unit can have thousands overdue.
+            open_rows = s.execute(select(DeadlineRecord.id, DeadlineRecord.child, DeadlineRecord.rule,
+                                         DeadlineRecord.title, DeadlineRecord.standard, DeadlineRecord.due,
+                                         case((_AT_IMPORT, True), else_=False),
+                                         case((_overdue(now), True), else_=False))
+                                  .where(DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open",
+                                         DeadlineRecord.due <= week_end)
+                                  .order_by(DeadlineRecord.due, DeadlineRecord.id)).all()
+        children = {n: AgendaChild(n, last_update=last.get(n)) for n in numbers}
         for e in events:
-            entry = children[e.child]
-            entry.last_update = max(entry.last_update or e.posted_at, e.posted_at)
-            if e.posted_at >= since and not (e.details or {}).get(IMPORTED):  # history is not news
-                entry.events_since.append(e)
+            if not (e.details or {}).get(IMPORTED):  # history an import brought is not news
+                children[e.child].events_since.append(e)
         for d in decisions:
             children[d.child].decisions_since.append(d)
         for d in flexible:
             children[d.child].to_review.append(d)
-        for r in open_rows:
-            (children[r.child].overdue if is_overdue(r, now) else children[r.child].due_this_week).append(r)
+        for *columns, late in open_rows:
+            item = AgendaItem(*columns)
+            (children[item.child].overdue if late else children[item.child].due_this_week).append(item)
         with self.session() as s:
             tracked = set(s.scalars(select(DeadlineRecord.child).where(
                 DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open").distinct()))
-        for number, timeline in self.understood(numbers).items():
-            children[number].in_force = list(timeline.in_force.values())
+        for number, plans in self.plans_in_force(numbers).items():
+            children[number].in_force = plans
             children[number].tracked = number in tracked
         return list(children.values())
+
+    def plans_in_force(self, children: Sequence[str]) -> dict[str, list[InForce]]:
+        """The plans in force for each child, as `understood` finds them: stored with the
+        deadlines when they were last worked out (the same replay of the same events), and
+        worked out here only for a child whose deadlines are behind its events."""
+        stored: dict[str, list[InForce]] = {}
+        with self.session() as s:
+            for start in range(0, len(children), 500):
+                for number, plans, events, deadlines in s.execute(
+                        select(Child.number, Child.in_force, Child.events_version, Child.deadlines_version)
+                        .where(Child.number.in_(list(children[start:start + 500])))):
+                    if plans is not None and events == deadlines:
+                        stored[number] = [_plan_read(p) for p in plans]
+        behind = [c for c in children if c not in stored]
+        worked_out = self.understood(behind) if behind else {}
+        return {c: stored[c] if c in stored else list(worked_out[c].in_force.values()) for c in children}
 
     def child_deadlines(self, child: str) -> list[DeadlineRecord]:
         with self.session() as s:
@@ -881,7 +982,12 @@ _EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventReco
                  EventRecord.time, EventRecord.details, EventRecord.posted_at,
                  EventRecord.supersedes).order_by(EventRecord.id)
 _DEADLINES: Any = DeadlineRecord.__table__
+_CHILDREN: Any = Child.__table__
 _DUE_ORDER = (DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child, DeadlineRecord.id)
+
+
+# DeadlineRecord.overdue_at_import, in SQL, for open deadlines.
+_AT_IMPORT = and_(DeadlineRecord.known_from.is_not(None), DeadlineRecord.due_at < DeadlineRecord.known_from)
 
 
 def _overdue(now: datetime) -> Any:
@@ -907,28 +1013,91 @@ def _to_override(row: Sequence[Any]) -> Override:
     return Override(target=target, due=due, by=by, at=at, reason=reason)
 
 
-def _bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Deadline rows (from _record_values) written in bulk, the columns as SQLAlchemy would
-    bind them: PostgreSQL's COPY, or one executemany of a prepared INSERT on SQLite. Past
-    the ORM's and the driver's per-row work, which was most of a full recompute."""
+def _bulk_insert(session: Session, computed: Sequence[tuple[Deadline, str]]) -> None:
+    """Deadlines (with each one's unit) written in bulk, past the ORM's and the driver's
+    per-row work, which was most of a full recompute: PostgreSQL's COPY of rows written out
+    here as COPY's text, or one executemany of a prepared INSERT on SQLite, the columns as
+    SQLAlchemy would bind them. A deadline's `responsible` is one of a few lists: its JSON
+    is worked out once each."""
     connection = session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
-    columns = [_DEADLINES.c[name] for name in names]
-    processors = [c.type._cached_bind_processor(dialect) for c in columns]
-    values = [tuple(p(row[n]) if p else row[n] for n, p in zip(names, processors, strict=True)) for row in rows]
     raw: Any = connection.connection.driver_connection
     if dialect.name == "postgresql":
-        with raw.cursor().copy(f"COPY deadlines ({', '.join(names)}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+        lines, json_of = [], _JsonOnce()
+        for d, unit in computed:
+            lines.append("\t".join((
+                _esc(d.id), _esc(d.child), _esc(unit), _esc(d.rule), _esc(d.standard), _esc(d.source),
+                _esc(d.title), _esc(d.timescale), d.due.isoformat(), d.due_at.isoformat(),
+                "t" if d.hours_based else "f",
+                "open" if d.state == "overdue" else _esc(d.state), json_of(d.responsible), _esc(d.event_id),
+                _NULL if d.met_event_id is None else _esc(d.met_event_id),
+                _NULL if d.closed_on is None else d.closed_on.isoformat(), "t" if d.late else "f",
+                json_of.of(d.override), _NULL if d.known_from is None else d.known_from.isoformat())))
+        with raw.cursor().copy(f"COPY deadlines ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            copy.write("\n".join(lines) + "\n")
         return
+    columns = [_DEADLINES.c[name] for name in _COLUMNS]
+    processors = [c.type._cached_bind_processor(dialect) for c in columns]
+    responsible = _COLUMNS.index("responsible")
+    encoded: dict[tuple[str, ...], Any] = {}
+    values = []
+    for d, unit in computed:
+        row = _record_values(d, unit)
+        held = tuple(d.responsible)
+        if held not in encoded:
+            encoded[held] = processors[responsible](row["responsible"])
+        values.append(tuple(encoded[held] if i == responsible else (p(row[n]) if p else row[n])
+                            for i, (n, p) in enumerate(zip(_COLUMNS, processors, strict=True))))
     cursor = raw.cursor()
     try:
-        cursor.executemany(f"INSERT INTO deadlines ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                           values)
+        cursor.executemany(f"INSERT INTO deadlines ({', '.join(_COLUMNS)}) "
+                           f"VALUES ({', '.join('?' * len(_COLUMNS))})", values)
     finally:
         cursor.close()
+
+
+_NULL = "\\N"  # COPY's NULL
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _esc(text: str) -> str:
+    """A value as COPY's text format holds it (most need nothing: looked for first, in C)."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+class _JsonOnce:
+    """JSON for COPY, as SQLAlchemy's JSON type binds it (None is JSON null), each list once."""
+
+    def __init__(self) -> None:
+        self.lists: dict[tuple[str, ...], str] = {}
+
+    def __call__(self, values: Sequence[str]) -> str:
+        key = tuple(values)
+        found = self.lists.get(key)
+        if found is None:
+            found = self.lists[key] = _esc(json.dumps(list(values)))
+        return found
+
+    def of(self, value: Any) -> str:
+        return _esc(json.dumps(value))
+
+
+def _plans_stored(timeline: ChildTimeline) -> list[list[Any]]:
+    """A child's plans in force as children.in_force holds them (JSON), in order."""
+    return [[p.status, p.title, p.since.isoformat() if p.since else None, p.assumed_from, list(p.waiting_for_start)]
+            for p in timeline.in_force.values()]
+
+
+def _plan_read(stored: Sequence[Any]) -> InForce:
+    status, title, since, assumed_from, waiting = stored
+    return InForce(status, title, date.fromisoformat(since) if since else None, assumed_from, tuple(waiting))
+
+
+_COLUMNS = ("id", "child", "unit_id", "rule", "standard", "source", "title", "timescale", "due", "due_at",
+            "hours_based", "state", "responsible", "event_id", "met_event_id", "closed_on", "late", "override",
+            "known_from")  # as _record_values names them, in its order
 
 
 def _record_values(d: Deadline, unit_id: str) -> dict[str, Any]:

@@ -202,3 +202,47 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
 
 def _ids(page: tuple[list, int]) -> tuple[list[str], int]:  # type: ignore[type-arg]
     return [i.record.id for i in page[0]], page[1]
+
+
+def test_a_full_recompute_writes_what_one_child_at_a_time_writes(store):
+    """The bulk write (COPY's text on PostgreSQL, executemany on SQLite) holds the same values
+    as an ORM insert of the same deadlines, a reason with a tab, a newline and a backslash too."""
+    from sqlalchemy import delete, select
+
+    from store.models import DeadlineBasis, DeadlineRecord
+
+    histories(store, 6)
+    store.recompute_stale()
+    with store.session() as s:
+        open_one = s.scalars(select(DeadlineRecord).where(DeadlineRecord.state == "open",
+                                                          DeadlineRecord.child == "7001")).first()
+    assert open_one is not None
+    store.record_decision("7001", "extension", open_one.rule, open_one.due + timedelta(days=10), "U0SM",
+                          datetime(2026, 11, 20, 9, tzinfo=LONDON), "family\tabroad \\ back\non the 30th")
+    with store.session.begin() as s:
+        s.execute(delete(DeadlineBasis))
+    store.recompute_stale()  # every child in bulk
+    bulk = deadlines(store)
+    assert any(row[-2] and "abroad" in str(row) for row in bulk)  # the override, reason and all
+    for child in sorted({row[1] for row in bulk}):
+        store.recompute_child(child)
+    assert deadlines(store) == bulk
+
+
+def test_a_bank_holiday_in_the_gap_between_two_episodes_leaves_the_child_alone(store, db_url):
+    """Only a deadline whose count runs over the day makes its child worked out again: not a
+    history that merely began before it and goes on after (a case closed, then referred again)."""
+    posted = datetime(2026, 11, 2, 16, tzinfo=LONDON)
+    episodes = {"801": [NewEvent("801", "referral_received", date(2026, 1, 5)),
+                        NewEvent("801", "case_closed", date(2026, 2, 2)),
+                        NewEvent("801", "referral_received", date(2026, 9, 1))],
+                "802": [NewEvent("802", "referral_received", date(2026, 5, 11))]}
+    for n, (child, events) in enumerate(episodes.items()):
+        store.record(Posting("unit-a", "C0UNITA", f"{child}.{n}", "U0SW1", posted, "history"), events)
+    store.recompute_all()
+    holiday = TEST_CONFIG.model_copy(update={"extra_bank_holidays": [date(2026, 5, 18)]})
+    changed = Store.open(db_url, holiday)
+    try:
+        assert changed.holiday_children() == ["802"]
+    finally:
+        changed.engine.dispose()

@@ -1,0 +1,107 @@
+"""What the sweep reads at a service's size, and what it must still say: a manager's digest
+built from counts and the first items, the weekly agenda's plans from what the recompute
+stored, the bookmarks read in two passes, the words kept for a while forgotten by index."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from bot.replies import NOTICES_WITH_BUTTONS, notice_message
+from rules.calendar import LONDON
+from scheduler.outbox import Outbox
+from scheduler.sweep import DIGEST_FIRST, sweep
+from store.ledger import Claim, Ledger
+from store.models import Child, OutgoingMessage
+from store.records import NewEvent, Posting, Store
+
+from helpers import TEST_CONFIG
+
+NOW = datetime(2026, 11, 23, 10, tzinfo=LONDON)  # a Monday, after the digest time
+
+
+def test_a_digest_carries_the_most_late_and_counts_the_rest(store: Store) -> None:
+    assert DIGEST_FIRST >= NOTICES_WITH_BUTTONS  # the message shows no line it was not given
+    for u, unit in enumerate(TEST_CONFIG.units):
+        for n in range(15):
+            child = str(50000 + u * 100 + n)
+            posted = datetime(2026, 11, 2, 16, tzinfo=LONDON)
+            store.record(Posting(unit.id, unit.channel, f"{child}.1", unit.practitioners[0], posted, "history"), [
+                NewEvent(child, "visit", date(2026, 10, 26) + timedelta(days=n % 3)),
+                NewEvent(child, "strategy_discussion", date(2026, 11, 2), details={"s47": True}),
+                NewEvent(child, "referral_received", date(2026, 10, 1) + timedelta(days=n % 4)),
+                NewEvent(child, "assessment_allocated", date(2026, 10, 20))])
+    today = NOW.date()
+    # What the digest said when it loaded everything: each unit's overdue list, due before today.
+    whole = [i.record for unit in ("unit-a", "unit-b") for i in store.due([unit], NOW, overdue_only=True)
+             if i.record.due < today and not i.record.overdue_at_import]
+    whole.sort(key=lambda d: d.due)  # stable: unit by unit, then as `due` lists them
+    assert len(whole) > DIGEST_FIRST + NOTICES_WITH_BUTTONS
+    nobody: Any = None  # a dry run sends nothing
+    report = sweep(store, Outbox(nobody, per_channel_gap=0), TEST_CONFIG, NOW, dry_run=True)
+    message = report.messages["U0HOS"]  # over both units: escalations, and the digest
+    named = {n.deadline.id for n in message.notices if n.step != "digest"}
+    assert named  # escalated to them today: listed for that, not again in the digest
+    twice = [d for d in whole if d.id in named]
+    listed = [n.deadline.id for n in message.notices if n.step == "digest"]
+    assert listed == [d.id for d in whole if d.id not in named][:DIGEST_FIRST]
+    assert twice
+    every = len(named) + len(whole) - len(twice)  # every line the whole list gave, each once
+    assert len(message.notices) + message.more == every
+    text = "\n".join(part.text for part in notice_message(message))
+    assert f"... and {every - NOTICES_WITH_BUTTONS} more, less late" in text
+    counts, firsts = store.overdue_since_yesterday(["unit-a"], NOW, 3)
+    assert sum(counts["unit-a"]) == sum(1 for d in whole if d.unit_id == "unit-a")
+    assert [d.id for d in firsts["unit-a"]] == [d.id for d in whole if d.unit_id == "unit-a"][:3]
+
+
+def test_the_agenda_shows_the_plans_the_engine_finds_from_what_the_recompute_stored(store: Store) -> None:
+    posted = datetime(2026, 11, 2, 16, tzinfo=LONDON)
+    histories = {
+        "456": [NewEvent("456", "icpc", date(2026, 9, 3)), NewEvent("456", "core_group", date(2026, 11, 6))],
+        "457": [NewEvent("457", "core_group", date(2026, 11, 6))],  # a plan whose start is not known
+        "458": [NewEvent("458", "visit", date(2026, 10, 26))],  # no plan at all
+        "459": [NewEvent("459", "icpc", date(2026, 9, 3)), NewEvent("459", "case_closed", date(2026, 10, 1))],
+    }
+    for n, (child, events) in enumerate(histories.items()):
+        store.record(Posting("unit-a", "C0UNITA", f"{child}.{n}", "U0SW1", posted, "history"), events)
+    store.recompute_all()  # the bulk path stores the plans too
+    store.record(Posting("unit-a", "C0UNITA", "460.1", "U0SW1", posted, "history"),
+                 [NewEvent("460", "icpc", date(2026, 10, 1))])  # one child at a time
+    with store.session.begin() as s:  # an event stored, its recompute not yet done: worked out afresh
+        s.get(Child, "458").events_version += 1
+        assert s.get(Child, "456").in_force[0][:3] == ["cp_plan", "Child Protection Plan", "2026-09-03"]
+        assert s.get(Child, "460").in_force[0][0] == "cp_plan"
+    agenda = {c.number: c for c in store.agenda("unit-a", NOW - timedelta(days=7), NOW)}
+    understood = store.understood(sorted(agenda))
+    assert {c: [p.status for p in a.in_force] for c, a in agenda.items() if a.in_force} == {
+        "456": ["cp_plan"], "457": ["cp_plan"], "460": ["cp_plan"]}
+    for child, shown in agenda.items():
+        assert shown.in_force == list(understood[child].in_force.values())
+    assert agenda["457"].in_force[0].since is None and agenda["456"].in_force[0].since == date(2026, 9, 3)
+    assert agenda["456"].last_update == posted and agenda["456"].events_since == []
+
+
+def test_a_failed_replys_words_are_forgotten_once_and_sent_ones_hold_none(store: Store) -> None:
+    old = datetime(2026, 8, 1, 10, tzinfo=LONDON)
+    ledger = Ledger(store)
+    reply = {"channel": "C0UNITA", "text": "Recorded: visit for child 123", "blocks": []}
+    ledger.claim_batches({"b1": [Claim("reply|1", "C0UNITA", "reply", payload=reply)],
+                          "b2": [Claim("reply|2", "C0UNITA", "reply", payload=reply)],
+                          "b3": [Claim("agenda|unit-a|2026-W31", "C0UNITA", "agenda")]}, old)
+    ledger.sent("b1", "1.1", old)  # sent: its words go with it
+    ledger.fail("b2", "not_in_channel")  # refused for good: kept until retention_days
+    ledger.sent("b3", "1.3", old)
+    with store.session() as s:  # SQL NULL, so the index of rows holding words stays small
+        assert s.scalar(select(func.count()).where(OutgoingMessage.payload.is_(None))) == 2
+    assert ledger.forget_replies(NOW) == 1
+    assert ledger.forget_replies(NOW) == 0  # each sweep finds nothing more to forget
+    if store.engine.dialect.name == "sqlite":  # what each sweep asks, answered from the indexes
+        with store.engine.connect() as c:
+            words = c.execute(text("EXPLAIN QUERY PLAN UPDATE events SET text = '' WHERE posted_at < '2026' "
+                                   "AND text != ''")).all()
+            replies = c.execute(text("EXPLAIN QUERY PLAN UPDATE outgoing_messages SET payload = NULL WHERE "
+                                     "payload IS NOT NULL AND state != 'claimed' AND claimed_at < '2026'")).all()
+        assert "ix_events_words" in str(words) and "ix_outgoing_payload" in str(replies)
