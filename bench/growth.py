@@ -6,8 +6,9 @@ realistic histories (bench/histories.py, 30 events each) in 60 units, on one dat
 `--db postgresql` starts a throwaway cluster (as the tests do); a URL must name an empty
 server database per size (it is given `_<size>` on the end). At each size it prints:
 the full recompute (the first start after a rules change), a bank holiday added, the
-sweeps (a quiet one, the Monday 08:30 one after a weekend, with its process's resident
-memory: each sweep runs in a fresh process, as in `serve`), and the manager views of a
+sweeps (a quiet one, the Monday 08:30 one after a weekend and the 09:00 one with every
+unit's weekly agenda, with their process's resident memory: each runs in a fresh process,
+as in `serve`), and the manager views of a
 head of service over 20 units (what's due this week, App Home). A figure that grows faster
 than the caseload shows here.
 """
@@ -150,6 +151,10 @@ def one_size(url: str, children: int) -> None:
     print(f"  Monday 08:30 sweep after the weekend: {took:.2f} s, {sent:,} messages, resident memory "
           f"{monday['rss_mib']:.0f} MiB (the process at start {monday['before_mib']:.0f} MiB)", flush=True)
     print(f"  quiet sweeps after it: median {statistics.median(q[0] for q in quiet) * 1000:.0f} ms", flush=True)
+    nine = sweeps(url, [MONDAY + timedelta(minutes=30)])
+    (took, sent), = nine["times"]  # type: ignore[misc]
+    print(f"  Monday 09:00 sweep, every unit's weekly agenda: {took:.2f} s, {sent:,} messages, resident memory "
+          f"{nine['rss_mib']:.0f} MiB", flush=True)
     due, home = views(store)
     print(f"  head of service over 20 units: what's due this week {due * 1000:.0f} ms, App Home {home * 1000:.0f} ms",
           flush=True)
