@@ -230,7 +230,7 @@ def _chased(store: Store, d: DeadlineRecord) -> tuple[date, datetime, bool]:
     import (never chased). A recurring task (visits, core groups) overdue at import is
     chased from the import on, as if it fell due then: its deadline says how late it is,
     but a child's visits are never left unwatched because the file had no visit in it."""
-    if d.known_from is None or d.due_at >= d.known_from:
+    if not d.overdue_at_import or d.known_from is None:
         return d.due, d.due_at, False
     rule = store.pack.compiled.get(d.rule)
     if rule is None or not rule.recurs:

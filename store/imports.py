@@ -13,10 +13,9 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from rules.calendar import LONDON
 from rules.caseload import Caseload, CaseloadRow, Problem
 from rules.engine import child_deadlines, current_events
-from rules.model import Deadline, Event
+from rules.model import Event
 from rules.pack import IMPORTED
 from store.models import Child, DeadlineRecord, EventRecord, LeadChange
 from store.people import People
@@ -82,7 +81,7 @@ def import_caseload(store: Store, caseload: Caseload, unit: str | None, by: str,
     if problems:
         return ImportResult(False, len(caseload.children), 0, problems)
 
-    history = _history(store, list(units))
+    history = {c: current_events(events) for c, events in store.histories(list(units)).items()}
     seen = {_same(e.child, e.event, e.status, e.date)
             for events in history.values() for e in events}
     new: list[CaseloadRow] = []
@@ -97,15 +96,10 @@ def import_caseload(store: Store, caseload: Caseload, unit: str | None, by: str,
         return ImportResult(False, len(units), len(new), [], new_leads, _would_give(store, units, history, new, at))
     _store(store, caseload, units, new, by, at, source)
     changed = sorted({r.child for r in new})
-    found = [_judged(d, unit, at) for d, unit in store.recompute_children(changed) if d.state in ("open", "overdue")]
+    found = [{**d.as_json(), "unit": unit} for d, unit in store.recompute_children(changed, at)
+             if d.state in ("open", "overdue")]
     return ImportResult(True, len(units), len(new), [], new_leads,
                         found + _open_deadlines(store, sorted(set(units) - set(changed)), at))
-
-
-def _judged(d: Deadline, unit: str, at: datetime) -> dict[str, Any]:
-    """An open deadline as the output shows it: overdue or not at the import's time."""
-    late = at > d.due_at if d.hours_based else at.astimezone(LONDON).date() > d.due
-    return {**d.as_json(), "unit": unit, "state": "overdue" if late else "open"}
 
 
 def _open_deadlines(store: Store, children: list[str], at: datetime) -> list[dict[str, Any]]:
@@ -118,18 +112,6 @@ def _open_deadlines(store: Store, children: list[str], at: datetime) -> list[dic
             found += [DueItem(r, is_overdue(r, at)).as_json()
                       for r in s.scalars(query.order_by(DeadlineRecord.child, DeadlineRecord.due, DeadlineRecord.id))]
     return found
-
-
-def _history(store: Store, children: list[str]) -> dict[str, list[Event]]:
-    history: dict[str, list[Event]] = {c: [] for c in children}
-    with store.session() as s:
-        for start in range(0, len(children), 500):
-            part = children[start:start + 500]
-            for e in s.scalars(select(EventRecord).where(EventRecord.child.in_(part)).order_by(EventRecord.id)):
-                history[e.child].append(Event(str(e.id), e.child, e.event, e.date, e.status,  # type: ignore[arg-type]
-                                              e.time, dict(e.details), e.posted_at,
-                                              str(e.supersedes) if e.supersedes else None))
-    return {c: current_events(events) for c, events in history.items()}
 
 
 def _as_event(row: CaseloadRow, n: int, at: datetime) -> Event:
@@ -145,7 +127,7 @@ def _would_give(store: Store, units: dict[str, str], history: dict[str, list[Eve
     found: list[dict[str, Any]] = []
     for child in sorted(units):
         timeline = child_deadlines(history[child] + adding[child], store.pack, store.calendar, at, child=child)
-        found += [_judged(d, units[child], at) for d in timeline.deadlines if d.state in ("open", "overdue")]
+        found += [{**d.as_json(), "unit": units[child]} for d in timeline.deadlines if d.state in ("open", "overdue")]
     return found
 
 

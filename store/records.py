@@ -635,10 +635,9 @@ class Store:
             with self.session.begin() as s:
                 s.execute(delete(ServiceState).where(ServiceState.name == "recompute"))
 
-    def recompute_children(self, numbers: Sequence[str], chunk: int = 200) -> list[tuple[Deadline, str]]:
+    def recompute_children(self, numbers: Sequence[str], now: datetime, chunk: int = 200) -> list[tuple[Deadline, str]]:
         """These children's deadlines worked out again, `chunk` to a transaction (an import);
-        returns them with each child's unit."""
-        now = datetime.now(LONDON)
+        returns them with each child's unit, open or overdue as at `now`."""
         written: list[tuple[Deadline, str]] = []
         for start in range(0, len(numbers), chunk):
             written += self._recompute_chunk(list(numbers[start:start + chunk]), now)
@@ -826,17 +825,22 @@ class Store:
         return [i for i in items if i.record.child in mine or any(
             ROLE_IN_STANDARDS.get(role) in i.record.responsible for role in roles[i.record.unit_id])]
 
-    def understood(self, children: Sequence[str]) -> dict[str, ChildTimeline]:
-        """What the bot takes to be true of each child now (the plans in force and since
-        when, the visits whose plan it does not know), worked out from the record."""
+    def histories(self, children: Sequence[str]) -> dict[str, list[Event]]:
+        """Each child's events as the engine reads them, in the order they were recorded."""
         found: dict[str, list[Event]] = {c: [] for c in children}
         with self.session() as s:
             for start in range(0, len(children), 500):
                 for row in s.execute(_EVENTS.where(EventRecord.child.in_(list(children[start:start + 500])))):
                     event = _to_engine(row)
                     found[event.child].append(event)
+        return found
+
+    def understood(self, children: Sequence[str]) -> dict[str, ChildTimeline]:
+        """What the bot takes to be true of each child now (the plans in force and since
+        when, the visits whose plan it does not know), worked out from the record."""
         now = datetime.now(LONDON)
-        return {c: child_deadlines(events, self.pack, self.calendar, now, child=c) for c, events in found.items()}
+        return {c: child_deadlines(events, self.pack, self.calendar, now, child=c)
+                for c, events in self.histories(children).items()}
 
     def timeline(self, child: str) -> tuple[list[EventRecord], list[Decision], list[DeadlineRecord]]:
         """A child's whole record, oldest first: events (superseded ones included), decisions, deadlines."""
