@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from rules.calendar import LONDON, add_months, end_of_day
+from rules.calendar import LONDON, WorkingCalendar, add_months, end_of_day
 from rules.config import WEEKDAYS, Config
 from scheduler.delivery import REPORT_FAILURES_FOR, Heartbeat, Outcomes, report_failures, settle
 from scheduler.notices import REMINDERS, STEPS, Policy, days_late, is_working_time, steps_for
@@ -125,7 +125,7 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
     first_due = today - timedelta(days=21)
     # The bookmarks hold while whom to tell and when stay the same; when they change, every
     # deadline is looked at again (a cover starting today gets what is meant for the person away).
-    basis = _recipients_basis(units, away, policy)
+    basis = _recipients_basis(units, away, policy, calendar)
     fresh = ledger.marked("sweep_basis")
     since_changed = fresh is None or fresh.value != basis
     if since_changed and not dry_run:
@@ -216,12 +216,15 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
             outcomes.delivered.clear()
 
 
-def _recipients_basis(units: list[UnitPeople], away: dict[str, Away], policy: Policy) -> str:
+def _recipients_basis(units: list[UnitPeople], away: dict[str, Away], policy: Policy,
+                      calendar: WorkingCalendar) -> str:
     """A fingerprint of whom the sweep tells and when: the units' people, who is away and
-    who covers, and the reminder policy."""
+    who covers, the reminder policy, and the bank holidays its working days count over (a
+    recompute leaves a deadline whose due date a new holiday does not move as it was, but
+    its reminder two working days before may move)."""
     basis = {"units": [[u.id, u.channel, {role: sorted(p) for role, p in sorted(u.people.items())}] for u in units],
              "away": sorted([a.who, a.cover or "", a.last_day.isoformat()] for a in away.values()),
-             "policy": repr(policy)}
+             "policy": repr(policy), "bank_holidays": sorted(d.isoformat() for d in calendar.bank_holidays)}
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
 
 

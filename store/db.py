@@ -29,6 +29,10 @@ class DatabaseUrlError(ValueError):
     pass
 
 
+# An execution option: this connection's transactions only read (on SQLite they take no lock).
+READS_ONLY = "timescales_reads_only"
+
+
 def make_engine(url: str, wait: float = 30.0) -> Engine:
     """SQLite (the default) gets WAL, foreign keys and a busy timeout so several
     processes can share it; PostgreSQL goes through psycopg 3. `wait` bounds how long
@@ -49,8 +53,10 @@ def make_engine(url: str, wait: float = 30.0) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": wait}, hide_parameters=True)
         event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, wait))
         # Let SQLAlchemy's BEGIN reach SQLite, so a write transaction can take
-        # the lock up front (pysqlite's own transaction handling would defer it).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # the lock up front (pysqlite's own transaction handling would defer it). A
+        # connection given READS_ONLY reads a snapshot (WAL) and holds no lock.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get(READS_ONLY) else "BEGIN IMMEDIATE"))
         return engine
     return create_engine(parsed, pool_pre_ping=True, hide_parameters=True, pool_timeout=wait,
                          connect_args={"connect_timeout": max(1, round(wait))})

@@ -91,6 +91,9 @@ class Child(Base):
     # The plans in force (rules.engine.InForce, in order) as the engine found them when it
     # last worked out the deadlines: read by the weekly agenda when the versions agree.
     in_force: Mapped[list[Any] | None] = mapped_column(JSON)
+    # A digest of the deadlines and plans in force last written (store.records._digest):
+    # a recompute that comes out the same writes nothing. None: not known, so written.
+    deadlines_digest: Mapped[str | None] = mapped_column(String(32))
     __table_args__ = (Index("ix_children_unit", "unit_id"),)
 
 
@@ -286,7 +289,9 @@ class DeadlineRecord(Base):
 
     __tablename__ = "deadlines"
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    child: Mapped[str] = mapped_column(ForeignKey("children.number"))
+    # No foreign key: written only with the child's row locked (a check per row was half
+    # of writing a service's deadlines on PostgreSQL).
+    child: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(64))
     standard: Mapped[str] = mapped_column(String(64))

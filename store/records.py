@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import csv
 import gc
+import hashlib
 import io
 import json
+import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,13 +27,13 @@ from sqlalchemy import (
     Engine,
     Integer,
     String,
+    Text,
     and_,
     bindparam,
     case,
     cast,
     delete,
     func,
-    insert,
     literal_column,
     not_,
     or_,
@@ -46,7 +49,7 @@ from rules.config import Config
 from rules.engine import ChildTimeline, InForce, child_deadlines, deadline_basis
 from rules.model import Deadline, Event, Override
 from rules.pack import IMPORTED, RulePack
-from store.db import check_schema, make_engine
+from store.db import READS_ONLY, check_schema, make_engine
 from store.models import (
     AccessRecord,
     Child,
@@ -216,6 +219,9 @@ class Store:
     def __init__(self, engine: Engine, pack: RulePack, calendar: WorkingCalendar) -> None:
         self.engine, self.pack, self.calendar = engine, pack, calendar
         self.session = sessionmaker(engine, expire_on_commit=False)
+        # For a long read beside writes (a full recompute reading the next chunk while the
+        # last is written): on SQLite it holds no lock, so neither waits for the other.
+        self.reading = sessionmaker(engine.execution_options(**{READS_ONLY: True}), expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str, config: Config) -> Store:
@@ -547,19 +553,10 @@ class Store:
     def recompute_child(self, child: str) -> list[Deadline]:
         """Rewrite one child's deadlines from their events and decisions."""
         with self.session.begin() as s:
-            row = s.get(Child, child, with_for_update=True)  # serialises recomputes of one child
-            if row is None:
-                return []
-            version = row.events_version
-            events = [_to_engine(e) for e in s.execute(_EVENTS.where(EventRecord.child == child))]
-            decisions = [_to_override(d) for d in s.execute(_DECISIONS.where(Decision.child == child))]
-            timeline = child_deadlines(events, self.pack, self.calendar, datetime.now(LONDON), decisions, child)
-            s.execute(delete(DeadlineRecord).where(DeadlineRecord.child == child))
-            if timeline.deadlines:
-                s.execute(insert(_DEADLINES), [_record_values(d, row.unit_id) for d in timeline.deadlines])
-            row.deadlines_version = version
-            row.in_force = _plans_stored(timeline)
-        return timeline.deadlines
+            worked = self._work_out(s, [child], datetime.now(LONDON))
+            self._write_worked(s, worked, datetime.now(LONDON))
+        timeline = worked.timelines.get(child)
+        return timeline.deadlines if timeline else []
 
     @cached_property
     def deadline_basis(self) -> str:
@@ -593,7 +590,8 @@ class Store:
         the children whose deadlines span one of them are (`holiday_children`). One
         process does it at a time: a second one starting meanwhile waits, then finds it
         done (or takes over a lease that ran out). Returns how many children this call
-        worked out."""
+        worked out: on PostgreSQL at a service's size in worker processes, otherwise here. A
+        child whose deadlines come out as they are stored is not written again."""
         basis = self.deadline_basis
         while not self._take_recompute(basis):
             if not self.rules_changed():
@@ -611,18 +609,11 @@ class Store:
             if numbers is None:
                 with self.session() as s:
                     numbers = list(s.scalars(select(Child.number).order_by(Child.number)))
-            # SQLite has one writer at a time, and a writer waiting for the lock looks again at
-            # least every 100 ms: a pause that long lets the front door in. Taken once the lock
-            # has been held HOLD_WRITES_FOR since the last (not after every chunk: 5 of the
-            # 30 s at 10,000 children were pauses), well inside the 2 s the front door waits.
-            pause = 0.1 if self.engine.dialect.name == "sqlite" else 0.0
-            paused = monotonic()
-            for start in range(0, len(numbers), chunk):
-                self._recompute_chunk(numbers[start:start + chunk], now)
-                self._take_recompute(basis)  # renew the lease
-                if pause and monotonic() - paused >= HOLD_WRITES_FOR:
-                    sleep(pause)
-                    paused = monotonic()
+            if self.engine.dialect.name == "postgresql" and len(numbers) >= IN_PROCESSES_FROM \
+                    and (workers := recompute_workers()) > 1:
+                self._recompute_in_processes(numbers, now, chunk, workers, basis)
+            else:
+                self._recompute_in_threads(numbers, now, chunk, basis)
             with self.session.begin() as s:
                 values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(numbers),
                           "rules_fingerprint": self._rules_basis, "bank_holidays": self._holidays}
@@ -635,12 +626,66 @@ class Store:
             with self.session.begin() as s:
                 s.execute(delete(ServiceState).where(ServiceState.name == "recompute"))
 
+    def _recompute_in_threads(self, numbers: list[str], now: datetime, chunk: int, basis: str) -> None:
+        """A full recompute in this process: a second thread writes each chunk while this one
+        reads and works out the next (the database's work is done in the server's process or
+        in SQLite's C code, without the GIL). A chunk is worked out from what was read outside
+        the writing transaction; the writer locks the children and works out again any child
+        recorded since (`_write_worked`)."""
+        # SQLite has one writer at a time, and a writer waiting for the lock looks again at
+        # least every 100 ms: a pause that long lets the front door in. Taken once the lock
+        # has been held HOLD_WRITES_FOR since the last (not after every chunk: 5 of the
+        # 30 s at 10,000 children were pauses), well inside the 2 s the front door waits.
+        pause = 0.1 if self.engine.dialect.name == "sqlite" else 0.0
+        paused = [monotonic()]
+
+        def write(worked: _WorkedOut) -> None:
+            with self.session.begin() as s:
+                self._write_worked(s, worked, now)
+            if pause and monotonic() - paused[0] >= HOLD_WRITES_FOR:
+                sleep(pause)
+                paused[0] = monotonic()
+
+        with ThreadPoolExecutor(1, thread_name_prefix="recompute-writer") as writer:
+            writing: Future[None] | None = None
+            for start in range(0, len(numbers), chunk):
+                with self.reading() as s:
+                    worked = self._work_out(s, numbers[start:start + chunk], now)
+                if writing is not None:
+                    writing.result()  # one chunk in the writer at a time: memory stays bounded
+                writing = writer.submit(write, worked)
+                self._take_recompute(basis)  # renew the lease
+            if writing is not None:
+                writing.result()
+
+    def _recompute_in_processes(self, numbers: list[str], now: datetime, chunk: int, workers: int,
+                                basis: str) -> None:
+        """A full recompute on PostgreSQL shared among worker processes, each working out and
+        writing whole chunks as `recompute_children` does (the engine is Python, bound to one
+        core in one process; the database writes in a server process for each). The workers
+        run at a lower priority, so the bot's own process answers Slack first."""
+        url = self.engine.url.render_as_string(hide_password=False)
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_start_recompute_worker,
+                                 initargs=(url, self.pack, self.calendar)) as pool:
+            running: set[Future[None]] = set()
+            for start in range(0, len(numbers), chunk):
+                running.add(pool.submit(_recompute_in_worker, numbers[start:start + chunk], now))
+                if len(running) >= 2 * workers:  # a few chunks queued at a time: memory stays bounded
+                    finished, running = wait(running, return_when=FIRST_COMPLETED)
+                    for done in finished:
+                        done.result()
+                    self._take_recompute(basis)  # renew the lease
+            for done in running:
+                done.result()
+
     def recompute_children(self, numbers: Sequence[str], now: datetime, chunk: int = 200) -> list[tuple[Deadline, str]]:
         """These children's deadlines worked out again, `chunk` to a transaction (an import);
         returns them with each child's unit, open or overdue as at `now`."""
         written: list[tuple[Deadline, str]] = []
         for start in range(0, len(numbers), chunk):
-            written += self._recompute_chunk(list(numbers[start:start + chunk]), now)
+            with self.session.begin() as s:
+                written += self._write_worked(s, self._work_out(s, list(numbers[start:start + chunk]), now), now)
         return written
 
     @cached_property
@@ -689,30 +734,68 @@ class Store:
                 where=(ServiceState.at < now) | (ServiceState.value == mine)))
             return s.scalar(select(ServiceState.value).where(ServiceState.name == "recompute")) == mine
 
-    def _recompute_chunk(self, part: list[str], now: datetime) -> list[tuple[Deadline, str]]:
-        with self.session.begin() as s:
-            children = dict(s.execute(select(Child.number, Child.unit_id).where(Child.number.in_(part))
-                                      .with_for_update()).all())
-            events: dict[str, list[Event]] = {n: [] for n in children}
-            for row in s.execute(_EVENTS.where(EventRecord.child.in_(part))):
-                event = _to_engine(row)
-                events[event.child].append(event)
-            decisions: dict[str, list[Override]] = {n: [] for n in children}
-            for d in s.execute(_DECISIONS.where(Decision.child.in_(part))):
-                decisions[d.child].append(_to_override(d))
-            s.execute(delete(DeadlineRecord).where(DeadlineRecord.child.in_(part)))
-            computed: list[tuple[Deadline, str]] = []
-            plans = []
-            for n, unit in children.items():
-                timeline = child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n)
-                computed += [(d, unit) for d in timeline.deadlines]
-                plans.append({"child_number": n, "plans": _plans_stored(timeline)})
-            if computed:
-                _bulk_insert(s, computed)
-            if plans:
-                s.connection().execute(update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
-                                       .values(deadlines_version=_CHILDREN.c.events_version,
-                                               in_force=bindparam("plans")), plans)
+    def _work_out(self, s: Session, part: Sequence[str], now: datetime) -> _WorkedOut:
+        """These children's deadlines worked out from their events and decisions as `s` reads them."""
+        worked = _WorkedOut(dict(s.execute(select(Child.number, Child.events_version)
+                                           .where(Child.number.in_(part))).all()))
+        events = _read_histories(s, list(worked.versions))
+        decisions: dict[str, list[Override]] = {n: [] for n in worked.versions}
+        for d in s.execute(_DECISIONS.where(Decision.child.in_(part))):
+            decisions[d.child].append(_to_override(d))
+        for n in worked.versions:
+            worked.timelines[n] = child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n)
+        return worked
+
+    def _write_worked(self, s: Session, worked: _WorkedOut, now: datetime) -> list[tuple[Deadline, str]]:
+        """Replace these children's deadlines with those worked out, in `s`'s transaction;
+        returns them all with each child's unit. The children are locked first; any recorded
+        since they were read (its events_version moved on) is worked out again here, under
+        the lock. Each deadline takes its unit from the locked row, so a transfer meanwhile
+        is followed. A child whose deadlines and plans come out as stored (the digest kept
+        with it) is left as it is: after a rules or bank holiday change most children are,
+        and their rows, and the sweep's bookmarks in them, stay."""
+        part = list(worked.versions)
+        held: dict[str, tuple[str, int, str | None]] = {}
+        moved = []
+        for number, unit, version, written, digest in s.execute(
+                select(Child.number, Child.unit_id, Child.events_version, Child.deadlines_version,
+                       Child.deadlines_digest).where(Child.number.in_(part)).with_for_update()):
+            held[number] = (unit, written, digest)
+            if worked.versions[number] != version:
+                moved.append(number)
+        if moved:
+            again = self._work_out(s, moved, now)
+            worked.versions.update(again.versions)
+            worked.timelines.update(again.timelines)
+        rows = _CopyRows()
+        computed: list[tuple[Deadline, str]] = []
+        changed: list[str] = []
+        lines: list[str] = []  # the changed children's, to write
+        fresh: list[tuple[Deadline, str]] = []
+        children: list[dict[str, Any]] = []
+        for n, timeline in worked.timelines.items():
+            if n not in held:
+                continue
+            unit, written, stored = held[n]
+            mine = [(d, unit) for d in timeline.deadlines]
+            computed += mine
+            child_lines, plans = rows.lines(timeline.deadlines, unit), _plans_stored(timeline)
+            digest = _digest(child_lines, plans)
+            if digest != stored:
+                changed.append(n)
+                lines += child_lines
+                fresh += mine
+            if digest != stored or written != worked.versions[n]:
+                children.append({"child_number": n, "version": worked.versions[n], "plans": plans,
+                                 "digest": digest})
+        if changed:
+            s.execute(delete(DeadlineRecord).where(DeadlineRecord.child.in_(changed)))
+            if lines:
+                _bulk_insert(s, lines, fresh)
+        if children:
+            s.connection().execute(update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
+                                   .values(deadlines_version=bindparam("version"), in_force=bindparam("plans"),
+                                           deadlines_digest=bindparam("digest")), children)
         return computed
 
     def due(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
@@ -827,13 +910,8 @@ class Store:
 
     def histories(self, children: Sequence[str]) -> dict[str, list[Event]]:
         """Each child's events as the engine reads them, in the order they were recorded."""
-        found: dict[str, list[Event]] = {c: [] for c in children}
         with self.session() as s:
-            for start in range(0, len(children), 500):
-                for row in s.execute(_EVENTS.where(EventRecord.child.in_(list(children[start:start + 500])))):
-                    event = _to_engine(row)
-                    found[event.child].append(event)
-        return found
+            return _read_histories(s, children)
 
     def understood(self, children: Sequence[str]) -> dict[str, ChildTimeline]:
         """What the bot takes to be true of each child now (the plans in force and since
@@ -981,9 +1059,10 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-# A child's history as the engine reads it, in the order it was recorded.
+# A child's history as the engine reads it, in the order it was recorded; the details as
+# their JSON text, parsed once for each distinct text (most events' are the same few).
 _EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventRecord.date, EventRecord.status,
-                 EventRecord.time, EventRecord.details, EventRecord.posted_at,
+                 EventRecord.time, cast(EventRecord.details, Text), EventRecord.posted_at,
                  EventRecord.supersedes).order_by(EventRecord.id)
 _DEADLINES: Any = DeadlineRecord.__table__
 _CHILDREN: Any = Child.__table__
@@ -1003,10 +1082,24 @@ _DECISIONS = select(Decision.child, Decision.target, Decision.due, Decision.by, 
                     Decision.reason).order_by(Decision.id)
 
 
-def _to_engine(row: Sequence[Any]) -> Event:
+def _read_histories(s: Session, children: Sequence[str]) -> dict[str, list[Event]]:
+    """Each child's events as the engine reads them, in the order they were recorded."""
+    found: dict[str, list[Event]] = {c: [] for c in children}
+    parsed: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(children), 500):
+        for row in s.execute(_EVENTS.where(EventRecord.child.in_(list(children[start:start + 500])))):
+            event = _to_engine(row, parsed)
+            found[event.child].append(event)
+    return found
+
+
+def _to_engine(row: Sequence[Any], parsed: dict[str, dict[str, Any]]) -> Event:
     """An event as the engine reads it, from a row of _EVENTS (unpacked: a row's
     attributes are looked up by name, and a full recompute reads every event)."""
-    event_id, child, event, day, status, clock, details, posted_at, supersedes = row
+    event_id, child, event, day, status, clock, details_text, posted_at, supersedes = row
+    details = parsed.get(details_text)
+    if details is None:
+        details = parsed[details_text] = json.loads(details_text)
     return Event(id=str(event_id), child=child, event=event, date=day, status=status, time=clock,
                  details=dict(details), posted_at=posted_at, supersedes=str(supersedes) if supersedes else None)
 
@@ -1017,26 +1110,45 @@ def _to_override(row: Sequence[Any]) -> Override:
     return Override(target=target, due=due, by=by, at=at, reason=reason)
 
 
-def _bulk_insert(session: Session, computed: Sequence[tuple[Deadline, str]]) -> None:
-    """Deadlines (with each one's unit) written in bulk, past the ORM's and the driver's
-    per-row work, which was most of a full recompute: PostgreSQL's COPY of rows written out
-    here as COPY's text, or one executemany of a prepared INSERT on SQLite, the columns as
-    SQLAlchemy would bind them. A deadline's `responsible` is one of a few lists: its JSON
-    is worked out once each."""
+class _CopyRows:
+    """Deadlines as rows of PostgreSQL's COPY text, past the ORM's and the driver's per-row
+    work (which was most of a full recompute); each distinct value, mostly repeated across
+    a chunk's deadlines (a rule's columns, a child's, the due dates, the lists of who is
+    responsible), is worked out once. The rows also tell whether a child's deadlines changed:
+    their digest is kept with the child."""
+
+    def __init__(self) -> None:
+        self.text, self.json_of = _CopyText(), _JsonOnce()
+        self.rule_columns: dict[tuple[str, ...], str] = {}
+
+    def lines(self, deadlines: Iterable[Deadline], unit: str) -> list[str]:
+        text, json_of, rules = self.text, self.json_of, self.rule_columns
+        lines = []
+        for d in deadlines:
+            described = (d.rule, d.standard, d.source, d.title, d.timescale)
+            if (rule_columns := rules.get(described)) is None:
+                rule_columns = rules[described] = "\t".join(map(_esc, described))
+            lines.append("\t".join((
+                _esc(d.id), text(d.child), text(unit), rule_columns, text(d.due), text(d.due_at),
+                "t" if d.hours_based else "f", "open" if d.state == "overdue" else text(d.state),
+                json_of(d.responsible), text(d.event_id), text(d.met_event_id), text(d.closed_on),
+                "t" if d.late else "f", json_of.of(d.override), text(d.known_from))))
+        return lines
+
+
+def _digest(lines: list[str], plans: list[list[Any]]) -> str:
+    """What a child's stored deadlines and plans in force hold, in 32 characters."""
+    return hashlib.blake2b("\n".join([*lines, json.dumps(plans)]).encode(), digest_size=16).hexdigest()
+
+
+def _bulk_insert(session: Session, lines: list[str], computed: Sequence[tuple[Deadline, str]]) -> None:
+    """Deadlines (with each one's unit) written in bulk: on PostgreSQL a COPY of their
+    `lines` (_CopyRows), on SQLite one executemany of a prepared INSERT, the columns as
+    SQLAlchemy would bind them."""
     connection = session.connection()
     dialect = connection.dialect
     raw: Any = connection.connection.driver_connection
     if dialect.name == "postgresql":
-        lines, json_of = [], _JsonOnce()
-        for d, unit in computed:
-            lines.append("\t".join((
-                _esc(d.id), _esc(d.child), _esc(unit), _esc(d.rule), _esc(d.standard), _esc(d.source),
-                _esc(d.title), _esc(d.timescale), d.due.isoformat(), d.due_at.isoformat(),
-                "t" if d.hours_based else "f",
-                "open" if d.state == "overdue" else _esc(d.state), json_of(d.responsible), _esc(d.event_id),
-                _NULL if d.met_event_id is None else _esc(d.met_event_id),
-                _NULL if d.closed_on is None else d.closed_on.isoformat(), "t" if d.late else "f",
-                json_of.of(d.override), _NULL if d.known_from is None else d.known_from.isoformat())))
         with raw.cursor().copy(f"COPY deadlines ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
             copy.write("\n".join(lines) + "\n")
         return
@@ -1071,6 +1183,20 @@ def _esc(text: str) -> str:
     return text
 
 
+class _CopyText:
+    """Values as COPY's text format holds them (None as its NULL), each distinct one worked
+    out once: most repeat across a chunk's deadlines (a child's, the due dates, the events)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str | date | datetime | None, str] = {None: _NULL}
+
+    def __call__(self, value: str | date | datetime | None) -> str:
+        found = self.seen.get(value)
+        if found is None:
+            found = self.seen[value] = _esc(value if isinstance(value, str) else value.isoformat())  # type: ignore[union-attr]
+        return found
+
+
 class _JsonOnce:
     """JSON for COPY, as SQLAlchemy's JSON type binds it (None is JSON null), each list once."""
 
@@ -1085,7 +1211,38 @@ class _JsonOnce:
         return found
 
     def of(self, value: Any) -> str:
-        return _esc(json.dumps(value))
+        return "null" if value is None else _esc(json.dumps(value))
+
+
+# A full recompute of at least this many children on PostgreSQL is shared among processes
+# (below it, starting them costs more than it saves).
+IN_PROCESSES_FROM = 2_000
+_WORKER_STORE: list[Store] = []  # in a recompute worker process: its store
+
+
+def recompute_workers() -> int:
+    """How many processes share a full recompute: the cores this process may use, up to 4."""
+    return min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _start_recompute_worker(url: str, pack: RulePack, calendar: WorkingCalendar) -> None:
+    os.nice(5)
+    gc.set_threshold(200_000)  # as in recompute_all: the per-row dicts make no cycles
+    _WORKER_STORE.append(Store(make_engine(url), pack, calendar))
+
+
+def _recompute_in_worker(part: list[str], now: datetime) -> None:
+    store = _WORKER_STORE[0]
+    with store.session.begin() as s:
+        store._write_worked(s, store._work_out(s, part, now), now)
+
+
+@dataclass
+class _WorkedOut:
+    """Children's deadlines as worked out, with the events_version each was worked out from."""
+
+    versions: dict[str, int]
+    timelines: dict[str, ChildTimeline] = field(default_factory=dict)
 
 
 def _plans_stored(timeline: ChildTimeline) -> list[list[Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import store.ledger as ledger_module
 from rules.calendar import LONDON
@@ -229,6 +229,37 @@ def test_a_full_recompute_writes_what_one_child_at_a_time_writes(store):
     assert deadlines(store) == bulk
 
 
+def test_a_full_recompute_shared_among_processes_writes_what_one_child_at_a_time_writes(store, monkeypatch):
+    """On PostgreSQL at a service's size, worker processes work out and write the chunks."""
+    import pytest
+    from sqlalchemy import delete, update
+
+    import store.records as records
+    from store.models import Child, DeadlineRecord
+
+    if store.engine.dialect.name != "postgresql" or records.recompute_workers() < 2:
+        pytest.skip("shared among processes on PostgreSQL with two cores or more")
+    histories(store, 8)
+    monkeypatch.setattr(records, "IN_PROCESSES_FROM", 2)
+    shared: list[list[str]] = []
+    in_processes = Store._recompute_in_processes
+
+    def watched(self, numbers, *rest):  # type: ignore[no-untyped-def]
+        shared.append(list(numbers))
+        return in_processes(self, numbers, *rest)
+
+    monkeypatch.setattr(Store, "_recompute_in_processes", watched)
+    assert store.recompute_stale() == 8 and len(shared[0]) == 8
+    written = deadlines(store)
+    assert len(written) > 8 * 5
+    with store.session.begin() as s:  # every row written again, one child at a time
+        s.execute(delete(DeadlineRecord))
+        s.execute(update(Child).values(deadlines_digest=None))
+    for child in sorted({row[1] for row in written}):
+        store.recompute_child(child)
+    assert deadlines(store) == written
+
+
 def test_a_bank_holiday_in_the_gap_between_two_episodes_leaves_the_child_alone(store, db_url):
     """Only a deadline whose count runs over the day makes its child worked out again: not a
     history that merely began before it and goes on after (a case closed, then referred again)."""
@@ -244,5 +275,77 @@ def test_a_bank_holiday_in_the_gap_between_two_episodes_leaves_the_child_alone(s
     changed = Store.open(db_url, holiday)
     try:
         assert changed.holiday_children() == ["802"]
+    finally:
+        changed.engine.dispose()
+
+
+def test_a_child_recorded_or_moved_while_a_full_recompute_works_it_out_is_written_as_it_now_stands(store, monkeypatch):
+    """The recompute works a chunk out outside the transaction that writes it: a child
+    recorded meanwhile is worked out again under its lock, and a child moved to another
+    unit meanwhile has its deadlines in the unit it is in now, never in the one it left."""
+    from sqlalchemy import delete, select
+
+    from store.models import Child, DeadlineBasis, DeadlineRecord
+
+    histories(store, 6)
+    store.recompute_stale()
+    worked_out = Store._work_out
+    meanwhile: list[str] = []
+    once = threading.Lock()
+
+    def then_recorded_and_moved(self, s, part, now):  # type: ignore[no-untyped-def]
+        worked = worked_out(self, s, part, now)
+        if once.acquire(blocking=False):  # the first chunk's reading, outside any writing transaction
+            meanwhile.extend(str(e.id) for e in store.record(Posting("unit-b", "C0UNITB", "99.1", "U0SW3", datetime(2026, 11, 20, 9, tzinfo=LONDON)),
+                         [NewEvent("7002", "strategy_discussion", date(2026, 11, 19), details={"s47": True})]))
+            with store.session.begin() as t:
+                t.get(Child, "7003").unit_id = "unit-b"
+        return worked
+
+    monkeypatch.setattr(Store, "_work_out", then_recorded_and_moved)
+    with store.session.begin() as s:
+        s.execute(delete(DeadlineBasis))
+    assert store.recompute_stale() == 6 and meanwhile
+    armed = {r.rule for r in store.child_deadlines("7002") if r.event_id == meanwhile[0]}
+    assert "icpc" in armed  # the strategy discussion recorded meanwhile, its S47 arming the conference
+    with store.session() as s:
+        assert set(s.scalars(select(DeadlineRecord.unit_id).where(DeadlineRecord.child == "7003"))) == {"unit-b"}
+    written = deadlines(store)
+    monkeypatch.undo()
+    for child in ("7002", "7003"):
+        store.recompute_child(child)
+    assert deadlines(store) == written
+
+
+def test_a_recompute_that_changes_nothing_writes_nothing_but_a_new_bank_holiday_moves_the_reminders(store, db_url):
+    """A child whose deadlines come out the same after a bank holiday is announced keeps its
+    rows (the digest kept with it) and the sweep's bookmarks in them; but its notices count
+    working days over the new holiday, so the next sweep looks at every bookmark again."""
+    from sqlalchemy import select
+
+    from store.models import DeadlineRecord
+
+    held = datetime(2026, 11, 25, 10, 0, tzinfo=LONDON)  # a Wednesday: the record is due Friday 10:00
+    store.record(Posting("unit-a", "C0UNITA", "1.1", "U0SW1", held + timedelta(minutes=30)),
+                 [NewEvent("6000", "strategy_discussion", held.date(), time=time(10, 0))])
+    sweep(store, Outbox(Recording(), per_channel_gap=0), TEST_CONFIG, held + timedelta(hours=1))
+
+    def record() -> DeadlineRecord:
+        with store.session() as s:
+            found = s.scalars(select(DeadlineRecord).where(DeadlineRecord.rule == "strategy-record-shared")).one()
+        return found
+
+    friday = datetime(2026, 11, 27, 8, 30, tzinfo=LONDON)
+    assert (record().due_at, record().next_notice_at) == (held + timedelta(hours=48), friday)  # "due today"
+    holiday = TEST_CONFIG.model_copy(update={"extra_bank_holidays": [friday.date()]})
+    changed = Store.open(db_url, holiday)
+    try:
+        assert changed.recompute_all() == 1 and record().next_notice_at == friday  # worked out, nothing written
+        sweep(changed, Outbox(Recording(), per_channel_gap=0), holiday, held + timedelta(hours=1, minutes=5))
+        assert record().next_notice_at == friday - timedelta(days=1)  # "due today" on Thursday, the last working day
+        sender = Recording()
+        sweep(changed, Outbox(sender, per_channel_gap=0), holiday, friday - timedelta(days=1, minutes=-5))
+        assert ("strategy-record-shared", "due_today") in {(n.deadline.rule, n.step)
+                                                           for _, m in sender.sent for n in m.notices}
     finally:
         changed.engine.dispose()
