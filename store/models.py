@@ -310,7 +310,7 @@ class DeadlineRecord(Base):
     override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The sweep's bookmark, not the engine's: nothing of this deadline's is due to go out
     # before then (every step up to it is in the ledger). None: written since the sweep
-    # last looked at it, so the next sweep does. Never set from a Deadline (_record_values).
+    # last looked at it, so the next sweep does. Never set from a Deadline (records._COLUMNS).
     next_notice_at: Mapped[datetime | None]
     # Armed from imported history: when the bot was told. Nothing that would have been
     # sent before then is sent, and what fell due before then is "overdue at import".

@@ -204,6 +204,7 @@ def is_overdue(record: DeadlineRecord, now: datetime) -> bool:
 
 
 HOLD_WRITES_FOR = 0.5  # seconds a full recompute on SQLite writes before it pauses for others
+RENEW_RECOMPUTE_EVERY = 5.0  # seconds between renewals of a full recompute's 60 s lease
 
 
 def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
@@ -637,14 +638,20 @@ class Store:
         # has been held HOLD_WRITES_FOR since the last (not after every chunk: 5 of the
         # 30 s at 10,000 children were pauses), well inside the 2 s the front door waits.
         pause = 0.1 if self.engine.dialect.name == "sqlite" else 0.0
-        paused = [monotonic()]
+        paused = renewed = monotonic()
 
         def write(worked: _WorkedOut) -> None:
+            nonlocal paused, renewed
             with self.session.begin() as s:
                 self._write_worked(s, worked, now)
-            if pause and monotonic() - paused[0] >= HOLD_WRITES_FOR:
+            # The lease renewed by this thread, now and then: from the other, its write
+            # would wait for this one's (on SQLite, in steps of up to 100 ms each time).
+            if monotonic() - renewed >= RENEW_RECOMPUTE_EVERY:
+                self._take_recompute(basis)
+                renewed = monotonic()
+            if pause and monotonic() - paused >= HOLD_WRITES_FOR:
                 sleep(pause)
-                paused[0] = monotonic()
+                paused = monotonic()
 
         with ThreadPoolExecutor(1, thread_name_prefix="recompute-writer") as writer:
             writing: Future[None] | None = None
@@ -654,7 +661,6 @@ class Store:
                 if writing is not None:
                     writing.result()  # one chunk in the writer at a time: memory stays bounded
                 writing = writer.submit(write, worked)
-                self._take_recompute(basis)  # renew the lease
             if writing is not None:
                 writing.result()
 
@@ -1136,6 +1142,33 @@ class _CopyRows:
         return lines
 
 
+class _SqliteValues:
+    """Deadlines as the values of SQLite's INSERT, each column bound as SQLAlchemy binds it,
+    each distinct value once (the dates, the lists of who is responsible): binding every
+    value of 560,000 rows was as long as SQLite's inserting them."""
+
+    def __init__(self, dialect: Any) -> None:
+        self.bind = {name: _DEADLINES.c[name].type._cached_bind_processor(dialect) or (lambda v: v)
+                     for name in _COLUMNS}
+        self.seen: dict[tuple[str, Any, Any], Any] = {}
+
+    def _once(self, name: str, value: Any) -> Any:
+        # tzinfo in the key: equal instants in two zones are bound as two wall-clock times
+        key = (name, value, getattr(value, "tzinfo", None))
+        found = self.seen.get(key, self)
+        if found is self:
+            found = self.seen[key] = self.bind[name](value)
+        return found
+
+    def row(self, d: Deadline, unit: str) -> tuple[Any, ...]:
+        once = self._once
+        return (d.id, d.child, unit, d.rule, d.standard, d.source, d.title, d.timescale, once("due", d.due),
+                once("due_at", d.due_at), once("hours_based", d.hours_based),
+                "open" if d.state == "overdue" else d.state, once("responsible", tuple(d.responsible)),
+                d.event_id, d.met_event_id, once("closed_on", d.closed_on), once("late", d.late),
+                self.bind["override"](d.override), once("known_from", d.known_from))
+
+
 def _digest(lines: list[str], plans: list[list[Any]]) -> str:
     """What a child's stored deadlines and plans in force hold, in 32 characters."""
     return hashlib.blake2b("\n".join([*lines, json.dumps(plans)]).encode(), digest_size=16).hexdigest()
@@ -1152,18 +1185,8 @@ def _bulk_insert(session: Session, lines: list[str], computed: Sequence[tuple[De
         with raw.cursor().copy(f"COPY deadlines ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
             copy.write("\n".join(lines) + "\n")
         return
-    columns = [_DEADLINES.c[name] for name in _COLUMNS]
-    processors = [c.type._cached_bind_processor(dialect) for c in columns]
-    responsible = _COLUMNS.index("responsible")
-    encoded: dict[tuple[str, ...], Any] = {}
-    values = []
-    for d, unit in computed:
-        row = _record_values(d, unit)
-        held = tuple(d.responsible)
-        if held not in encoded:
-            encoded[held] = processors[responsible](row["responsible"])
-        values.append(tuple(encoded[held] if i == responsible else (p(row[n]) if p else row[n])
-                            for i, (n, p) in enumerate(zip(_COLUMNS, processors, strict=True))))
+    bound = _SqliteValues(dialect)
+    values = [bound.row(d, unit) for d, unit in computed]
     cursor = raw.cursor()
     try:
         cursor.executemany(f"INSERT INTO deadlines ({', '.join(_COLUMNS)}) "
@@ -1258,16 +1281,5 @@ def _plan_read(stored: Sequence[Any]) -> InForce:
 
 _COLUMNS = ("id", "child", "unit_id", "rule", "standard", "source", "title", "timescale", "due", "due_at",
             "hours_based", "state", "responsible", "event_id", "met_event_id", "closed_on", "late", "override",
-            "known_from")  # as _record_values names them, in its order
-
-
-def _record_values(d: Deadline, unit_id: str) -> dict[str, Any]:
-    return {
-        "id": d.id, "child": d.child, "unit_id": unit_id, "rule": d.rule, "standard": d.standard,
-        "source": d.source, "title": d.title, "timescale": d.timescale, "due": d.due, "due_at": d.due_at,
-        "hours_based": d.hours_based,
-        # overdue is a reading at a moment, not a fact to store
-        "state": "open" if d.state == "overdue" else d.state, "responsible": list(d.responsible),
-        "event_id": d.event_id, "met_event_id": d.met_event_id, "closed_on": d.closed_on, "late": d.late,
-        "override": d.override, "known_from": d.known_from,
-    }
+            "known_from")  # the deadlines' columns as the bulk writes give them, in this order
+# (a Deadline's own fields, but for the unit, and overdue, a reading at a moment, stored as open)
