@@ -82,7 +82,6 @@ def _sqlite_pragmas(dbapi_connection: Any, wait: float) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
