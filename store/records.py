@@ -798,13 +798,8 @@ class Store:
         where = [DeadlineRecord.state == "open", DeadlineRecord.due < today, _overdue(now)]
         counted = (select(DeadlineRecord.unit_id, func.count(), func.sum(case((at_import, 1), else_=0)))
                    .where(DeadlineRecord.unit_id.in_(units), *where).group_by(DeadlineRecord.unit_id))
-        # Each unit's first few read from its index in due order (one statement for them all);
-        # a window over every overdue row sorted them all first.
-        limits = first if isinstance(first, dict) else dict.fromkeys(units, first)
-        firsts = union_all(*(select(select(DeadlineRecord.id).where(DeadlineRecord.unit_id == unit, *where,
-                                                                    not_(at_import))
-                                    .order_by(*_DUE_ORDER).limit(limits.get(unit, 0)).subquery())
-                             for unit in units)).subquery()
+        firsts = _firsts(units, [*where, not_(at_import)],
+                         first if isinstance(first, dict) else dict.fromkeys(units, first))
         items: dict[str, list[DeadlineRecord]] = {}
         with self.session() as s:
             counts = {unit: (int(n) - int(late or 0), int(late or 0)) for unit, n, late in s.execute(counted)}
@@ -988,6 +983,15 @@ _EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventReco
 _DEADLINES: Any = DeadlineRecord.__table__
 _CHILDREN: Any = Child.__table__
 _DUE_ORDER = (DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child, DeadlineRecord.id)
+
+
+def _firsts(units: Sequence[str], where: Sequence[Any], limits: dict[str, int]) -> Any:
+    """The ids of each unit's first limits[unit] deadlines meeting `where`: each read from its
+    unit's index in due order, one statement for them all. A window over every row sorted them
+    all first; one read along the due order across the units went through every older row."""
+    return union_all(*(select(select(DeadlineRecord.id).where(DeadlineRecord.unit_id == unit, *where)
+                              .order_by(*_DUE_ORDER).limit(limits.get(unit, 0)).subquery())
+                       for unit in units)).subquery()
 
 
 # DeadlineRecord.overdue_at_import, in SQL, for open deadlines.
