@@ -1049,12 +1049,12 @@ class Conversation:
         blocks: list[dict[str, object]] = [header("Timescales")]
         shown: set[str] = set()
         for heading, (items, total), ask in (
-                ("Yours", self.store.due_first(units, now, today + timedelta(days=7), HOME_LINES["yours"],
-                                               for_user=user), "what's due for me"),
-                ("Overdue in your units", self.store.due_first(units, now, today, HOME_LINES["overdue"], overdue=True),
-                 "what's overdue"),
-                ("Due this week", self.store.due_first(units, now, sunday, HOME_LINES["week"], overdue=False),
-                 "what's due this week")):
+                ("Yours", self.store.due_first_for(user, units, now, today + timedelta(days=7), HOME_LINES["yours"]),
+                 "what's due for me"),
+                ("Overdue in your units", (self.store.due_first(units, now, today, HOME_LINES["overdue"], overdue=True),
+                                           sum(o for o, _ in counts.values())), "what's overdue"),
+                ("Due this week", (self.store.due_first(units, now, sunday, HOME_LINES["week"], overdue=False),
+                                   sum(d for _, d in counts.values())), "what's due this week")):
             lines = [f"*{heading}*"]
             if heading == "Overdue in your units":
                 lines += [f"{escape(name)}: {counts.get(u, (0, 0))[0]} overdue, {counts.get(u, (0, 0))[1]} due"

@@ -38,6 +38,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    union,
     union_all,
     update,
 )
@@ -847,31 +848,53 @@ class Store:
         with self.session() as s:
             return {unit: (int(o or 0), int(n) - int(o or 0)) for unit, o, n in s.execute(query)}
 
-    def due_first(self, units: Iterable[str], now: datetime, end: date, limit: int, overdue: bool | None = None,
-                  for_user: str | None = None) -> tuple[list[DueItem], int]:
-        """The first `limit` of what `due(units, now, end=end)` lists (only what is overdue, or
-        only what is not, or what is `for_user`'s as in `due_for`), and how many there are."""
+    def due_first(self, units: Iterable[str], now: datetime, end: date, limit: int, overdue: bool) -> list[DueItem]:
+        """The first `limit` of what `due(units, now, end=end)` lists that is overdue (or only
+        what is not): each unit's first read from its index in due order (due_counts counts them)."""
+        units = list(units)
+        if not units:
+            return []
+        late = _overdue(now)
+        # What is not overdue falls due today or later (a deadline's due is the London day of
+        # its due_at): said, so the index is read from today, not through every overdue row.
+        when = late if overdue else and_(not_(late), DeadlineRecord.due >= now.astimezone(LONDON).date())
+        firsts = _firsts(units, [DeadlineRecord.state == "open", DeadlineRecord.due <= end, when],
+                         dict.fromkeys(units, limit))
+        query = (select(DeadlineRecord).where(DeadlineRecord.id.in_(select(firsts.c.id)))
+                 .order_by(*_DUE_ORDER).limit(limit))
+        with self.session() as s:
+            return [DueItem(r, is_overdue(r, now)) for r in s.scalars(query)]
+
+    def due_first_for(self, user: str, units: Iterable[str], now: datetime, end: date, limit: int
+                      ) -> tuple[list[DueItem], int]:
+        """The first `limit` of what `due_for(user, now, end=end)` lists among these units, and
+        how many there are. Each way a deadline is theirs is looked up apart (the children they
+        lead, if any; a role's tasks among their units' open deadlines), and what is found is
+        counted and cut in the same statement."""
         units = list(units)
         if not units:
             return [], 0
-        late = _overdue(now)
-        where = [DeadlineRecord.unit_id.in_(units), DeadlineRecord.state == "open", DeadlineRecord.due <= end]
-        if overdue is not None:
-            where.append(late if overdue else not_(late))
-        if for_user is not None:
-            roles = self.roles_of(for_user)
-            theirs = [and_(Child.lead_practitioner == for_user, Child.unit_id.in_(list(roles)))]
+        roles = self.roles_of(user)
+        window = [DeadlineRecord.state == "open", DeadlineRecord.unit_id.in_(units), DeadlineRecord.due <= end]
+        theirs = []
+        with self.session() as s:
+            led = list(s.scalars(select(Child.number).where(Child.lead_practitioner == user,
+                                                            Child.unit_id.in_(list(roles)))))
+            if led:
+                theirs.append(select(DeadlineRecord.id).where(*window, DeadlineRecord.child.in_(led)))
             for role, named in ROLE_IN_STANDARDS.items():
                 held = [u for u, r in roles.items() if role in r]
                 if held:  # the role as the standards name it, in the deadline's JSON list
-                    theirs.append(and_(DeadlineRecord.unit_id.in_(held),
-                                       cast(DeadlineRecord.responsible, String).like(f'%"{named}"%')))
-            where.append(or_(*theirs))
-        joined = select(DeadlineRecord).join(Child, Child.number == DeadlineRecord.child).where(*where)
-        with self.session() as s:
-            rows = s.scalars(joined.order_by(*_DUE_ORDER).limit(limit)).all()
-            total = int(s.scalar(select(func.count()).select_from(joined.subquery())) or 0)
-        return [DueItem(r, is_overdue(r, now)) for r in rows], total
+                    theirs.append(select(DeadlineRecord.id).where(
+                        *window, DeadlineRecord.unit_id.in_(held),
+                        cast(DeadlineRecord.responsible, String).like(f'%"{named}"%')))
+            if not theirs:
+                return [], 0
+            found = union(*theirs).subquery()
+            rows = s.execute(select(DeadlineRecord, func.count().over())
+                             .where(DeadlineRecord.id.in_(select(found.c.id)))
+                             .order_by(*_DUE_ORDER).limit(limit)).all()
+        return [DueItem(r, is_overdue(r, now)) for r, _ in rows], int(rows[0][1]) if rows else 0
 
     def overdue_since_yesterday(self, units: Iterable[str], now: datetime, first: int | dict[str, int]
                                 ) -> tuple[dict[str, tuple[int, int]], dict[str, list[DeadlineRecord]]]:
@@ -887,13 +910,8 @@ class Store:
         where = [DeadlineRecord.state == "open", DeadlineRecord.due < today, _overdue(now)]
         counted = (select(DeadlineRecord.unit_id, func.count(), func.sum(case((at_import, 1), else_=0)))
                    .where(DeadlineRecord.unit_id.in_(units), *where).group_by(DeadlineRecord.unit_id))
-        # Each unit's first few read from its index in due order (one statement for them all);
-        # a window over every overdue row sorted them all first.
-        limits = first if isinstance(first, dict) else dict.fromkeys(units, first)
-        firsts = union_all(*(select(select(DeadlineRecord.id).where(DeadlineRecord.unit_id == unit, *where,
-                                                                    not_(at_import))
-                                    .order_by(*_DUE_ORDER).limit(limits.get(unit, 0)).subquery())
-                             for unit in units)).subquery()
+        firsts = _firsts(units, [*where, not_(at_import)],
+                         first if isinstance(first, dict) else dict.fromkeys(units, first))
         items: dict[str, list[DeadlineRecord]] = {}
         with self.session() as s:
             counts = {unit: (int(n) - int(late or 0), int(late or 0)) for unit, n, late in s.execute(counted)}
@@ -1073,6 +1091,15 @@ _EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventReco
 _DEADLINES: Any = DeadlineRecord.__table__
 _CHILDREN: Any = Child.__table__
 _DUE_ORDER = (DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child, DeadlineRecord.id)
+
+
+def _firsts(units: Sequence[str], where: Sequence[Any], limits: dict[str, int]) -> Any:
+    """The ids of each unit's first limits[unit] deadlines meeting `where`: each read from its
+    unit's index in due order, one statement for them all. A window over every row sorted them
+    all first; one read along the due order across the units went through every older row."""
+    return union_all(*(select(select(DeadlineRecord.id).where(DeadlineRecord.unit_id == unit, *where)
+                              .order_by(*_DUE_ORDER).limit(limits.get(unit, 0)).subquery())
+                       for unit in units)).subquery()
 
 
 # DeadlineRecord.overdue_at_import, in SQL, for open deadlines.

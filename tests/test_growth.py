@@ -165,11 +165,15 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
 
     histories(store, 14)
     caseload(store, 10)
+    for n, at in enumerate((time(10, 0), time(15, 0))):  # 24 hours on: overdue by now today, and due later today
+        store.record(Posting("unit-a", "C0UNITA", f"contact.{n}", "U0SW1", FRIDAY),
+                     [NewEvent(str(6000 + n), "contact_received", date(2026, 11, 22), time=at)])
     store.recompute_stale()
     now = MONDAY + timedelta(hours=3)
     today, units = now.date(), ["unit-a", "unit-b"]
     sunday = today + timedelta(days=6 - today.weekday())
     everything = store.due(units, now)
+    assert {i.overdue for i in everything if i.record.hours_based and i.record.due == today} == {True, False}
     assert sum(i.overdue for i in everything) > 30  # more than App Home shows
     for start, end, overdue_only in ((None, None, False), (today, today + timedelta(days=6), False),
                                      (None, None, True)):
@@ -181,14 +185,18 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
         for limit in (1, 25):
             own = store.units_for(user)
             theirs = store.due_for(user, now, among=store.due(own, now))
-            assert _ids(store.due_first(own, now, today + timedelta(days=7), limit, for_user=user)) == (
+            assert _ids(store.due_first_for(user, own, now, today + timedelta(days=7), limit)) == (
                 [i.record.id for i in theirs[:limit]], len(theirs))
     overdue = [i for i in everything if i.overdue]
     week = [i for i in everything if not i.overdue and i.record.due <= sunday]
-    assert _ids(store.due_first(units, now, today, 30, overdue=True)) == ([i.record.id for i in overdue[:30]],
-                                                                          len(overdue))
-    assert _ids(store.due_first(units, now, sunday, 25, overdue=False)) == ([i.record.id for i in week[:25]],
-                                                                            len(week))
+    for limit in (1, 25, 30):
+        assert [i.record.id for i in store.due_first(units, now, today, limit, overdue=True)] == [
+            i.record.id for i in overdue[:limit]]
+        assert [i.record.id for i in store.due_first(units, now, sunday, limit, overdue=False)] == [
+            i.record.id for i in week[:limit]]
+    # App Home's "... and N more" under each: from these counts.
+    counted = store.due_counts(units, now, last=sunday).values()
+    assert (sum(o for o, _ in counted), sum(d for _, d in counted)) == (len(overdue), len(week))
     assert all(i.overdue == is_overdue(i.record, now) for i in everything)
     # A list that cannot fit: the summary from the database's counts, as from the whole list.
     monkeypatch.setattr(conversation_module, "SHORTEST_LINE", 10**9)
