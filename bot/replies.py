@@ -218,6 +218,9 @@ def agenda_text(children: Sequence[AgendaChild], unit_name: str, today: date,
     """The weekly unit meeting discusses every child: one entry each; and who is away."""
     lines = [f"*Unit meeting agenda, {escape(unit_name)}, week of {for_people(today)}* ({len(children)} children)"]
     lines += [f":palm_tree: {line}" for line in away]
+    if not children:
+        lines.append("No children recorded for this unit yet: post updates here as they happen, or import the "
+                     "caseload (share the CSV here with \"import caseload\", or `timescales import`).")
     untracked = [c.number for c in children if not c.tracked]
     if untracked:  # SPEC 9: the meeting sees whom the bot is not watching over
         lines.append(f":grey_question: Nothing tracked for {len(untracked)} "

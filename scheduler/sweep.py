@@ -401,7 +401,9 @@ def _digests(store: Store, ledger: Ledger, units: list[UnitPeople], policy: Poli
         entry.claims.append(Claim(f"digest|{user}|{today.isoformat()}", user, "digest"))
         entry.message.notes += sorted(whys.get(user, set()) - set(entry.message.notes))
         if at_import:  # SPEC 9: counted on one line, not listed
-            entry.message.notes.append(f"{at_import} more {'was' if at_import == 1 else 'were'} already overdue when "
+            counted = f"{at_import} more" if carried else \
+                f"*Timescales: daily digest.* {at_import} deadline{'' if at_import == 1 else 's'} in your units"
+            entry.message.notes.append(f"{counted} {'was' if at_import == 1 else 'were'} already overdue when "
                                        "the caseload was imported: see \"what's overdue\" or the weekly agenda.")
         entry.message.notices += [Notice(d, "digest", days_late(store.calendar, d.due, today)) for d in carried]
         listed = {d.id for d in carried}

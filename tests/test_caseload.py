@@ -192,6 +192,21 @@ def test_overdue_at_import_is_listed_but_nothing_that_would_have_gone_before_is_
         slack.close()
 
 
+def test_a_digest_with_only_what_was_overdue_at_import_says_what_it_is(store):
+    """The morning of the import nothing else is overdue: the digest is the one line counting
+    what was overdue when the caseload came in, headed as a digest, not "N more"."""
+    slack = FakeSlack()
+    try:
+        imported(store, CP_EVENTS)
+        sweep(store, outbox(slack), TEST_CONFIG, datetime(2026, 12, 18, 10, 5, tzinfo=LONDON))
+        digest = [m["text"] for m in slack.posted() if m["channel"] == "U0TM"]
+        assert len(digest) == 1 and digest[0].startswith("*Timescales: daily digest.* ")
+        assert "deadlines in your units were already overdue when the caseload was imported" in digest[0]
+        assert " more " not in digest[0]
+    finally:
+        slack.close()
+
+
 def test_the_report_counts_nothing_that_fell_due_before_the_import(store):
     imported(store, CP_EVENTS)
     report = timeliness_report(store, {"unit-a": "Unit A"}, date(2026, 9, 1), date(2026, 12, 17), date(2026, 12, 18))

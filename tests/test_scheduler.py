@@ -253,6 +253,8 @@ def test_each_unit_gets_its_agenda_on_its_own_meeting_day_and_the_policy_is_conf
     sweep(store, outbox(slack), config, at("2026-12-02T10:00"))
     got = {m["channel"]: m["text"] for m in slack.posted()[before:]}
     assert "Unit meeting agenda, Unit B" in got["C0UNITB"]
+    assert "No children recorded for this unit yet" in got["C0UNITB"]  # says why it is empty, and what to do
+    assert "No children recorded" not in got.get("C0UNITA", "")
     # Report for the ICPC due 2 working days before 10 Dec (Tue 8 Dec): reminded 3 working days
     # before that (Thu 3 Dec), not 2.
     before = len(slack.posted())
