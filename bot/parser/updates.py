@@ -4,6 +4,7 @@ questions to ask where the words leave one of them open."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, time, timedelta
 from typing import cast
 
@@ -64,8 +65,8 @@ class UpdateReader(MentionReader):
                     own_ask: list[Clarification] = []
                     fields = self._segment_fields(seg, segments, shared_dates, shared_status, applied, defaults,
                                                   own_ask, only_dates=[day])
-                    updates.append(fields.model_copy(update={"child": number}))
-                    self.clarify.extend(q.model_copy(update={"updates": [len(updates) - 1]}) for q in own_ask)
+                    updates.append(replace(fields, child=number))
+                    self.clarify.extend(replace(q, updates=[len(updates) - 1]) for q in own_ask)
                 continue
             fields = self._segment_fields(seg, segments, shared_dates, shared_status, applied, defaults, ask)
             if not numbers:
@@ -73,13 +74,13 @@ class UpdateReader(MentionReader):
                     self.clarify.append(self._which_child())
                     asked_child = True
                 numbers = [None]  # type: ignore[list-item]
-            made = [fields.model_copy(update={"child": number}) for number in numbers]
+            made = [replace(fields, child=number) for number in numbers]
             if not ask and all(merge_into(updates, u) for u in made):
                 continue  # "PLO agreed at CRP": two names for one event
             first = len(updates)
             updates.extend(made)
             # One question per event, answered for every child it names.
-            self.clarify.extend(q.model_copy(update={"updates": list(range(first, len(updates)))}) for q in ask)
+            self.clarify.extend(replace(q, updates=list(range(first, len(updates)))) for q in ask)
         return updates
 
     def _which_child(self) -> Clarification:
@@ -298,6 +299,6 @@ def merge_into(updates: list[Update], new: Update) -> bool:
     key = (new.event, new.child, new.status, new.date, new.time)
     for i, old in enumerate(updates):
         if (old.event, old.child, old.status, old.date, old.time) == key:
-            updates[i] = old.model_copy(update={"details": {**new.details, **old.details}})
+            updates[i] = replace(old, details={**new.details, **old.details})
             return True
     return False
