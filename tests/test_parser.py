@@ -17,6 +17,7 @@ from bot.parser import parse
 from bot.parser.vocabulary import PHRASES_FILE, VocabularyError, load_vocabulary, vocabulary
 from rules.calendar import LONDON
 from rules.pack import load_vocabulary as rule_vocabulary
+from rules.titles import event_titles
 
 MONDAY = datetime(2026, 11, 23, 10, tzinfo=LONDON)
 SPEC_EVENTS = [
@@ -38,6 +39,10 @@ def test_every_event_the_parser_names_is_one_the_rules_know():
     for events in v.detail_events.values():
         named |= events
     assert named - known == set()
+
+
+def test_the_titles_questions_name_events_by_are_the_rule_packs():
+    assert event_titles() == {name: e.title for name, e in rule_vocabulary().events.items()}
 
 
 def test_every_spec_event_can_be_said_in_words():

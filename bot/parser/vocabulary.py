@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from types import UnionType
+from typing import Any, Literal, NoReturn, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rapidfuzz import fuzz, process
 
 from .tokens import Token, phrase_words
@@ -18,24 +19,25 @@ PHRASES_FILE = Path(__file__).with_name("phrases.toml")
 Status = Literal["done", "planned", "not_done"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# The file's shape, checked field by field at load (see `_checked`). Not pydantic models:
+# importing pydantic would be most of the start-up of `timescales parse`.
+@dataclass(frozen=True, slots=True)
+class EventWords:
+    phrases: list[str] = field(default_factory=list)
+    done_phrases: list[str] = field(default_factory=list)
+    not_done_phrases: list[str] = field(default_factory=list)
+    needs_capitals: list[str] = field(default_factory=list)
 
 
-class EventWords(_Strict):
-    phrases: list[str] = []
-    done_phrases: list[str] = []
-    not_done_phrases: list[str] = []
-    needs_capitals: list[str] = []
-
-
-class TopicWords(_Strict):
+@dataclass(frozen=True, slots=True)
+class TopicWords:
     phrases: list[str]
     question: str
     verbs: dict[str, list[str]]
 
 
-class StatusWords(_Strict):
+@dataclass(frozen=True, slots=True)
+class StatusWords:
     done: list[str]
     planned: list[str]
     not_done: list[str]
@@ -43,35 +45,41 @@ class StatusWords(_Strict):
     moved: list[str]
 
 
-class MeetingWords(_Strict):
+@dataclass(frozen=True, slots=True)
+class MeetingWords:
     events: list[str]
 
 
-class NegationWords(_Strict):
+@dataclass(frozen=True, slots=True)
+class NegationWords:
     words: list[str]
 
 
-class LooseWords(_Strict):
+@dataclass(frozen=True, slots=True)
+class LooseWords:
     words: list[str]
     followers: list[str]
     not_near: list[str]
 
 
-class QueryWords(_Strict):
+@dataclass(frozen=True, slots=True)
+class QueryWords:
     starts: list[str]
     about: list[str]
     overdue: list[str]
     mine: list[str]
 
 
-class CorrectionWords(_Strict):
+@dataclass(frozen=True, slots=True)
+class CorrectionWords:
     explicit: list[str]
     plain: list[str]
     undo: list[str]
     wrong_markers: list[str]
 
 
-class NotEventWords(_Strict):
+@dataclass(frozen=True, slots=True)
+class NotEventWords:
     """Event words used as a noun, an outcome still to come, an intention or praise."""
 
     before: list[str]
@@ -80,18 +88,21 @@ class NotEventWords(_Strict):
     praise: list[str]
 
 
-class TypoWords(_Strict):
+@dataclass(frozen=True, slots=True)
+class TypoWords:
     not_typos: list[str]
 
 
-class DecisionWords(_Strict):
+@dataclass(frozen=True, slots=True)
+class DecisionWords:
     flexible: list[str]
     extension: list[str]
     reason: list[str]
     targets: dict[str, list[str]]
 
 
-class PhrasesFile(_Strict):
+@dataclass(frozen=True, slots=True)
+class PhrasesFile:
     events: dict[str, EventWords]
     decisions: DecisionWords
     typos: TypoWords
@@ -105,17 +116,57 @@ class PhrasesFile(_Strict):
     negation: NegationWords
     not_events: NotEventWords
     # details.<name> = {events = [...], outcome = bool, <value> = [phrases]}
-    details: dict[str, dict[str, list[str] | bool]] = Field(default_factory=dict)
+    details: dict[str, dict[str, list[str] | bool]] = field(default_factory=dict)
+
+
+class VocabularyError(ValueError):
+    pass
+
+
+def _checked(shape: Any, value: object, where: str = "") -> Any:
+    """`value`, read from TOML, as `shape`: one of the dataclasses above, a list, a dict,
+    str, bool or a union of them. VocabularyError names the first field that does not
+    fit (in pydantic's words, which the file's earlier checks used)."""
+
+    def fail(problem: str, at: str = where) -> NoReturn:
+        raise VocabularyError(f"{at.lstrip('.')}: {problem}")
+
+    origin, args = get_origin(shape), get_args(shape)
+    if isinstance(shape, type) and dataclasses.is_dataclass(shape):
+        if not isinstance(value, dict):
+            fail("Input should be a table")
+        hints = get_type_hints(shape)
+        for key in value:
+            if key not in hints:
+                fail("Extra inputs are not permitted", f"{where}.{key}")
+        for f in dataclasses.fields(shape):
+            if f.name not in value and f.default is f.default_factory is dataclasses.MISSING:
+                fail("Field required", f"{where}.{f.name}")
+        return shape(**{k: _checked(hints[k], v, f"{where}.{k}") for k, v in value.items()})
+    if origin is list:
+        if not isinstance(value, list):
+            fail("Input should be a valid list")
+        return [_checked(args[0], v, f"{where}.{n}") for n, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            fail("Input should be a valid dictionary")
+        return {k: _checked(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(shape, UnionType):
+        for option in args:
+            try:
+                return _checked(option, value, where)
+            except VocabularyError:
+                pass
+        fail(f"Input should be {shape}")
+    if not isinstance(value, shape):
+        fail(f"Input should be a valid {shape.__name__}")
+    return value
 
 
 # Besides the vocabulary's own verbs and events: "booked for Thu", "moved to 29th".
 _DATED_AFTER = ("on", "for", "until", "till", "from", "by", "is", "was", "and", "or", "to", "then", "since")
 _NOT_COUNTED = {"is", "was", "the", "a", "into", "to", "new", "has", "gone", "come", "came", "back", "ran", "run",
                 "now", "decision", "issue", "issued", "issuing", "moved", "change", "police", "child"}
-
-
-class VocabularyError(ValueError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,13 +354,9 @@ def load_vocabulary(path: Path = PHRASES_FILE) -> Vocabulary:
     try:
         with path.open("rb") as f:
             raw = tomllib.load(f)
-        data = PhrasesFile.model_validate(raw)
-    except (OSError, tomllib.TOMLDecodeError) as e:
+        data: PhrasesFile = _checked(PhrasesFile, raw)
+    except (OSError, tomllib.TOMLDecodeError, VocabularyError) as e:
         raise VocabularyError(f"{path}: {e}") from None
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise VocabularyError(f"{path}: {where}: {first['msg']}") from None
     return _build(data)
 
 
