@@ -8,7 +8,6 @@ updates, corrections, questions and decisions build on it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -113,10 +112,7 @@ class MentionReader:
         return words
 
     def _find(self, index_name: str, start: int = 0, end: int | None = None) -> list[Mention]:
-        index = self.v.markers[index_name]
-        end = len(self.words) if end is None else end
-        found = index.find(self.words[start:end], self.tokens[start:end], [True] * (end - start))
-        return [Mention(m.meaning, m.start + start, m.end + start) for m in found]
+        return self.v.markers[index_name].find(self.words, self.tokens, None, start, end)
 
     def _has(self, index_name: str) -> bool:
         return bool(self._find(index_name))
@@ -193,9 +189,8 @@ class MentionReader:
 
     # -- events ---------------------------------------------------------------------
     def _event_mentions(self) -> tuple[list[EventMention], list[Mention]]:
-        free = [not t for t in self.taken]
-        raw = self.v.events.find(self.words, self.tokens, free)
-        details = self.v.details.find(self.words, self.tokens, free)
+        raw = self.v.events.find(self.words, self.tokens, self.taken)
+        details = self.v.details.find(self.words, self.tokens, self.taken)
         mentions: list[EventMention] = []
         verb_spans: list[tuple[int, int]] = []
         for k, m in enumerate(raw):
@@ -210,7 +205,7 @@ class MentionReader:
             topic = m.meaning.name
             lo = raw[k - 1].end if k > 0 else 0
             hi = raw[k + 1].start if k + 1 < len(raw) else len(self.words)
-            verb = self._nearest_verb(topic, m, lo, hi, free)
+            verb = self._nearest_verb(topic, m, lo, hi)
             mention = EventMention(None, m.start, m.end, None, fuzzy, question=self.v.topic_questions[topic],
                                    topic=topic)
             if verb is None:
@@ -308,12 +303,12 @@ class MentionReader:
             self.words[m.end] in self.v.loose_followers
         )
 
-    def _nearest_verb(self, topic: str, m: Mention, lo: int, hi: int, free: Sequence[bool]) -> Mention | None:
-        verbs = self.v.verbs[topic].find(self.words[lo:hi], self.tokens[lo:hi], free[lo:hi])
+    def _nearest_verb(self, topic: str, m: Mention, lo: int, hi: int) -> Mention | None:
+        verbs = self.v.verbs[topic].find(self.words, self.tokens, self.taken, lo, hi)
         best: Mention | None = None
         best_distance = 99
         for v in verbs:
-            start, end = v.start + lo, v.end + lo
+            start, end = v.start, v.end
             if overlaps((start, end), (m.start, m.end)):
                 continue
             distance = m.start - end if end <= m.start else start - m.end
@@ -388,17 +383,15 @@ class MentionReader:
         return (strong if self.correcting else strong or weak), moved
 
     def _status_words(self, start: int, end: int, applied: list[Mention]) -> tuple[set[str], set[str], bool]:
-        free = [not t for t in self.taken]
-        found = self.v.statuses.find(self.words[start:end], self.tokens[start:end], free[start:end])
+        found = self.v.statuses.find(self.words, self.tokens, self.taken, start, end)
         found = [
             m for m in found
-            if not any(overlaps((m.start + start, m.end + start), (d.start, d.end)) for d in applied)
-            and not any(inside((m.start + start, m.end + start), span) for span in self.event_spans)
+            if not any(overlaps((m.start, m.end), (d.start, d.end)) for d in applied)
+            and not any(inside((m.start, m.end), span) for span in self.event_spans)
         ]
-        strong = {m.meaning.name for m in found
-                  if tuple(self.words[m.start + start : m.end + start]) not in self.v.weak_statuses}
+        strong = {m.meaning.name for m in found if tuple(self.words[m.start : m.end]) not in self.v.weak_statuses}
         weak = {m.meaning.name for m in found} - strong
-        moved = any(tuple(self.words[m.start + start : m.end + start]) in self.v.moved_words for m in found)
+        moved = any(tuple(self.words[m.start : m.end]) in self.v.moved_words for m in found)
         return strong, weak, moved
 
     def _negated(self, e: EventMention) -> bool:

@@ -206,17 +206,23 @@ class PhraseIndex:
     def words(self) -> set[str]:
         return {w for entries in self._by_first.values() for words, _ in entries for w in words}
 
-    def find(self, words: Sequence[str], tokens: Sequence[Token], free: Sequence[bool]) -> list[Mention]:
-        """Every longest, non-overlapping match over free tokens, left to right."""
-        found: list[Mention] = []
+    def find(self, words: Sequence[str], tokens: Sequence[Token], taken: Sequence[bool] | None = None,
+             start: int = 0, stop: int | None = None) -> list[Mention]:
+        """Every longest, non-overlapping match within words[start:stop] over tokens not
+        `taken` (already read as something else; None: all are free), left to right."""
         by_first = self._by_first
-        n, after = len(words), 0  # `after`: the end of the last match
-        for i in [k for k, w in enumerate(words) if w in by_first]:  # most words start no phrase
+        stop = len(words) if stop is None else stop
+        if by_first.keys().isdisjoint(words[start:stop]):
+            return []  # most lookups: no word of the span starts a phrase
+        found: list[Mention] = []
+        after = start  # the end of the last match
+        for i in [k for k in range(start, stop) if words[k] in by_first]:
             if i < after:
                 continue
             for phrase, meaning in by_first[words[i]]:  # longest first
                 end = i + len(phrase)
-                if end > n or (end > i + 1 and tuple(words[i:end]) != phrase) or not all(free[i:end]):
+                if end > stop or (end > i + 1 and tuple(words[i:end]) != phrase) or (
+                        taken is not None and any(taken[i:end])):
                     continue
                 if meaning.capitals and not all(t.capitals for t in tokens[i:end]):
                     continue
