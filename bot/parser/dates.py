@@ -73,7 +73,8 @@ _SPAN_WORDS = set(MONTHS) | set(WEEKDAYS) | {"of", "the", "ago", "in", "a", "for
                                             "last", "next", "this", "week", "weeks", "time"}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, as Token: made many times a message.
+@dataclass(slots=True)
 class Reading:
     """One way of reading a date phrase."""
 
@@ -81,7 +82,7 @@ class Reading:
     direction: Direction  # which way from today the phrase itself points, if it does
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DateMention:
     start: int  # token indexes, end exclusive
     end: int
@@ -271,7 +272,7 @@ def _pick(today: date, before: date | None, after: date | None, direction: Direc
     return readings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TimeMention:
     start: int
     end: int

@@ -47,7 +47,7 @@ _PAST_VERBS = {"done", "begun", "began", "made", "signed", "off", "on", "up", "m
 _ROUGHLY_IN = re.compile(r"^in (?:a|an|\d+|a few|a couple of|couple of|few) ?(?:weeks?|months?|fortnights?)$")
 
 
-@dataclass
+@dataclass(slots=True)
 class EventMention:
     event: str | None  # None: a topic whose verb is missing or a plan that needs naming
     start: int
@@ -62,14 +62,14 @@ class EventMention:
     topic: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ChildMention:
     number: str
     index: int
     wrong: bool = False  # "it was 124 not 123": 123 is the value being corrected
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     mention: EventMention
     start: int

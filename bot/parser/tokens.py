@@ -44,7 +44,8 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through a call, and every message makes dozens.
+@dataclass(slots=True)
 class Token:
     text: str  # lower case
     kind: Kind

@@ -179,7 +179,7 @@ class Meaning:
     capitals: bool = False  # counts only when written in capitals
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, as Token: made many times a message
 class Mention:
     meaning: Meaning
     start: int  # token indexes, end exclusive
