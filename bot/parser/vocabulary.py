@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import UnionType
-from typing import Any, Literal, NoReturn, get_args, get_origin, get_type_hints
+from typing import Any, Literal, NoReturn, NotRequired, TypedDict, get_args, get_origin, get_type_hints, is_typeddict
 
 from rapidfuzz import fuzz, process
 
@@ -19,25 +18,23 @@ PHRASES_FILE = Path(__file__).with_name("phrases.toml")
 Status = Literal["done", "planned", "not_done"]
 
 
-# The file's shape, checked field by field at load (see `_checked`). Not pydantic models:
-# importing pydantic would be most of the start-up of `timescales parse`.
-@dataclass(frozen=True, slots=True)
-class EventWords:
-    phrases: list[str] = field(default_factory=list)
-    done_phrases: list[str] = field(default_factory=list)
-    not_done_phrases: list[str] = field(default_factory=list)
-    needs_capitals: list[str] = field(default_factory=list)
+# The file's shape, checked field by field at load (see `_checked`). Not pydantic models,
+# whose import would be most of the start-up of `timescales parse`; and TypedDicts, not
+# dataclasses, which cost ten times as much to define.
+class EventWords(TypedDict, total=False):
+    phrases: list[str]
+    done_phrases: list[str]
+    not_done_phrases: list[str]
+    needs_capitals: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class TopicWords:
+class TopicWords(TypedDict):
     phrases: list[str]
     question: str
     verbs: dict[str, list[str]]
 
 
-@dataclass(frozen=True, slots=True)
-class StatusWords:
+class StatusWords(TypedDict):
     done: list[str]
     planned: list[str]
     not_done: list[str]
@@ -45,41 +42,35 @@ class StatusWords:
     moved: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class MeetingWords:
+class MeetingWords(TypedDict):
     events: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class NegationWords:
+class NegationWords(TypedDict):
     words: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class LooseWords:
+class LooseWords(TypedDict):
     words: list[str]
     followers: list[str]
     not_near: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class QueryWords:
+class QueryWords(TypedDict):
     starts: list[str]
     about: list[str]
     overdue: list[str]
     mine: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class CorrectionWords:
+class CorrectionWords(TypedDict):
     explicit: list[str]
     plain: list[str]
     undo: list[str]
     wrong_markers: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class NotEventWords:
+class NotEventWords(TypedDict):
     """Event words used as a noun, an outcome still to come, an intention or praise."""
 
     before: list[str]
@@ -88,21 +79,18 @@ class NotEventWords:
     praise: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class TypoWords:
+class TypoWords(TypedDict):
     not_typos: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class DecisionWords:
+class DecisionWords(TypedDict):
     flexible: list[str]
     extension: list[str]
     reason: list[str]
     targets: dict[str, list[str]]
 
 
-@dataclass(frozen=True, slots=True)
-class PhrasesFile:
+class PhrasesFile(TypedDict):
     events: dict[str, EventWords]
     decisions: DecisionWords
     typos: TypoWords
@@ -116,7 +104,7 @@ class PhrasesFile:
     negation: NegationWords
     not_events: NotEventWords
     # details.<name> = {events = [...], outcome = bool, <value> = [phrases]}
-    details: dict[str, dict[str, list[str] | bool]] = field(default_factory=dict)
+    details: NotRequired[dict[str, dict[str, list[str] | bool]]]
 
 
 class VocabularyError(ValueError):
@@ -124,28 +112,30 @@ class VocabularyError(ValueError):
 
 
 def _checked(shape: Any, value: object, where: str = "") -> Any:
-    """`value`, read from TOML, as `shape`: one of the dataclasses above, a list, a dict,
-    str, bool or a union of them. VocabularyError names the first field that does not
-    fit (in pydantic's words, which the file's earlier checks used)."""
+    """`value`, read from TOML, checked against `shape`: one of the TypedDicts above, a
+    list, a dict, str, bool or a union of them. VocabularyError names the first field that
+    does not fit (in pydantic's words, which the file's earlier checks used)."""
 
     def fail(problem: str, at: str = where) -> NoReturn:
         raise VocabularyError(f"{at.lstrip('.')}: {problem}")
 
     origin, args = get_origin(shape), get_args(shape)
-    if isinstance(shape, type) and dataclasses.is_dataclass(shape):
+    if is_typeddict(shape):
         if not isinstance(value, dict):
             fail("Input should be a table")
-        hints = get_type_hints(shape)
+        hints = _hints(shape)
         for key in value:
             if key not in hints:
                 fail("Extra inputs are not permitted", f"{where}.{key}")
-        for f in dataclasses.fields(shape):
-            if f.name not in value and f.default is f.default_factory is dataclasses.MISSING:
-                fail("Field required", f"{where}.{f.name}")
-        return shape(**{k: _checked(hints[k], v, f"{where}.{k}") for k, v in value.items()})
+        for name in hints:
+            if name in shape.__required_keys__ and name not in value:
+                fail("Field required", f"{where}.{name}")
+        return {k: _checked(hints[k], v, f"{where}.{k}") for k, v in value.items()}
     if origin is list:
         if not isinstance(value, list):
             fail("Input should be a valid list")
+        if args[0] is str and all(isinstance(v, str) for v in value):
+            return value  # the usual list of phrases, checked at once
         return [_checked(args[0], v, f"{where}.{n}") for n, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
@@ -161,6 +151,11 @@ def _checked(shape: Any, value: object, where: str = "") -> Any:
     if not isinstance(value, shape):
         fail(f"Input should be a valid {shape.__name__}")
     return value
+
+
+@cache
+def _hints(shape: type) -> dict[str, Any]:
+    return get_type_hints(shape)
 
 
 # Besides the vocabulary's own verbs and events: "booked for Thu", "moved to 29th".
@@ -282,25 +277,25 @@ def _add_all(index: PhraseIndex, phrases: Iterable[str], meaning: Meaning) -> No
 
 def _build(data: PhrasesFile) -> Vocabulary:
     v = Vocabulary()
-    for event, said in data.events.items():
-        capitals = set(said.needs_capitals)
-        for phrase in said.phrases:
+    for event, said in data["events"].items():
+        capitals = set(said.get("needs_capitals", []))
+        for phrase in said.get("phrases", []):
             v.events.add(phrase, Meaning("event", event, None, phrase in capitals))
-        for phrase in said.done_phrases:
+        for phrase in said.get("done_phrases", []):
             v.events.add(phrase, Meaning("event", event, "done", phrase in capitals))
-        for phrase in said.not_done_phrases:
+        for phrase in said.get("not_done_phrases", []):
             v.events.add(phrase, Meaning("event", event, "not_done", phrase in capitals))
-    for topic, t in data.topics.items():
-        _add_all(v.events, t.phrases, Meaning("topic", topic))
-        v.topic_questions[topic] = t.question
-        v.topic_choices[topic] = list(t.verbs)
+    for topic, t in data["topics"].items():
+        _add_all(v.events, t["phrases"], Meaning("topic", topic))
+        v.topic_questions[topic] = t["question"]
+        v.topic_choices[topic] = list(t["verbs"])
         verbs = v.verbs[topic] = PhraseIndex()
-        for made, phrases in t.verbs.items():
+        for made, phrases in t["verbs"].items():
             _add_all(verbs, phrases, Meaning("verb", made))
         verbs.finish()
     for status in ("done", "planned", "not_done"):
-        _add_all(v.statuses, getattr(data.status, status), Meaning("status", status))
-    for key, entry in data.details.items():
+        _add_all(v.statuses, data["status"][status], Meaning("status", status))
+    for key, entry in data.get("details", {}).items():
         events = entry.get("events")
         if not isinstance(events, list) or not events:
             raise VocabularyError(f"details.{key} names no events")
@@ -316,33 +311,33 @@ def _build(data: PhrasesFile) -> Vocabulary:
             _add_all(v.details, said_as, Meaning("detail", key, parsed))
     for index in (v.events, v.statuses, v.details):
         index.finish()
-    v.plans = data.plans
-    v.loose = frozenset(phrase_words(p) for p in data.loose.words)
-    v.loose_followers = frozenset(data.loose.followers)
-    v.loose_not_near = frozenset(data.loose.not_near)
+    v.plans = data["plans"]
+    v.loose = frozenset(phrase_words(p) for p in data["loose"]["words"])
+    v.loose_followers = frozenset(data["loose"]["followers"])
+    v.loose_not_near = frozenset(data["loose"]["not_near"])
     lists = {
-        "query_start": data.queries.starts, "query_about": data.queries.about,
-        "query_overdue": data.queries.overdue, "query_mine": data.queries.mine,
-        "correction_explicit": data.corrections.explicit, "correction_plain": data.corrections.plain,
-        "undo": data.corrections.undo, "wrong_marker": data.corrections.wrong_markers,
-        "decision_flexible": data.decisions.flexible, "decision_extension": data.decisions.extension,
-        "decision_reason": data.decisions.reason,
-        "not_event_before": data.not_events.before, "not_event_after": data.not_events.after,
-        "intent": data.not_events.intent, "praise": data.not_events.praise,
+        "query_start": data["queries"]["starts"], "query_about": data["queries"]["about"],
+        "query_overdue": data["queries"]["overdue"], "query_mine": data["queries"]["mine"],
+        "correction_explicit": data["corrections"]["explicit"], "correction_plain": data["corrections"]["plain"],
+        "undo": data["corrections"]["undo"], "wrong_marker": data["corrections"]["wrong_markers"],
+        "decision_flexible": data["decisions"]["flexible"], "decision_extension": data["decisions"]["extension"],
+        "decision_reason": data["decisions"]["reason"],
+        "not_event_before": data["not_events"]["before"], "not_event_after": data["not_events"]["after"],
+        "intent": data["not_events"]["intent"], "praise": data["not_events"]["praise"],
     }
-    v.decision_targets = {event: key for key, events in data.decisions.targets.items() for event in events}
+    v.decision_targets = {event: key for key, events in data["decisions"]["targets"].items() for event in events}
     for name, phrases in lists.items():
         index = v.markers[name] = PhraseIndex()
         _add_all(index, phrases, Meaning("marker", name))
         index.finish()
-    v.negating_words = frozenset(data.negation.words)
-    v.weak_statuses = frozenset(phrase_words(p) for p in data.status.weak)
-    v.moved_words = frozenset(phrase_words(p) for p in data.status.moved)
-    v.meetings = frozenset(data.meetings.events)
+    v.negating_words = frozenset(data["negation"]["words"])
+    v.weak_statuses = frozenset(phrase_words(p) for p in data["status"]["weak"])
+    v.moved_words = frozenset(phrase_words(p) for p in data["status"]["moved"])
+    v.meetings = frozenset(data["meetings"]["events"])
     listed = v.events.words() | v.statuses.words() | v.details.words()
     for verb_index in v.verbs.values():
         listed |= verb_index.words()
-    v.known_words = frozenset(listed | set(data.typos.not_typos) | set(data.loose.not_near))
+    v.known_words = frozenset(listed | set(data["typos"]["not_typos"]) | set(data["loose"]["not_near"]))
     status_words = v.statuses.words()
     event_phrases = [words for entries in v.events._by_first.values() for words, _ in entries]
     verb_phrases = [words for index in v.verbs.values() for entries in index._by_first.values()
