@@ -41,6 +41,8 @@ _RELATIVE_DAYS = {
     "tomorrows": 1, "tomorrow's": 1, "today's": 0, "todays": 0,
 }
 _PARTS_OF_DAY = {"morning", "afternoon", "evening", "night", "am", "pm", "lunchtime"}
+_PART_STARTS = {"afternoon": time(12), "pm": time(12), "lunchtime": time(12), "evening": time(17),
+                "night": time(17), "tonight": time(17)}
 _NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple": 2,
@@ -103,8 +105,7 @@ class DateMention:
     @property
     def rough_time(self) -> time | None:
         """When a part of the day starts, for telling "this afternoon" (still to come) from done."""
-        return {"afternoon": time(12), "pm": time(12), "lunchtime": time(12), "evening": time(17),
-                "night": time(17), "tonight": time(17)}.get(self.part)
+        return _PART_STARTS.get(self.part)
 
     @property
     def inherent(self) -> Direction:
@@ -334,7 +335,7 @@ class DateReader:
         ("booked 29th") is a date; `nouns`: words before which an ordinal counts ("2nd core group")."""
         self.tokens = tokens
         self.dated_after = dated_after
-        self.nouns = nouns | _SEQUENCE_NOUNS
+        self.nouns = nouns  # with _SEQUENCE_NOUNS: not joined here, once a message
         self.used = [False] * len(tokens)
         self.dates: list[DateMention] = []
         self.times: list[TimeMention] = []
@@ -443,7 +444,7 @@ class DateReader:
     def _counts_something(self, i: int) -> bool:
         """'the 2nd core group', '3rd time': the ordinal counts the thing after it."""
         nxt = self._tok(i + 1)
-        return nxt is not None and nxt.kind == "word" and nxt.text in self.nouns
+        return nxt is not None and nxt.kind == "word" and (nxt.text in self.nouns or nxt.text in _SEQUENCE_NOUNS)
 
     def _weekend(self, i: int) -> int | None:
         """'over the weekend', 'at the weekend', 'this weekend', 'last weekend', 'wkend'."""

@@ -93,6 +93,9 @@ class MentionReader:
         self.unread_dates = dates.unread
         self.taken = list(dates.used)  # tokens already read as dates, times or children
         self.words = self._corrected_words()
+        # The markers a phrase of which starts at some word here: most lookups of the others are skipped.
+        firsts = vocab.marker_firsts
+        self.markers_here = {name for w in self.words if w in firsts for name in firsts[w]}
         self.correcting = False
         self.wrong_dates: set[int] = set()  # indexes into self.dates
         self.not_events = 0  # event words read as a thing, an intention or praise, not an event
@@ -112,6 +115,8 @@ class MentionReader:
         return words
 
     def _find(self, index_name: str, start: int = 0, end: int | None = None) -> list[Mention]:
+        if index_name not in self.markers_here:
+            return []
         return self.v.markers[index_name].find(self.words, self.tokens, None, start, end)
 
     def _has(self, index_name: str) -> bool:

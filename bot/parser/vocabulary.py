@@ -248,6 +248,7 @@ class Vocabulary:
     # query_start, query_about, query_overdue, query_mine, correction_explicit,
     # correction_plain, undo, wrong_marker
     markers: dict[str, PhraseIndex] = field(default_factory=dict)
+    marker_firsts: dict[str, set[str]] = field(default_factory=dict)  # word -> markers with a phrase it starts
     decision_targets: dict[str, str] = field(default_factory=dict)  # event or topic -> scheme key
     known_words: frozenset[str] = frozenset()
     # For the date grammar: words after which "Thu" or "29th" is a date ("held Thu", "booked
@@ -330,6 +331,8 @@ def _build(data: PhrasesFile) -> Vocabulary:
         index = v.markers[name] = PhraseIndex()
         _add_all(index, phrases, Meaning("marker", name))
         index.finish()
+        for first in index._by_first:
+            v.marker_firsts.setdefault(first, set()).add(name)
     v.negating_words = frozenset(data["negation"]["words"])
     v.weak_statuses = frozenset(phrase_words(p) for p in data["status"]["weak"])
     v.moved_words = frozenset(phrase_words(p) for p in data["status"]["moved"])
