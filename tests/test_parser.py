@@ -14,6 +14,7 @@ import pytest
 from test_cli import timescales
 
 from bot.parser import parse
+from bot.parser.tokens import tokenize
 from bot.parser.vocabulary import PHRASES_FILE, VocabularyError, load_vocabulary, vocabulary
 from rules.calendar import LONDON
 from rules.pack import load_vocabulary as rule_vocabulary
@@ -63,6 +64,15 @@ def test_a_typo_in_the_phrases_file_names_the_file_and_the_field(tmp_path):
     broken.write_text(PHRASES_FILE.read_text().replace("[events.visit]\nphrases =", "[events.visit]\nphrase ="))
     with pytest.raises(VocabularyError, match=r"phrases.toml: events.visit.phrase: Extra inputs"):
         load_vocabulary(broken)
+
+
+def test_tokens_keep_their_shape_and_offsets_past_spaces_and_line_breaks():
+    text = "HV  #123 \n on 3/11 at 2 pm,  done"
+    assert [(t.text, t.kind, text[t.start : t.end]) for t in tokenize(text)] == [
+        ("hv", "word", "HV"), ("123", "hash_number", "#123"), ("\n", "punct", "\n"), ("on", "word", "on"),
+        ("3/11", "slash_date", "3/11"), ("at", "word", "at"), ("2 pm", "clock", "2 pm"), (",", "punct", ","),
+        ("done", "word", "done")]
+    assert tokenize(text)[0].capitals and not tokenize(text)[-1].capitals
 
 
 def test_json_shape_follows_spec_section_5():

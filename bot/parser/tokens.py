@@ -28,18 +28,25 @@ _STRUCK = re.compile(r"(?<!\w)~(?=\S)[^~\n]*?(?<=\S)~(?!\w)")
 _SECTION = re.compile(r"\b([sS])\s?\.?\s?(47|20)\b")
 
 _PLAIN_WORDS = re.compile(r"[a-z]+(?: [a-z]+)*")  # what the tokenizer splits into words at the spaces
+# A token, after the spaces before it (a match takes them too, so that the search does not
+# try every form at every space). The forms start with different characters (a letter,
+# punctuation, "#", a digit), so only the order of those starting with a digit matters;
+# words, the commonest, are tried first.
 _TOKEN = re.compile(
     r"""
-    (?P<iso_date>\b\d{4}-\d{2}-\d{2}\b)
+    [^\S\n]*
+    (?:
+    (?P<word>[a-z][a-z0-9]*(?:['&-][a-z0-9]+)*)
+  | (?P<punct>[,;:!?()+/&.\n-])
+  | (?P<hash_number>\#\s?\d+\b)
+  | (?P<iso_date>\b\d{4}-\d{2}-\d{2}\b)
   | (?P<slash_date>\b\d{1,2}/\d{1,2}(?:/\d{2}(?:\d{2})?)?\b)
   | (?P<dot_date>\b\d{1,2}\.\d{1,2}\.\d{2}(?:\d{2})?\b)
   | (?P<clock>\b\d{1,2}(?:[:.]\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)(?![a-z])
              |\b\d{1,2}:\d{2}\b|\b\d{1,2}\.\d{2}\b|\b\d{4}\s?hrs\b)
   | (?P<ordinal>\b\d{1,2}(?:st|nd|rd|th)\b)
-  | (?P<hash_number>\#\s?\d+\b)
   | (?P<number>\b\d+\b)
-  | (?P<word>[a-z][a-z0-9]*(?:['&-][a-z0-9]+)*)
-  | (?P<punct>[,;:!?()+/&.\n-])
+    )
     """,
     re.VERBOSE,
 )
@@ -92,8 +99,8 @@ def tokenize(cleaned: str) -> list[Token]:
     tokens: list[Token] = []
     for match in _TOKEN.finditer(cleaned.lower()):
         kind: Kind = match.lastgroup  # type: ignore[assignment]
-        start, end = match.span()
-        text = match.group()
+        start, end = match.span(kind)
+        text = match.group(kind)
         if kind == "hash_number":
             text = text.lstrip("#").strip()
         tokens.append(Token(text, kind, start, end, cleaned[start:end].isupper()))
