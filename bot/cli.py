@@ -106,8 +106,14 @@ def check_event(pack: RulePack, name: str) -> str:
 
 
 # -- output --------------------------------------------------------------------
+# strftime's %a and %b as Python leaves them (the C locale), looked up: a strftime call costs
+# microseconds, and `timescales parse -` names a day on most of its lines.
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def for_people(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    return f"{DAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def deadline_line(d: Deadline) -> str:
@@ -262,7 +268,7 @@ def describe_parse(result: ParseResult) -> str:
     lines: list[str] = [result.kind]
     for u in result.updates:
         when = for_people(u.date) if u.date else "date unknown"
-        at = f" {u.time:%H:%M}" if u.time else ""
+        at = f" {u.time.hour:02}:{u.time.minute:02}" if u.time else ""
         details = "".join(f", {k}={v}" for k, v in u.details.items())
         what = f"{u.event or 'unknown event'} for child {u.child or '?'}"
         lines.append(f"  {what}: {u.status or '?'}, {when}{at}{details}")

@@ -49,7 +49,7 @@ class Update:
             "child": self.child,
             "status": self.status,
             "date": self.date.isoformat() if self.date else None,
-            "time": self.time.strftime("%H:%M") if self.time else None,
+            "time": f"{self.time.hour:02}:{self.time.minute:02}" if self.time else None,  # strftime costs more
             "details": dict(self.details),
         }
 
