@@ -255,18 +255,19 @@ class Vocabulary:
     # 29th"), and words an ordinal before them counts ("2nd core group").
     dated_after: frozenset[str] = frozenset()
     counted: frozenset[str] = frozenset()
-    _typo_targets: tuple[str, ...] = ()
+    _typo_targets: dict[str, list[str]] = field(default_factory=dict)  # by first letter, each list sorted
+    _corrections: dict[str, str | None] = field(default_factory=dict)  # each word's, worked out once
 
     def correct(self, word: str) -> str | None:
         """The vocabulary word a typo stands for, or None."""
-        return _correct(word, self._typo_targets)
+        if word not in self._corrections:
+            self._corrections[word] = _correct(word, self._typo_targets.get(word[0], []))
+        return self._corrections[word]
 
 
-@cache
-def _correct(word: str, targets: tuple[str, ...]) -> str | None:
+def _correct(word: str, candidates: list[str]) -> str | None:
     # Same first letter and at least 85% alike (88% for four letters): "startegy" ->
     # "strategy", "confrence" -> "conference", "grop" -> "group"; "morning" stays.
-    candidates = [t for t in targets if t[0] == word[0]]
     match = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=88 if len(word) == 4 else 85)
     return match[0] if match else None
 
@@ -350,7 +351,8 @@ def _build(data: PhrasesFile) -> Vocabulary:
                               | set(_DATED_AFTER))
     v.counted = frozenset(p[0] for p in event_phrases if p[0].isalpha() and p[0] not in status_words
                           and p[0] not in _NOT_COUNTED)
-    v._typo_targets = tuple(sorted(w for w in listed if len(w) >= 4 and w.isalpha()))
+    for word in sorted(w for w in listed if len(w) >= 4 and w.isalpha()):
+        v._typo_targets.setdefault(word[0], []).append(word)
     return v
 
 
