@@ -43,6 +43,9 @@ _PAST_VERBS = {"done", "begun", "began", "made", "signed", "off", "on", "up", "m
                "complete", "notification", "decision", "into"}
 
 
+# What a span says of status: the strong statuses, the weak ones, and whether it was re-booked.
+StatusWords = tuple[frozenset[str], frozenset[str], bool]
+_NO_STATUS: StatusWords = (frozenset(), frozenset(), False)
 # "in 6 weeks", "in a couple of months": roughly when the next one is due.
 _ROUGHLY_IN = re.compile(r"^in (?:a|an|\d+|a few|a couple of|couple of|few) ?(?:weeks?|months?|fortnights?)$")
 
@@ -100,6 +103,8 @@ class MentionReader:
         self.wrong_dates: set[int] = set()  # indexes into self.dates
         self.not_events = 0  # event words read as a thing, an intention or praise, not an event
         self.event_spans: list[tuple[int, int]] = []  # an event's own words are not also a status
+        # _status_words by span; its words, tokens taken and event spans are settled before it is asked.
+        self._status_memo: dict[tuple[object, ...], StatusWords] = {}
 
     # -- words ----------------------------------------------------------------------
     def _corrected_words(self) -> list[str]:
@@ -379,7 +384,7 @@ class MentionReader:
         prefix_end = segments[0].start if segments else len(self.words)
         return segments, prefix_end
 
-    def _statuses(self, start: int, end: int, applied: list[Mention]) -> tuple[set[str], bool]:
+    def _statuses(self, start: int, end: int, applied: list[Mention]) -> tuple[frozenset[str], bool]:
         """Statuses said in tokens [start, end): the strong ones, else the weak; and whether it was re-booked.
 
         In a correction only the strong ones count: "it was 124" is not "it happened".
@@ -387,15 +392,29 @@ class MentionReader:
         strong, weak, moved = self._status_words(start, end, applied)
         return (strong if self.correcting else strong or weak), moved
 
-    def _status_words(self, start: int, end: int, applied: list[Mention]) -> tuple[set[str], set[str], bool]:
+    def _status_words(self, start: int, end: int, applied: list[Mention]) -> StatusWords:
+        """The strong and the weak statuses said in tokens [start, end), and whether it was re-booked.
+        Worked out once a span: a reading often asks twice (the message's, then its one segment's)."""
+        if start >= end:
+            return _NO_STATUS
+        key = (start, end, tuple((d.start, d.end) for d in applied), tuple(self.event_spans))
+        known = self._status_memo.get(key)
+        if known is None:
+            known = self._status_memo[key] = self._read_status_words(start, end, applied)
+        return known
+
+    def _read_status_words(self, start: int, end: int, applied: list[Mention]) -> StatusWords:
         found = self.v.statuses.find(self.words, self.tokens, self.taken, start, end)
+        if not found:
+            return _NO_STATUS
         found = [
             m for m in found
             if not any(overlaps((m.start, m.end), (d.start, d.end)) for d in applied)
             and not any(inside((m.start, m.end), span) for span in self.event_spans)
         ]
-        strong = {m.meaning.name for m in found if tuple(self.words[m.start : m.end]) not in self.v.weak_statuses}
-        weak = {m.meaning.name for m in found} - strong
+        strong = frozenset(m.meaning.name for m in found
+                           if tuple(self.words[m.start : m.end]) not in self.v.weak_statuses)
+        weak = frozenset(m.meaning.name for m in found) - strong
         moved = any(tuple(self.words[m.start : m.end]) in self.v.moved_words for m in found)
         return strong, weak, moved
 

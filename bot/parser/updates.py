@@ -110,7 +110,7 @@ class UpdateReader(MentionReader):
         seg: Segment,
         segments: list[Segment],
         shared_dates: list[DateMention],
-        shared_status: set[str],
+        shared_status: frozenset[str],
         applied: list[Mention],
         defaults: bool,
         ask: list[Clarification],
@@ -135,7 +135,7 @@ class UpdateReader(MentionReader):
         if not statuses:
             outcome = "done" if self.v.outcomes & details.keys() else None  # "strategy for 123 - NFA" was held
             implied = e.implied or outcome
-            statuses = shared_status or ({implied} if implied else set())
+            statuses = shared_status or (frozenset({implied}) if implied else frozenset())
         # A time belongs to its own event; another's lone time only to one with no date of its own
         # ("missing overnight, returned 6am": the 6am is the return's).
         times = ([t for t in self.times if seg.start <= t.start < seg.end]
@@ -153,7 +153,7 @@ class UpdateReader(MentionReader):
         day, status = self._date_and_status(dates, status, e, at or rough, ask)
         return Update(event=event_name, child=None, status=status, date=day, time=at, details=details)
 
-    def _status(self, statuses: set[str], moved: bool, dates: list[DateMention]) -> StatusName | None:
+    def _status(self, statuses: frozenset[str], moved: bool, dates: list[DateMention]) -> StatusName | None:
         if moved and "planned" in statuses:
             return "planned"
         if len(statuses) == 1:
