@@ -22,7 +22,7 @@ from .vocabulary import Mention, Vocabulary
 _BOUNDARY_PUNCT = {",", ";", ".", "\n", "!", "?", ":", "(", ")", "-", "+", "&"}
 _BOUNDARY_WORDS = {"and", "then", "also", "but", "plus", "while", "whilst", "after", "following", "before"}
 _CHILD_MARKERS = {"child", "children", "kids", "kid", "cn", "case", "cases", "ref", "yp", "sibling", "siblings",
-                  "sibs", "for", "to"}
+                  "sibs"}
 _CHILD_FILLER = {"no", "number", "numbers", "nos", "num", "ref", ":", "#"}
 _LIST_JOINERS = {",", "and", "&", "+", "/"}
 _NOT_CHILD_BEFORE = {"room", "ext", "extension", "tel", "page", "item", "£", "x", "flat", "bus", "route", "floor",
@@ -143,7 +143,7 @@ class MentionReader:
                 j = i - 1
                 while j >= 0 and toks[j].text in _CHILD_FILLER:
                     j -= 1
-                marker = j >= 0 and toks[j].text in _CHILD_MARKERS - {"for", "to"}
+                marker = j >= 0 and toks[j].text in _CHILD_MARKERS
                 if not (marked or marker or self._bare_child(i)):
                     continue
                 for k in self._number_list(i):
