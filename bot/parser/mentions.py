@@ -96,14 +96,14 @@ class MentionReader:
         self.unread_dates = dates.unread
         self.taken = list(dates.used)  # tokens already read as dates, times or children
         self.words = self._corrected_words()
-        # The markers a phrase of which starts at some word here: most lookups of the others are skipped.
+        # Markers with a phrase that starts at some word of the message: lookups of the others are skipped.
         firsts = vocab.marker_firsts
         self.markers_here = {name for w in self.words if w in firsts for name in firsts[w]}
         self.correcting = False
         self.wrong_dates: set[int] = set()  # indexes into self.dates
         self.not_events = 0  # event words read as a thing, an intention or praise, not an event
         self.event_spans: list[tuple[int, int]] = []  # an event's own words are not also a status
-        # _status_words by span; its words, tokens taken and event spans are settled before it is asked.
+        # _status_words by span (the words and the tokens taken are settled before it is asked).
         self._status_memo: dict[tuple[object, ...], StatusWords] = {}
 
     # -- words ----------------------------------------------------------------------
