@@ -87,7 +87,7 @@ def _prompted(lines: Iterable[str], out: TextIO, prompt: str) -> Iterable[str]:
 def _answers(waiting: PendingUpdate, line: str, now: datetime) -> bool:
     """A line that reads as an answer to the open question (or "not sure" about it) goes to
     its thread; anything else is a new message in the channel (SPEC section 5)."""
-    reading = ParseResult.model_validate(pending_reading(waiting))
+    reading = ParseResult.from_data(pending_reading(waiting))
     posted = waiting.posted_at if waiting.posted_at.tzinfo else waiting.posted_at.replace(tzinfo=LONDON)
     return read_reply(reading, line, posted.astimezone(LONDON), now).kind in ("answer", "unsure")
 
@@ -109,7 +109,7 @@ def _plan_buttons(replies: Iterable[Reply]) -> list[dict[str, object]]:
 
 def _choices(reading: dict[str, object]) -> list[str]:
     """The button labels under the open question."""
-    result = ParseResult.model_validate(reading)
+    result = ParseResult.from_data(reading)
     return [o.label for o in result.clarify[0].options] if result.clarify else []
 
 

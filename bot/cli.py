@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import threading
@@ -17,14 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, cast
-from urllib.error import URLError
 
-from bot.logs import configure_logging
-from bot.parser.tokens import plain_digits
 from rules.zone import LONDON
 
-# What most commands need (SQLAlchemy, Slack, APScheduler, the store, the rule pack) is
-# imported inside the commands that use it: `timescales parse` loads only the parser.
+# What most commands need (SQLAlchemy, Slack, APScheduler, the store, the rule pack, even
+# logging) is imported inside the commands that use it: `timescales parse` loads only the parser.
 if TYPE_CHECKING:
     from bot.chat import TerminalSender
     from bot.parser import ParseResult
@@ -37,9 +33,6 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = "sqlite:///timescales.db"
 DEFAULT_CONFIG = "timescales.toml"
-
-log = logging.getLogger(__name__)
-
 
 class UsageError(ValueError):
     """Something the user typed that we cannot act on."""
@@ -89,6 +82,8 @@ def parse_detail(text: str) -> tuple[str, DetailValue]:
 
 
 def check_child(child: str) -> str:
+    from bot.parser.tokens import plain_digits
+
     number = plain_digits(child).lstrip("#")
     if not (number.isascii() and number.isdigit()):
         raise UsageError(f"--child '{child}' should be the child's number (digits only, no names)")
@@ -106,8 +101,14 @@ def check_event(pack: RulePack, name: str) -> str:
 
 
 # -- output --------------------------------------------------------------------
+# strftime's %a and %b as Python leaves them (the C locale), looked up: a strftime call costs
+# microseconds, and `timescales parse -` names a day on most of its lines.
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def for_people(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    return f"{DAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def deadline_line(d: Deadline) -> str:
@@ -262,7 +263,7 @@ def describe_parse(result: ParseResult) -> str:
     lines: list[str] = [result.kind]
     for u in result.updates:
         when = for_people(u.date) if u.date else "date unknown"
-        at = f" {u.time:%H:%M}" if u.time else ""
+        at = f" {u.time.hour:02}:{u.time.minute:02}" if u.time else ""
         details = "".join(f", {k}={v}" for k, v in u.details.items())
         what = f"{u.event or 'unknown event'} for child {u.child or '?'}"
         lines.append(f"  {what}: {u.status or '?'}, {when}{at}{details}")
@@ -312,6 +313,9 @@ def open_store(ctx: Context, background: bool = False) -> Store:
 
 
 def _recompute_in_background(store: Store) -> None:
+    import logging
+
+    log = logging.getLogger(__name__)
     try:
         children = store.recompute_stale()
         log.info("deadlines worked out again for %d children", children)
@@ -896,7 +900,8 @@ def _failed(exc: Exception) -> int:
         print(f"timescales: Slack refused the bot token ({exc.response.get('error')}): check SLACK_BOT_TOKEN",  # type: ignore[attr-defined]
               file=sys.stderr)
         return 2
-    if isinstance(exc, (URLError, ConnectionError, _loaded("slack_bolt.error", "BoltError"))):
+    if isinstance(exc, (_loaded("urllib.error", "URLError"), ConnectionError,
+                        _loaded("slack_bolt.error", "BoltError"))):
         from bot.slack_app import api_url  # at start, Slack could not be reached
 
         reason = getattr(exc, "reason", None) or exc
@@ -915,10 +920,12 @@ def _failed(exc: Exception) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        configure_logging()
         name = f"db {args.db_command}" if args.command == "db" else args.command
-        if name == "parse":  # the parser alone: no config, store or rule pack to load
+        if name == "parse":  # the parser alone: no config, store or rule pack to load, and it logs nothing
             return cmd_parse(Context(args, cast("Config", None), False))
+        from bot.logs import configure_logging
+
+        configure_logging()
         config, found = read_config(args)
         return args._commands[name](Context(args, config, found))
     except KeyboardInterrupt:

@@ -292,7 +292,7 @@ class Conversation:
         None: a new update (or anything else) read as a message of its own, the question
         staying open. With more than one open (the parent's, and one about a reply in the
         thread), the latest asked that this reads as an answer to takes it."""
-        readings = [(w, ParseResult.model_validate(pending_reading(w))) for w in open_here]
+        readings = [(w, ParseResult.from_data(pending_reading(w))) for w in open_here]
         replies = [(w, before, read_reply(before, m.text, _posted_at(w), m.now)) for w, before in readings]
         waiting, before, replied = next((r for r in replies if r[2].kind == "answer"), replies[0])
         if replied.kind == "thanks":
@@ -339,7 +339,7 @@ class Conversation:
             if not reading.clarify:  # an answer that still leaves something out: ask again
                 return [Reply(posting.channel, "I still need the child's number, what happened and the date "
                                                "before I can record this.", thread_ts=thread)]
-            self.store.save_pending(asked, reading.model_dump(mode="json"), thread_ts=thread)
+            self.store.save_pending(asked, reading.to_data(), thread_ts=thread)
             question = questions(reading, (posting.channel, asked.message_ts))
             return [Reply(posting.channel, question.text, question.blocks, thread_ts=thread)]
         replies = self._recorded_reply(posting, _new_events(reading), thread)
@@ -661,7 +661,7 @@ class Conversation:
         self.gate.require_member(self.gate.actor(user), waiting.unit_id, Where(channel, message_ts))
         if not self.store.claim_message(channel, f"choose:{action_ts}", user, now):
             return []
-        reading = ParseResult.model_validate(pending_reading(waiting))
+        reading = ParseResult.from_data(pending_reading(waiting))
         if not reading.clarify or option >= len(reading.clarify[0].options):
             return []
         return self._record_or_ask(self._answering(waiting, user, f"choose:{action_ts}", ""), choose(reading, option),
@@ -957,7 +957,7 @@ class Conversation:
             parts += due_list(theirs, today, covered_heading, names)
             items = items + theirs
         if len(parts) > PARTS_IN_ONE_ANSWER and len(units) > 1:
-            summary = units_summary(unit_counts(items), heading, names, {"query": q.model_dump(mode="json")})
+            summary = units_summary(unit_counts(items), heading, names, {"query": q.to_data()})
             self.store.log_access(user, via, units, [], now)  # counts only: no child shown
             return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
         self.store.log_access(user, via, units, (i.record.child for i in items), now,
@@ -994,7 +994,7 @@ class Conversation:
             return None
         names = {u: name for u, name in self.store.unit_names().items() if u in units}
         self.store.log_access(user, via, units, [], now)  # counts only: no child shown
-        return units_summary(counts, heading, names, {"query": q.model_dump(mode="json")})
+        return units_summary(counts, heading, names, {"query": q.to_data()})
 
     def _lead_words(self, child: str, today: date) -> str:
         """" (lead @Sam)", and who covers while they are away."""
@@ -1031,7 +1031,8 @@ class Conversation:
     def show_unit(self, value: dict[str, object], user: str, now: datetime, channel: str, thread: str | None,
                   via: str) -> list[Reply]:
         """A "Show" button under a summary: the question asked, for one of the asker's units."""
-        query = Query.model_validate(value.get("query") or {"type": "due"})
+        asked = value.get("query")
+        query = Query.from_data(asked) if isinstance(asked, dict) and asked else Query(type="due")
         return self.answer_query(query, user, now, channel, thread, via=via, unit=str(value.get("unit")))
 
     def home(self, user: str, now: datetime) -> list[dict[str, object]]:

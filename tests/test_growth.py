@@ -204,7 +204,7 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
     [reply] = Conversation(store).answer_query(week_query, "U0HOS", now, "D0HOS", None, via="dm")
     expected = units_summary(unit_counts(store.due(units, now, today, today + timedelta(days=6))),
                              "Due Mon 23 Nov to Sun 29 Nov, and everything overdue",
-                             {"unit-a": "Unit A", "unit-b": "Unit B"}, {"query": week_query.model_dump(mode="json")})
+                             {"unit-a": "Unit A", "unit-b": "Unit B"}, {"query": week_query.to_data()})
     assert reply.text == expected.text and reply.blocks == expected.blocks
 
 

@@ -14,9 +14,11 @@ import pytest
 from test_cli import timescales
 
 from bot.parser import parse
+from bot.parser.tokens import tokenize
 from bot.parser.vocabulary import PHRASES_FILE, VocabularyError, load_vocabulary, vocabulary
 from rules.calendar import LONDON
 from rules.pack import load_vocabulary as rule_vocabulary
+from rules.titles import event_titles
 
 MONDAY = datetime(2026, 11, 23, 10, tzinfo=LONDON)
 SPEC_EVENTS = [
@@ -40,6 +42,10 @@ def test_every_event_the_parser_names_is_one_the_rules_know():
     assert named - known == set()
 
 
+def test_the_titles_questions_name_events_by_are_the_rule_packs():
+    assert event_titles() == {name: e.title for name, e in rule_vocabulary().events.items()}
+
+
 def test_every_spec_event_can_be_said_in_words():
     v = vocabulary()
     said = {m.name for m in _meanings(v.events) if m.kind == "event"}
@@ -58,6 +64,15 @@ def test_a_typo_in_the_phrases_file_names_the_file_and_the_field(tmp_path):
     broken.write_text(PHRASES_FILE.read_text().replace("[events.visit]\nphrases =", "[events.visit]\nphrase ="))
     with pytest.raises(VocabularyError, match=r"phrases.toml: events.visit.phrase: Extra inputs"):
         load_vocabulary(broken)
+
+
+def test_tokens_keep_their_shape_and_offsets_past_spaces_and_line_breaks():
+    text = "HV  #123 \n on 3/11 at 2 pm,  done"
+    assert [(t.text, t.kind, text[t.start : t.end]) for t in tokenize(text)] == [
+        ("hv", "word", "HV"), ("123", "hash_number", "#123"), ("\n", "punct", "\n"), ("on", "word", "on"),
+        ("3/11", "slash_date", "3/11"), ("at", "word", "at"), ("2 pm", "clock", "2 pm"), (",", "punct", ","),
+        ("done", "word", "done")]
+    assert tokenize(text)[0].capitals and not tokenize(text)[-1].capitals
 
 
 def test_json_shape_follows_spec_section_5():

@@ -10,9 +10,9 @@ words say is filled in; dates in it are read from when the original message was 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from .common import direction_of
 from .reading import Reader, parse
@@ -119,7 +119,7 @@ def answer(reading: ParseResult, reply: str, now: datetime) -> ParseResult:
     status = cast(StatusName, next(iter(statuses))) if len(statuses) == 1 else None
     targets = question.updates or list(range(len(reading.updates)))
     updates = list(reading.updates)
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     if question.field == "child" and children:
         return _with_children(reading, question, rest, children)
     if question.field == "event" and mentions and mentions[0].event:
@@ -136,8 +136,8 @@ def answer(reading: ParseResult, reply: str, now: datetime) -> ParseResult:
             asked = Clarification(field="date", question=f"{_name(updates[targets[0]])}: booked for when?",
                                   updates=question.updates)
             for k in targets:
-                updates[k] = updates[k].model_copy(update={"status": "planned", "date": None})
-            return reading.model_copy(update={"updates": updates, "clarify": [asked, *rest]})
+                updates[k] = replace(updates[k], status="planned", date=None)
+            return replace(reading, updates=updates, clarify=[asked, *rest])
         values["status"] = status
         values["date"] = updates[targets[0]].date or r.today  # the question offered today
     if r.times and values:
@@ -146,8 +146,8 @@ def answer(reading: ParseResult, reply: str, now: datetime) -> ParseResult:
         return reading
     details = _details(updates[targets[0]], reply, now)
     for k in targets:
-        updates[k] = updates[k].model_copy(update={**values, "details": {**updates[k].details, **details}})
-    return reading.model_copy(update={"updates": updates, "clarify": rest})
+        updates[k] = replace(updates[k], **{**values, "details": {**updates[k].details, **details}})
+    return replace(reading, updates=updates, clarify=rest)
 
 
 def _suffix(day: int) -> str:
@@ -171,8 +171,8 @@ def _with_children(reading: ParseResult, question: Clarification, rest: list[Cla
     targets = question.updates or list(range(len(reading.updates)))
     expanded: list[Update] = []
     for k, u in enumerate(reading.updates):
-        expanded += [u.model_copy(update={"child": c}) for c in children] if k in targets else [u]
-    return reading.model_copy(update={"updates": expanded, "clarify": rest})
+        expanded += [replace(u, child=c) for c in children] if k in targets else [u]
+    return replace(reading, updates=expanded, clarify=rest)
 
 
 def _option_named(question: Clarification, reply: str, now: datetime) -> int | None:
@@ -228,9 +228,9 @@ def choose(reading: ParseResult, option: int) -> ParseResult:
     """Apply one of the first question's options (a button)."""
     question, rest = reading.clarify[0], reading.clarify[1:]
     chosen = question.options[option].set
-    values = {k: (date.fromisoformat(v) if k == "date" else v) for k, v in chosen.items()}
+    values: dict[str, Any] = {k: (date.fromisoformat(v) if k == "date" else v) for k, v in chosen.items()}
     targets = question.updates or list(range(len(reading.updates)))
     if "child" in values:
         return _with_children(reading, question, rest, [str(values["child"])])
-    updates = [u.model_copy(update=values) if k in targets else u for k, u in enumerate(reading.updates)]
-    return reading.model_copy(update={"updates": updates, "clarify": rest})
+    updates = [replace(u, **values) if k in targets else u for k, u in enumerate(reading.updates)]
+    return replace(reading, updates=updates, clarify=rest)

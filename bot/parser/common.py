@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
+
+from rules.titles import event_titles
 
 from .dates import Direction
 from .result import StatusName
 
 
-@cache
-def _titles() -> dict[str, str]:
-    from rules.pack import load_vocabulary as load_rule_vocabulary  # the rule pack, only when a title is shown
-
-    return {name: e.title for name, e in load_rule_vocabulary().events.items()}
-
-
 def title(event: str) -> str:
-    return _titles().get(event, event.replace("_", " "))
+    return event_titles().get(event, event.replace("_", " "))
 
 
 def for_people(day: date) -> str:

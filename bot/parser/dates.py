@@ -41,6 +41,8 @@ _RELATIVE_DAYS = {
     "tomorrows": 1, "tomorrow's": 1, "today's": 0, "todays": 0,
 }
 _PARTS_OF_DAY = {"morning", "afternoon", "evening", "night", "am", "pm", "lunchtime"}
+_PART_STARTS = {"afternoon": time(12), "pm": time(12), "lunchtime": time(12), "evening": time(17),
+                "night": time(17), "tonight": time(17)}
 _NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple": 2,
@@ -57,6 +59,7 @@ _WEEK_OF = (("w", "/", "c"), ("w", "/", "b"), ("wc",), ("wb",), ("w/c",), ("week
             ("wk", "commencing"), ("wk", "beginning"))
 _HOLIDAY_FIRST = frozenset(words[0] for words in _HOLIDAYS)  # a quick no for most words
 _WEEK_OF_FIRST = frozenset(words[0] for words in _WEEK_OF)
+_WEEK_OF_BY_FIRST = {first: [words for words in _WEEK_OF if words[0] == first] for first in _WEEK_OF_FIRST}
 # Every word a date or time phrase can start with (see DateReader._at): any other word is
 # passed over at once, which matters because _at is tried at every token of every message.
 _DATE_WORDS = (frozenset(WEEKDAYS) | frozenset(MONTHS) | frozenset(_RELATIVE_DAYS) | frozenset(_NUMBER_WORDS)
@@ -73,7 +76,8 @@ _SPAN_WORDS = set(MONTHS) | set(WEEKDAYS) | {"of", "the", "ago", "in", "a", "for
                                             "last", "next", "this", "week", "weeks", "time"}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, as Token: made many times a message.
+@dataclass(slots=True)
 class Reading:
     """One way of reading a date phrase."""
 
@@ -81,7 +85,7 @@ class Reading:
     direction: Direction  # which way from today the phrase itself points, if it does
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DateMention:
     start: int  # token indexes, end exclusive
     end: int
@@ -102,8 +106,7 @@ class DateMention:
     @property
     def rough_time(self) -> time | None:
         """When a part of the day starts, for telling "this afternoon" (still to come) from done."""
-        return {"afternoon": time(12), "pm": time(12), "lunchtime": time(12), "evening": time(17),
-                "night": time(17), "tonight": time(17)}.get(self.part)
+        return _PART_STARTS.get(self.part)
 
     @property
     def inherent(self) -> Direction:
@@ -271,7 +274,7 @@ def _pick(today: date, before: date | None, after: date | None, direction: Direc
     return readings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TimeMention:
     start: int
     end: int
@@ -333,7 +336,7 @@ class DateReader:
         ("booked 29th") is a date; `nouns`: words before which an ordinal counts ("2nd core group")."""
         self.tokens = tokens
         self.dated_after = dated_after
-        self.nouns = nouns | _SEQUENCE_NOUNS
+        self.nouns = nouns  # with _SEQUENCE_NOUNS: not joined here, once a message
         self.used = [False] * len(tokens)
         self.dates: list[DateMention] = []
         self.times: list[TimeMention] = []
@@ -372,16 +375,31 @@ class DateReader:
     def _at(self, i: int) -> int | None:
         """Try each form at token i; the end index of what was read, or None."""
         tok = self.tokens[i]
-        if tok.kind == "punct" or (tok.kind == "word" and tok.text not in _DATE_WORDS):
-            return None
-        w = tok.text if tok.kind == "word" else ""
-        if tok.kind == "iso_date":
+        kind = tok.kind
+        if kind == "word":
+            return self._at_word(i, tok.text, tok) if tok.text in _DATE_WORDS else None
+        if kind == "iso_date":
             return self._add_date(i, i + 1, kind="exact", exact=date.fromisoformat(tok.text))
-        if tok.kind in ("slash_date", "dot_date"):
+        if kind in ("slash_date", "dot_date"):
             return self._numeric_date(i)
-        if tok.kind == "clock":
+        if kind == "clock":
             at = _clock(tok.text)
             return self._add_time(i, i + 1, at) if at else None
+        if kind not in ("number", "ordinal"):
+            return None  # punctuation, "#123"
+        if kind == "number" and (end := self._n_days_ago(i)):  # "3 days ago"
+            return end
+        if (day := _day_number(tok)) and (end := self._day_month(i, day)):  # "24th November", "3 Dec"
+            return end
+        if kind == "ordinal" and (day := _day_number(tok)) and not self._counts_something(i) and (
+                self._word(i - 1) in ("the", "on", "by", "for", "until", "till", "from", "to")
+                or self._after_a_verb_or_number(i)):
+            start = i - 1 if self._word(i - 1) == "the" else i
+            return self._add_date(start, i + 1, kind="day_only", day=day)
+        return None
+
+    def _at_word(self, i: int, w: str, tok: Token) -> int | None:
+        """The forms that start with a word (one that can start a date or time phrase)."""
         if w in ("midday", "noon", "lunchtime") and self._word(i - 1) in ("at", "by", "from", ""):
             start = i - 1 if self._word(i - 1) == "at" else i
             return self._add_time(start, i + 1, time(12))
@@ -405,7 +423,7 @@ class DateReader:
             return self._add_date(i, i + 2, kind="relative", days=-1)
         if w == "in" and (end := self._in_n_days(i)):
             return end
-        if (_number(tok) is not None or w == "couple") and (end := self._n_days_ago(i)):
+        if (w in _NUMBER_WORDS or w == "couple") and (end := self._n_days_ago(i)):
             return end
         modifiers = ("last", "next", "this", "coming", "past", "on", "earlier", "later", "since")
         if w in modifiers and (end := self._modified(i)):
@@ -415,15 +433,8 @@ class DateReader:
         if w in WEEKDAYS and (w not in _WEAK_WEEKDAYS or tok.capitals or self._looks_dated(i)
                               or self._after_a_verb_or_number(i) or self._clock_after(i + 1)):
             return self._weekday(i, i, "")
-        if (day := _day_number(tok)) and (end := self._day_month(i, day)):
-            return end
         if w in MONTHS and (end := self._month_day(i)):
             return end
-        if tok.kind == "ordinal" and (day := _day_number(tok)) and not self._counts_something(i) and (
-                self._word(i - 1) in ("the", "on", "by", "for", "until", "till", "from", "to")
-                or self._after_a_verb_or_number(i)):
-            start = i - 1 if self._word(i - 1) == "the" else i
-            return self._add_date(start, i + 1, kind="day_only", day=day)
         return None
 
     def _after_a_verb_or_number(self, i: int) -> bool:
@@ -442,7 +453,7 @@ class DateReader:
     def _counts_something(self, i: int) -> bool:
         """'the 2nd core group', '3rd time': the ordinal counts the thing after it."""
         nxt = self._tok(i + 1)
-        return nxt is not None and nxt.kind == "word" and nxt.text in self.nouns
+        return nxt is not None and nxt.kind == "word" and (nxt.text in self.nouns or nxt.text in _SEQUENCE_NOUNS)
 
     def _weekend(self, i: int) -> int | None:
         """'over the weekend', 'at the weekend', 'this weekend', 'last weekend', 'wkend'."""
@@ -474,9 +485,7 @@ class DateReader:
 
     def _week_of(self, i: int) -> int | None:
         """'w/c 7 Dec', 'week commencing 7/12': any working day of that week."""
-        if self.tokens[i].text not in _WEEK_OF_FIRST:
-            return None
-        for words in _WEEK_OF:
+        for words in _WEEK_OF_BY_FIRST.get(self.tokens[i].text, ()):
             end = i + len(words)
             if tuple(self.tokens[k].text for k in range(i, min(end, len(self.tokens)))) != words:
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from .common import title
@@ -75,7 +76,7 @@ def read_list(message: str, now: datetime, read: Callable[[str, datetime], Parse
         first = len(merged.updates)
         own = list(range(first, first + len(reading.updates)))
         merged.updates.extend(reading.updates)
-        merged.clarify.extend(q.model_copy(update={"updates": [first + k for k in q.updates] if q.updates else own})
+        merged.clarify.extend(replace(q, updates=[first + k for k in q.updates] if q.updates else own)
                               for q in reading.clarify)
         merged.notes.extend(reading.notes)
         merged.kind = "update"

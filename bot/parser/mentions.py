@@ -8,7 +8,6 @@ updates, corrections, questions and decisions build on it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,7 +22,7 @@ from .vocabulary import Mention, Vocabulary
 _BOUNDARY_PUNCT = {",", ";", ".", "\n", "!", "?", ":", "(", ")", "-", "+", "&"}
 _BOUNDARY_WORDS = {"and", "then", "also", "but", "plus", "while", "whilst", "after", "following", "before"}
 _CHILD_MARKERS = {"child", "children", "kids", "kid", "cn", "case", "cases", "ref", "yp", "sibling", "siblings",
-                  "sibs", "for", "to"}
+                  "sibs"}
 _CHILD_FILLER = {"no", "number", "numbers", "nos", "num", "ref", ":", "#"}
 _LIST_JOINERS = {",", "and", "&", "+", "/"}
 _NOT_CHILD_BEFORE = {"room", "ext", "extension", "tel", "page", "item", "£", "x", "flat", "bus", "route", "floor",
@@ -44,11 +43,14 @@ _PAST_VERBS = {"done", "begun", "began", "made", "signed", "off", "on", "up", "m
                "complete", "notification", "decision", "into"}
 
 
+# What a span says of status: the strong statuses, the weak ones, and whether it was re-booked.
+StatusWords = tuple[frozenset[str], frozenset[str], bool]
+_NO_STATUS: StatusWords = (frozenset(), frozenset(), False)
 # "in 6 weeks", "in a couple of months": roughly when the next one is due.
 _ROUGHLY_IN = re.compile(r"^in (?:a|an|\d+|a few|a couple of|couple of|few) ?(?:weeks?|months?|fortnights?)$")
 
 
-@dataclass
+@dataclass(slots=True)
 class EventMention:
     event: str | None  # None: a topic whose verb is missing or a plan that needs naming
     start: int
@@ -63,14 +65,14 @@ class EventMention:
     topic: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ChildMention:
     number: str
     index: int
     wrong: bool = False  # "it was 124 not 123": 123 is the value being corrected
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     mention: EventMention
     start: int
@@ -94,10 +96,15 @@ class MentionReader:
         self.unread_dates = dates.unread
         self.taken = list(dates.used)  # tokens already read as dates, times or children
         self.words = self._corrected_words()
+        # Markers with a phrase that starts at some word of the message: lookups of the others are skipped.
+        firsts = vocab.marker_firsts
+        self.markers_here = {name for w in self.words if w in firsts for name in firsts[w]}
         self.correcting = False
         self.wrong_dates: set[int] = set()  # indexes into self.dates
         self.not_events = 0  # event words read as a thing, an intention or praise, not an event
         self.event_spans: list[tuple[int, int]] = []  # an event's own words are not also a status
+        # _status_words by span (the words and the tokens taken are settled before it is asked).
+        self._status_memo: dict[tuple[object, ...], StatusWords] = {}
 
     # -- words ----------------------------------------------------------------------
     def _corrected_words(self) -> list[str]:
@@ -113,10 +120,9 @@ class MentionReader:
         return words
 
     def _find(self, index_name: str, start: int = 0, end: int | None = None) -> list[Mention]:
-        index = self.v.markers[index_name]
-        end = len(self.words) if end is None else end
-        found = index.find(self.words[start:end], self.tokens[start:end], [True] * (end - start))
-        return [Mention(m.meaning, m.start + start, m.end + start) for m in found]
+        if index_name not in self.markers_here:
+            return []
+        return self.v.markers[index_name].find(self.words, self.tokens, None, start, end)
 
     def _has(self, index_name: str) -> bool:
         return bool(self._find(index_name))
@@ -137,7 +143,7 @@ class MentionReader:
                 j = i - 1
                 while j >= 0 and toks[j].text in _CHILD_FILLER:
                     j -= 1
-                marker = j >= 0 and toks[j].text in _CHILD_MARKERS - {"for", "to"}
+                marker = j >= 0 and toks[j].text in _CHILD_MARKERS
                 if not (marked or marker or self._bare_child(i)):
                     continue
                 for k in self._number_list(i):
@@ -193,9 +199,8 @@ class MentionReader:
 
     # -- events ---------------------------------------------------------------------
     def _event_mentions(self) -> tuple[list[EventMention], list[Mention]]:
-        free = [not t for t in self.taken]
-        raw = self.v.events.find(self.words, self.tokens, free)
-        details = self.v.details.find(self.words, self.tokens, free)
+        raw = self.v.events.find(self.words, self.tokens, self.taken)
+        details = self.v.details.find(self.words, self.tokens, self.taken)
         mentions: list[EventMention] = []
         verb_spans: list[tuple[int, int]] = []
         for k, m in enumerate(raw):
@@ -210,7 +215,7 @@ class MentionReader:
             topic = m.meaning.name
             lo = raw[k - 1].end if k > 0 else 0
             hi = raw[k + 1].start if k + 1 < len(raw) else len(self.words)
-            verb = self._nearest_verb(topic, m, lo, hi, free)
+            verb = self._nearest_verb(topic, m, lo, hi)
             mention = EventMention(None, m.start, m.end, None, fuzzy, question=self.v.topic_questions[topic],
                                    topic=topic)
             if verb is None:
@@ -308,12 +313,12 @@ class MentionReader:
             self.words[m.end] in self.v.loose_followers
         )
 
-    def _nearest_verb(self, topic: str, m: Mention, lo: int, hi: int, free: Sequence[bool]) -> Mention | None:
-        verbs = self.v.verbs[topic].find(self.words[lo:hi], self.tokens[lo:hi], free[lo:hi])
+    def _nearest_verb(self, topic: str, m: Mention, lo: int, hi: int) -> Mention | None:
+        verbs = self.v.verbs[topic].find(self.words, self.tokens, self.taken, lo, hi)
         best: Mention | None = None
         best_distance = 99
         for v in verbs:
-            start, end = v.start + lo, v.end + lo
+            start, end = v.start, v.end
             if overlaps((start, end), (m.start, m.end)):
                 continue
             distance = m.start - end if end <= m.start else start - m.end
@@ -379,7 +384,7 @@ class MentionReader:
         prefix_end = segments[0].start if segments else len(self.words)
         return segments, prefix_end
 
-    def _statuses(self, start: int, end: int, applied: list[Mention]) -> tuple[set[str], bool]:
+    def _statuses(self, start: int, end: int, applied: list[Mention]) -> tuple[frozenset[str], bool]:
         """Statuses said in tokens [start, end): the strong ones, else the weak; and whether it was re-booked.
 
         In a correction only the strong ones count: "it was 124" is not "it happened".
@@ -387,18 +392,30 @@ class MentionReader:
         strong, weak, moved = self._status_words(start, end, applied)
         return (strong if self.correcting else strong or weak), moved
 
-    def _status_words(self, start: int, end: int, applied: list[Mention]) -> tuple[set[str], set[str], bool]:
-        free = [not t for t in self.taken]
-        found = self.v.statuses.find(self.words[start:end], self.tokens[start:end], free[start:end])
+    def _status_words(self, start: int, end: int, applied: list[Mention]) -> StatusWords:
+        """The strong and the weak statuses said in tokens [start, end), and whether it was re-booked.
+        Worked out once a span: a reading often asks twice (the message's, then its one segment's)."""
+        if start >= end:
+            return _NO_STATUS
+        key = (start, end, tuple((d.start, d.end) for d in applied), tuple(self.event_spans))
+        known = self._status_memo.get(key)
+        if known is None:
+            known = self._status_memo[key] = self._read_status_words(start, end, applied)
+        return known
+
+    def _read_status_words(self, start: int, end: int, applied: list[Mention]) -> StatusWords:
+        found = self.v.statuses.find(self.words, self.tokens, self.taken, start, end)
+        if not found:
+            return _NO_STATUS
         found = [
             m for m in found
-            if not any(overlaps((m.start + start, m.end + start), (d.start, d.end)) for d in applied)
-            and not any(inside((m.start + start, m.end + start), span) for span in self.event_spans)
+            if not any(overlaps((m.start, m.end), (d.start, d.end)) for d in applied)
+            and not any(inside((m.start, m.end), span) for span in self.event_spans)
         ]
-        strong = {m.meaning.name for m in found
-                  if tuple(self.words[m.start + start : m.end + start]) not in self.v.weak_statuses}
-        weak = {m.meaning.name for m in found} - strong
-        moved = any(tuple(self.words[m.start + start : m.end + start]) in self.v.moved_words for m in found)
+        strong = frozenset(m.meaning.name for m in found
+                           if tuple(self.words[m.start : m.end]) not in self.v.weak_statuses)
+        weak = frozenset(m.meaning.name for m in found) - strong
+        moved = any(tuple(self.words[m.start : m.end]) in self.v.moved_words for m in found)
         return strong, weak, moved
 
     def _negated(self, e: EventMention) -> bool:

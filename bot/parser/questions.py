@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from .common import add_days
@@ -10,9 +11,8 @@ from .mentions import ChildMention, MentionReader
 from .result import Query
 
 # A request to colleagues, not a question to the bot.
-_TO_COLLEAGUES = ("can someone", "could someone", "can anyone", "could anyone", "is anyone", "anyone able",
-                  "anyone free", "who can", "can you help", "could you help", "can u help", "any volunteers",
-                  "anyone around", "is someone")
+_TO_COLLEAGUES = re.compile("can someone|could someone|can anyone|could anyone|is anyone|anyone able|anyone free|"
+                            "who can|can you help|could you help|can u help|any volunteers|anyone around|is someone")
 
 
 class QueryReader(MentionReader):
@@ -21,7 +21,7 @@ class QueryReader(MentionReader):
     def _query(self, children: list[ChildMention]) -> Query | None:
         question_mark = self.cleaned.rstrip().endswith("?")
         lowered = self.cleaned.lower()
-        if any(asked in lowered for asked in _TO_COLLEAGUES):
+        if _TO_COLLEAGUES.search(lowered):
             return None  # "can someone chair the ICPC for 123?": asked of the unit, not of the bot
         asks = self._starts_with("query_start") or question_mark
         about = self._has("query_about")

@@ -1,22 +1,39 @@
-"""What the parser hands on: SPEC section 5's `parse` JSON, as pydantic models."""
+"""What the parser hands on: SPEC section 5's `parse` JSON.
+
+Plain dataclasses, not pydantic models: importing pydantic and building the models
+was most of `timescales parse`'s start-up. `as_json` is the `parse --json` shape;
+`to_data` and `from_data` are what a pending reading is kept as in the store (the
+shape pydantic's `model_dump(mode="json")` gave, so readings kept before still load).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as _field  # Clarification has a field named `field`
+from typing import Any, Literal, get_args
 
 Kind = Literal["update", "query", "correction", "other"]
 StatusName = Literal["done", "planned", "not_done"]
+QueryType = Literal["due", "overdue", "child", "mine"]
+Field = Literal["child", "event", "date", "status", "time"]
 DetailValue = bool | str
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _one_of(value: object, allowed: object, what: str) -> Any:
+    """A kept value checked against its Literal: a reading from the store or a button is data."""
+    if value not in get_args(allowed):
+        raise ValueError(f"{what} {value!r} is not one of {', '.join(get_args(allowed))}")
+    return value
 
 
-class Update(_Model):
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+@dataclass(slots=True, kw_only=True)
+class Update:
     """One event for one child. Fields the message did not give are None."""
 
     event: str | None
@@ -24,7 +41,7 @@ class Update(_Model):
     status: StatusName | None
     date: dt.date | None
     time: dt.time | None = None
-    details: dict[str, DetailValue] = {}
+    details: dict[str, DetailValue] = _field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -32,13 +49,28 @@ class Update(_Model):
             "child": self.child,
             "status": self.status,
             "date": self.date.isoformat() if self.date else None,
-            "time": self.time.strftime("%H:%M") if self.time else None,
+            "time": f"{self.time.hour:02}:{self.time.minute:02}" if self.time else None,  # strftime costs more
             "details": dict(self.details),
         }
 
+    def to_data(self) -> dict[str, Any]:
+        return {"event": self.event, "child": self.child, "status": self.status,
+                "date": self.date.isoformat() if self.date else None,
+                "time": self.time.isoformat() if self.time else None, "details": dict(self.details)}
 
-class Query(_Model):
-    type: Literal["due", "overdue", "child", "mine"]
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Update:
+        status = data.get("status")
+        time = data.get("time")
+        return cls(event=data.get("event"), child=data.get("child"),
+                   status=_one_of(status, StatusName, "status") if status is not None else None,
+                   date=_day(data.get("date")), time=dt.time.fromisoformat(time) if time else None,
+                   details=dict(data.get("details") or {}))
+
+
+@dataclass(slots=True, kw_only=True)
+class Query:
+    type: QueryType
     start: dt.date | None = None  # "from" in JSON
     end: dt.date | None = None  # "to" in JSON
     child: str | None = None
@@ -52,40 +84,65 @@ class Query(_Model):
             shape["child"] = self.child
         return shape
 
+    def to_data(self) -> dict[str, Any]:
+        return {"type": self.type, "start": self.start.isoformat() if self.start else None,
+                "end": self.end.isoformat() if self.end else None, "child": self.child}
 
-class Option(_Model):
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Query:
+        return cls(type=_one_of(data.get("type"), QueryType, "query type"), start=_day(data.get("start")),
+                   end=_day(data.get("end")), child=data.get("child"))
+
+
+@dataclass(slots=True, kw_only=True)
+class Option:
     """One answer to a question: a button label and the fields it sets."""
 
     label: str
     set: dict[str, Any]
 
+    def as_json(self) -> dict[str, Any]:
+        return {"label": self.label, "set": dict(self.set)}
 
-class Clarification(_Model):
-    field: Literal["child", "event", "date", "status", "time"]
+
+@dataclass(slots=True, kw_only=True)
+class Clarification:
+    field: Field
     question: str
-    updates: list[int] = []  # the updates it is about (indexes); empty for the whole message
-    options: list[Option] = []
+    updates: list[int] = _field(default_factory=list)  # the updates it is about (indexes); empty for the whole message
+    options: list[Option] = _field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"field": self.field, "question": self.question, "updates": list(self.updates),
-                "options": [o.model_dump() for o in self.options]}
+                "options": [o.as_json() for o in self.options]}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Clarification:
+        return cls(field=_one_of(data.get("field"), Field, "question field"), question=str(data["question"]),
+                   updates=[int(k) for k in data.get("updates") or []],
+                   options=[Option(label=str(o["label"]), set=dict(o["set"])) for o in data.get("options") or []])
 
 
-class Correction(_Model):
+@dataclass(slots=True, kw_only=True)
+class Correction:
     """'undo', or what a correction replaces: the new values are in `updates`."""
 
     undo: bool
     # How to find the update being corrected; empty means "the one this replies to".
-    corrects: dict[str, str] = {}
+    corrects: dict[str, str] = _field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"undo": self.undo, "corrects": dict(self.corrects)}
 
 
-class ParseResult(_Model):
+@dataclass(slots=True, kw_only=True)
+class ParseResult:
     kind: Kind
-    updates: list[Update] = []
+    updates: list[Update] = _field(default_factory=list)
     query: Query | None = None
-    clarify: list[Clarification] = []
+    clarify: list[Clarification] = _field(default_factory=list)
     correction: Correction | None = None
-    notes: list[str] = []  # how the message was read where that was not literal ("startegy" -> strategy)
+    notes: list[str] = _field(default_factory=list)  # how the message was read where that was not literal
 
     @property
     def complete(self) -> bool:
@@ -100,7 +157,26 @@ class ParseResult(_Model):
             "clarify": [c.as_json() for c in self.clarify],
         }
         if self.correction is not None:
-            shape["correction"] = self.correction.model_dump()
+            shape["correction"] = self.correction.as_json()
         if self.notes:
             shape["notes"] = list(self.notes)
         return shape
+
+    def to_data(self) -> dict[str, Any]:
+        return {"kind": self.kind, "updates": [u.to_data() for u in self.updates],
+                "query": self.query.to_data() if self.query else None,
+                "clarify": [c.as_json() for c in self.clarify],
+                "correction": self.correction.as_json() if self.correction else None, "notes": list(self.notes)}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ParseResult:
+        query, correction = data.get("query"), data.get("correction")
+        return cls(
+            kind=_one_of(data.get("kind"), Kind, "kind"),
+            updates=[Update.from_data(u) for u in data.get("updates") or []],
+            query=Query.from_data(query) if query else None,
+            clarify=[Clarification.from_data(c) for c in data.get("clarify") or []],
+            correction=Correction(undo=bool(correction["undo"]), corrects=dict(correction.get("corrects") or {}))
+            if correction else None,
+            notes=[str(n) for n in data.get("notes") or []],
+        )

@@ -27,24 +27,33 @@ _STRUCK = re.compile(r"(?<!\w)~(?=\S)[^~\n]*?(?<=\S)~(?!\w)")
 # "s.47", "s 47", "S.20" are one word to everyone who writes them.
 _SECTION = re.compile(r"\b([sS])\s?\.?\s?(47|20)\b")
 
+_PLAIN_WORDS = re.compile(r"[a-z]+(?: [a-z]+)*")  # what the tokenizer splits into words at the spaces
+# A token, after the spaces before it (a match takes them too, so that the search does not
+# try every form at every space). The forms start with different characters (a letter,
+# punctuation, "#", a digit), so only the order of those starting with a digit matters;
+# words, the commonest, are tried first.
 _TOKEN = re.compile(
     r"""
-    (?P<iso_date>\b\d{4}-\d{2}-\d{2}\b)
+    [^\S\n]*
+    (?:
+    (?P<word>[a-z][a-z0-9]*(?:['&-][a-z0-9]+)*)
+  | (?P<punct>[,;:!?()+/&.\n-])
+  | (?P<hash_number>\#\s?\d+\b)
+  | (?P<iso_date>\b\d{4}-\d{2}-\d{2}\b)
   | (?P<slash_date>\b\d{1,2}/\d{1,2}(?:/\d{2}(?:\d{2})?)?\b)
   | (?P<dot_date>\b\d{1,2}\.\d{1,2}\.\d{2}(?:\d{2})?\b)
   | (?P<clock>\b\d{1,2}(?:[:.]\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)(?![a-z])
              |\b\d{1,2}:\d{2}\b|\b\d{1,2}\.\d{2}\b|\b\d{4}\s?hrs\b)
   | (?P<ordinal>\b\d{1,2}(?:st|nd|rd|th)\b)
-  | (?P<hash_number>\#\s?\d+\b)
   | (?P<number>\b\d+\b)
-  | (?P<word>[a-z][a-z0-9]*(?:['&-][a-z0-9]+)*)
-  | (?P<punct>[,;:!?()+/&.\n-])
+    )
     """,
     re.VERBOSE,
 )
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through a call, and every message makes dozens.
+@dataclass(slots=True)
 class Token:
     text: str  # lower case
     kind: Kind
@@ -63,35 +72,43 @@ def plain_digits(text: str) -> str:
                    for c in text if unicodedata.category(c) != "Cf")
 
 
+def _link(match: re.Match[str]) -> str:
+    if match.group(1):  # a mention or channel link: its label, or nothing
+        return match.group(2) or " "
+    return match.group(4) or " "
+
+
 def clean(message: str) -> str:
     """Slack markup removed, digits made ASCII, quotes and dashes made plain; case kept."""
-
-    def link(match: re.Match[str]) -> str:
-        if match.group(1):  # a mention or channel link: its label, or nothing
-            return match.group(2) or " "
-        return match.group(4) or " "
-
-    text = _SLACK_LINK.sub(link, _STRUCK.sub(" ", plain_digits(message)))
-    for entity, char in _ENTITIES.items():
-        text = text.replace(entity, char)
-    text = _TEXT_SPEAK.sub(lambda m: _SPOKEN.get(m.group().lower(), "tomorrow"), text)
-    return _SECTION.sub(r"\1\2", text.translate(_PLAIN))
+    # Each pattern only where its first character is: most messages have none of them.
+    text = plain_digits(message)
+    if "~" in text:
+        text = _STRUCK.sub(" ", text)
+    if "<" in text:
+        text = _SLACK_LINK.sub(_link, text)
+    if "&" in text:
+        for entity, char in _ENTITIES.items():
+            text = text.replace(entity, char)
+    if "2" in text:
+        text = _TEXT_SPEAK.sub(lambda m: _SPOKEN.get(m.group().lower(), "tomorrow"), text)
+    text = text.translate(_PLAIN)
+    return _SECTION.sub(r"\1\2", text) if "47" in text or "20" in text else text
 
 
 def tokenize(cleaned: str) -> list[Token]:
-    lower = cleaned.lower()
     tokens: list[Token] = []
-    for match in _TOKEN.finditer(lower):
-        kind = match.lastgroup
-        assert kind is not None
-        raw = cleaned[match.start() : match.end()]
-        text = match.group()
+    for match in _TOKEN.finditer(cleaned.lower()):
+        kind: Kind = match.lastgroup  # type: ignore[assignment]
+        start, end = match.span(kind)
+        text = match.group(kind)
         if kind == "hash_number":
             text = text.lstrip("#").strip()
-        tokens.append(Token(text, kind, match.start(), match.end(), raw.isupper()))  # type: ignore[arg-type]
+        tokens.append(Token(text, kind, start, end, cleaned[start:end].isupper()))
     return tokens
 
 
 def phrase_words(phrase: str) -> tuple[str, ...]:
     """A vocabulary phrase as the words the tokenizer would produce for it."""
+    if _PLAIN_WORDS.fullmatch(phrase):  # most of the vocabulary's thousand phrases: clean() leaves them be
+        return tuple(phrase.split())
     return tuple(t.text for t in tokenize(clean(phrase)))

@@ -4,6 +4,7 @@ questions to ask where the words leave one of them open."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, time, timedelta
 from typing import cast
 
@@ -64,8 +65,8 @@ class UpdateReader(MentionReader):
                     own_ask: list[Clarification] = []
                     fields = self._segment_fields(seg, segments, shared_dates, shared_status, applied, defaults,
                                                   own_ask, only_dates=[day])
-                    updates.append(fields.model_copy(update={"child": number}))
-                    self.clarify.extend(q.model_copy(update={"updates": [len(updates) - 1]}) for q in own_ask)
+                    updates.append(replace(fields, child=number))
+                    self.clarify.extend(replace(q, updates=[len(updates) - 1]) for q in own_ask)
                 continue
             fields = self._segment_fields(seg, segments, shared_dates, shared_status, applied, defaults, ask)
             if not numbers:
@@ -73,13 +74,13 @@ class UpdateReader(MentionReader):
                     self.clarify.append(self._which_child())
                     asked_child = True
                 numbers = [None]  # type: ignore[list-item]
-            made = [fields.model_copy(update={"child": number}) for number in numbers]
+            made = [replace(fields, child=number) for number in numbers]
             if not ask and all(merge_into(updates, u) for u in made):
                 continue  # "PLO agreed at CRP": two names for one event
             first = len(updates)
             updates.extend(made)
             # One question per event, answered for every child it names.
-            self.clarify.extend(q.model_copy(update={"updates": list(range(first, len(updates)))}) for q in ask)
+            self.clarify.extend(replace(q, updates=list(range(first, len(updates)))) for q in ask)
         return updates
 
     def _which_child(self) -> Clarification:
@@ -109,7 +110,7 @@ class UpdateReader(MentionReader):
         seg: Segment,
         segments: list[Segment],
         shared_dates: list[DateMention],
-        shared_status: set[str],
+        shared_status: frozenset[str],
         applied: list[Mention],
         defaults: bool,
         ask: list[Clarification],
@@ -134,7 +135,7 @@ class UpdateReader(MentionReader):
         if not statuses:
             outcome = "done" if self.v.outcomes & details.keys() else None  # "strategy for 123 - NFA" was held
             implied = e.implied or outcome
-            statuses = shared_status or ({implied} if implied else set())
+            statuses = shared_status or (frozenset({implied}) if implied else frozenset())
         # A time belongs to its own event; another's lone time only to one with no date of its own
         # ("missing overnight, returned 6am": the 6am is the return's).
         times = ([t for t in self.times if seg.start <= t.start < seg.end]
@@ -152,7 +153,7 @@ class UpdateReader(MentionReader):
         day, status = self._date_and_status(dates, status, e, at or rough, ask)
         return Update(event=event_name, child=None, status=status, date=day, time=at, details=details)
 
-    def _status(self, statuses: set[str], moved: bool, dates: list[DateMention]) -> StatusName | None:
+    def _status(self, statuses: frozenset[str], moved: bool, dates: list[DateMention]) -> StatusName | None:
         if moved and "planned" in statuses:
             return "planned"
         if len(statuses) == 1:
@@ -298,6 +299,6 @@ def merge_into(updates: list[Update], new: Update) -> bool:
     key = (new.event, new.child, new.status, new.date, new.time)
     for i, old in enumerate(updates):
         if (old.event, old.child, old.status, old.date, old.time) == key:
-            updates[i] = old.model_copy(update={"details": {**new.details, **old.details}})
+            updates[i] = replace(old, details={**new.details, **old.details})
             return True
     return False
