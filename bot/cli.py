@@ -86,7 +86,7 @@ def check_child(child: str) -> str:
 
     number = plain_digits(child).lstrip("#")
     if not (number.isascii() and number.isdigit()):
-        raise UsageError(f"--child '{child}' should be the child's number (digits only, no names)")
+        raise UsageError(f"child '{child}' should be the child's number (digits only, no names)")
     return number
 
 

@@ -236,6 +236,9 @@ def test_the_command_line_imports_checks_and_shows_a_child(tmp_path):
     assert shown["lead"] == "U0SW1" and any(d["rule"] == "core-group" for d in shown["deadlines"])
     due = cli("due", "--now", "2026-12-21T09:00", "--overdue")
     assert "Review Child Protection Conference [SW, CPL] (already overdue when imported)" in due.stdout
+    named = cli("child", "Sam")  # a name where the number goes: one line, no traceback, no "--child"
+    assert named.returncode == 2 and named.stderr == "timescales: child 'Sam' should be the child's number " \
+                                                      "(digits only, no names)\n"
     unreadable = cli("import", "nowhere.csv", "--unit", "unit-a")
     assert unreadable.returncode == 2 and unreadable.stderr.count("\n") == 1 and "cannot read" in unreadable.stderr
 
