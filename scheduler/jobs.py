@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -23,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from rules.calendar import LONDON
+from scheduler.sweep import SweepReport
 
 log = logging.getLogger(__name__)
 SWEEP_TRIGGER = CronTrigger(minute="*/5", timezone=UTC)
@@ -41,14 +43,17 @@ class Scheduled:
         return self.idle.wait(timeout)
 
 
-def start_scheduler(run_sweep: Callable[[], object]) -> Scheduled:
+def start_scheduler(run_sweep: Callable[[], SweepReport]) -> Scheduled:
     idle = threading.Event()
     idle.set()
 
     def job() -> None:
         idle.clear()
+        began = time.monotonic()
         try:
-            run_sweep()
+            log.info("sweep started")
+            report = run_sweep()
+            log.info("sweep finished in %.1f s: %s", time.monotonic() - began, _summary(report))
         except Exception:  # logged; the next run picks up whatever this one left
             log.exception("sweep failed")
         finally:
@@ -62,3 +67,11 @@ def start_scheduler(run_sweep: Callable[[], object]) -> Scheduled:
                       misfire_grace_time=240, max_instances=1, next_run_time=datetime.now(UTC))
     scheduler.start()
     return Scheduled(scheduler, idle)
+
+
+def _summary(report: SweepReport) -> str:
+    """What a sweep did, for the log: which process of the service swept, and what it sent."""
+    if report.busy:
+        return "another process is sweeping, so this one only answers Slack"
+    return (f"{len(report.messages)} messages sent, {len(report.failed)} left for the next sweep, "
+            f"{len(report.refused)} refused by Slack")
