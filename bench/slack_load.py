@@ -55,9 +55,10 @@ from sqlalchemy import create_engine, func, select, text
 from bench import growth
 from bench.sweep import CountingSender
 from rules.calendar import LONDON
-from rules.config import load_config
+from rules.config import Config, load_config
 from scheduler.outbox import Outbox
 from scheduler.sweep import sweep
+from store.ledger import Ledger, new_owner
 from store.models import DeadlineRecord
 from store.records import Store
 
@@ -70,6 +71,7 @@ UNITS = growth.UNITS
 MESSAGES = ["strategy discussion held today for child {n}, S47 agreed", "HV done for {n} today, seen alone",
             "ICPC booked for 14 Dec for {n}", "core group for {n} held today", "what's due this week?",
             "morning all", "FHA completed for {n} yesterday"]
+LEAD = 20  # seconds of load before the sweep
 LOGGED = re.compile(r"^(\S+ \S+) INFO scheduler\.jobs sweep (started|finished in [\d.]+ s: (.*))$")
 
 
@@ -86,14 +88,24 @@ def config() -> str:
     return "\n".join(lines)
 
 
-def preload(db: str, folder: Path, children: int, backlog: str) -> None:
-    """A service's caseload, its deadlines worked out, and (backlog weekend) the ledger as
-    a sweep at last Friday 15:00 left it."""
+def last_friday() -> datetime:
+    """15:00 on the Friday before this week's Monday."""
+    today = datetime.now(LONDON).date()
+    return datetime.combine(today - timedelta(days=today.weekday() + 3), clock(15), tzinfo=LONDON)
+
+
+def prepare(db: str, folder: Path, env: dict[str, str], children: int, backlog: str) -> None:
+    """The schema, the units and people of the bench's config, and with `children` a
+    service's caseload, its deadlines worked out and (backlog weekend) the ledger as a
+    sweep at last Friday 15:00 left it."""
+    subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade", "--db", db], cwd=folder, env=env, check=True,
+                   capture_output=True)
+    if not children:
+        return
     cfg = load_config(folder / "timescales.toml")
     store = Store.open(db, cfg)
-    now = datetime.now(LONDON)
-    monday = now.date() - timedelta(days=now.weekday())
-    weeks = (monday - growth.MONDAY.date()).days // 7
+    friday = last_friday()
+    weeks = (friday.date() + timedelta(days=3) - growth.MONDAY.date()).days // 7
     t0 = time.perf_counter()
     growth.fill(store, children, date(2026, 1, 5) + timedelta(weeks=weeks))
     filled = time.perf_counter() - t0
@@ -105,7 +117,6 @@ def preload(db: str, folder: Path, children: int, backlog: str) -> None:
     print(f"preloaded {children:,} children in {UNITS} units ({children * growth.EVENTS_EACH:,} events, "
           f"{filled:.0f} s), full recompute {full:.1f} s ({deadlines:,} deadlines)", flush=True)
     if backlog == "weekend":
-        friday = datetime.combine(monday - timedelta(days=3), clock(15), tzinfo=LONDON)
         sender = CountingSender()
         t0 = time.perf_counter()
         sweep(store, Outbox(sender, per_channel_gap=0), cfg, friday)
@@ -115,15 +126,16 @@ def preload(db: str, folder: Path, children: int, backlog: str) -> None:
 
 
 class Process:
-    def __init__(self, folder: Path, db: str, env: dict[str, str], number: int) -> None:
-        self.folder, self.db, self.env = folder, db, env
+    def __init__(self, folder: Path, db: str, env: dict[str, str], number: int, options: list[str]) -> None:
+        self.folder, self.db, self.env, self.options = folder, db, env, options
         self.log = folder / f"serve{number}.log"
         self.url = ""
         self.popen: subprocess.Popen[str] | None = None
 
     def launch(self) -> None:
         with self.log.open("a") as log:
-            self.popen = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", "0", "--db", self.db],
+            self.popen = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", "0", "--db", self.db,
+                                           *self.options],
                                           cwd=self.folder, env=self.env, stdout=subprocess.PIPE, stderr=log,
                                           text=True)
 
@@ -148,6 +160,46 @@ class Swept:
     start: float  # time.time()
     end: float | None  # None: still running when the load ended
     summary: str
+
+
+def servers_up_for_the_next_sweep(processes: list[Process], db: str, cfg: Config) -> None:
+    """Both servers started while the bench holds the service's sweep lock, so that their
+    start-up sweeps leave the backlog alone (another process is sweeping, they log); then
+    the lock let go and the load begun LEAD seconds before the next five-minute mark,
+    where the scheduler's sweep in one of them takes the backlog on, as it would in a
+    service that has been up a while."""
+    store = Store.open(db, cfg)
+    with Ledger(store, timedelta(minutes=10)).sweeping(new_owner()) as mine:
+        assert mine, "a sweep is running already"
+        for p in processes:
+            p.launch()
+        for p in processes:
+            p.listening()
+        while not all(any(s.end is not None for s in sweeps(0, p.log)) for p in processes):
+            time.sleep(0.2)
+    store.engine.dispose()
+    mark = (time.time() + LEAD) // 300 * 300 + 300
+    print(f"servers up; their start-up sweeps found the sweep lock held; the next sweep at "
+          f"{time.strftime('%H:%M:%S', time.localtime(mark))}, {LEAD} s into the load", flush=True)
+    time.sleep(max(0.0, mark - LEAD - time.time()))
+
+
+def on_server(server: str, folder: Path, env: dict[str, str], children: int, backlog: str) -> str:
+    """A database of this run's own on a PostgreSQL server: a copy of a template prepared
+    there once (the caseload takes minutes to preload; a copy, seconds)."""
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    base = server.rsplit("/", 1)[0]
+    template = f"slack_load_{children}_{backlog}_{last_friday():%Y%m%d}"
+    with admin.connect() as c:
+        if not c.scalar(text("SELECT count(*) FROM pg_database WHERE datname = :name"), {"name": template}):
+            c.execute(text(f"DROP DATABASE IF EXISTS {template}_making"))
+            c.execute(text(f"CREATE DATABASE {template}_making"))
+            prepare(f"{base}/{template}_making", folder, env, children, backlog)
+            c.execute(text(f"ALTER DATABASE {template}_making RENAME TO {template}"))
+        run = f"slack_load_run_{os.getpid()}"
+        c.execute(text(f"CREATE DATABASE {run} TEMPLATE {template}"))
+    admin.dispose()
+    return f"{base}/{run}"
 
 
 def sweeps(process: int, log: Path) -> list[Swept]:
@@ -182,31 +234,36 @@ def main() -> None:
     parser.add_argument("--kill", action="store_true")
     parser.add_argument("--children", type=int, default=0)
     parser.add_argument("--backlog", choices=("weekend", "all"), default="weekend")
+    parser.add_argument("--no-sweep", action="store_true", help="serve --no-scheduler: no sweep at all")
+    parser.add_argument("--server", help="a PostgreSQL server's URL, instead of a throwaway cluster: the caseload "
+                        "is prepared there once, as a template database, and each run works on a copy of it")
     args = parser.parse_args()
     if args.children and args.children < UNITS:
         parser.error(f"--children: at least one child a unit ({UNITS})")
     seconds, rate, kill, children = args.seconds, args.rate, args.kill, args.children
     folder = Path(tempfile.mkdtemp())
     (folder / "timescales.toml").write_text(config())
-    cluster = None
-    if args.sqlite:
-        db = f"sqlite:///{folder / 'load.db'}"
-    else:
-        cluster = Cluster()
-        cluster.start()
-        db = cluster.url
     slack = FakeSlack()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_API_URL": slack.url, "SLACK_BOT_TOKEN": "xoxb-bench",
            "SLACK_SIGNING_SECRET": SECRET, "LOG_LEVEL": "INFO"}
-    subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade", "--db", db], cwd=folder, env=env, check=True,
-                   capture_output=True)
-    if children:
-        preload(db, folder, children, args.backlog)
-    processes = [Process(folder, db, env, 1), Process(folder, db, env, 2)]
-    for p in processes:  # both at once: the sweep at start runs while the load does
-        p.launch()
-    for p in processes:
-        p.listening()
+    cluster = None
+    if args.server:
+        db = on_server(args.server, folder, env, children, args.backlog)
+    else:
+        if args.sqlite:
+            db = f"sqlite:///{folder / 'load.db'}"
+        else:
+            cluster = Cluster()
+            cluster.start()
+            db = cluster.url
+        prepare(db, folder, env, children, args.backlog)
+    serve = ["--no-scheduler"] if args.no_sweep else []
+    processes = [Process(folder, db, env, 1, serve), Process(folder, db, env, 2, serve)]
+    if args.no_sweep:
+        for p in processes:
+            p.start()
+    else:
+        servers_up_for_the_next_sweep(processes, db, load_config(folder / "timescales.toml"))
 
     sent_at: dict[str, float] = {}
     sent_wall: dict[str, float] = {}
@@ -253,10 +310,10 @@ def main() -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not expect_reply <= set(slack.arrival):
         time.sleep(0.5)
-    replies: dict[str, int] = {}
+    replies: dict[str, list[str]] = {}  # thread -> what was posted in it (an answer may take two replies)
     for m in slack.posted():
         if m.get("thread_ts"):
-            replies[m["thread_ts"]] = replies.get(m["thread_ts"], 0) + 1
+            replies.setdefault(m["thread_ts"], []).append(m.get("text") or "")
     engine = create_engine(db)
     with engine.connect() as connection:
         stored = {r[0] for r in connection.execute(text("select distinct origin_ts from events"))}
@@ -266,7 +323,7 @@ def main() -> None:
     lost = {ts for ts in acks if ts not in handled}
     killed = ", one killed and restarted" if kill else ""
     caseload = f", {children:,} children preloaded (backlog: {args.backlog})" if children else ""
-    print(f"{'PostgreSQL' if cluster else 'SQLite'}, two serve processes{killed}{caseload}: "
+    print(f"{'SQLite' if db.startswith('sqlite') else 'PostgreSQL'}, two serve processes{killed}{caseload}: "
           f"{total} messages over {seconds:.0f} s ({rate:.0f}/s), {len(acks)} acknowledged with 200")
     ack_times = sorted(a for a, _ in acks.values())
     print(f"acknowledgement: median {statistics.median(ack_times) * 1000:.1f} ms, "
@@ -276,7 +333,7 @@ def main() -> None:
     delays = sorted(delay.values())
     print(f"lost (acknowledged, never handled): {len(lost)}; stored updates: {len(stored & set(acks))}; "
           f"replies: {len(set(replies) & updates)} of {len(updates)}, "
-          f"{sum(1 for c in replies.values() if c > 1)} threads answered twice")
+          f"{sum(1 for t in replies.values() if len(set(t)) < len(t))} threads with a reply posted twice")
     print(f"time from message to its reply in Slack: median {statistics.median(delays) * 1000:.0f} ms, "
           f"p99 {delays[int(0.99 * len(delays))] * 1000:.0f} ms, max {delays[-1] * 1000:.0f} ms "
           f"(target: every reply within 2 s)")
@@ -288,6 +345,11 @@ def main() -> None:
     slack.close()
     if cluster:
         cluster.remove()
+    elif args.server:
+        admin = create_engine(args.server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f"DROP DATABASE {db.rsplit('/', 1)[1]}"))
+        admin.dispose()
     windows(processes, sent_wall, acks, delay)
 
 

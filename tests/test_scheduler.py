@@ -20,7 +20,7 @@ from bot.slack_app import SlackSender
 from rules.calendar import LONDON
 from scheduler.jobs import SWEEP_TRIGGER, start_scheduler
 from scheduler.outbox import Outbox
-from scheduler.sweep import SweepReport, sweep
+from scheduler.sweep import sweep
 from store.ledger import Ledger
 from store.records import Store
 
@@ -305,7 +305,7 @@ def test_after_the_march_clock_change_the_working_day_starts_at_half_past_eight_
 def test_each_process_sweeps_at_start_then_every_five_minutes_and_survives_a_failed_sweep(caplog):
     done = threading.Event()
 
-    def failing_sweep() -> SweepReport:
+    def failing_sweep() -> str:
         done.set()
         raise RuntimeError("database went away")
 
