@@ -568,7 +568,7 @@ def _scheduled_sweeps(ctx: Context, store: Store, token: str) -> Scheduled:
     from scheduler.jobs import SweepProcess, start_scheduler
 
     url = store.engine.url.render_as_string(hide_password=False)
-    run = partial(sweep_to_slack, url, store.pack, store.calendar, ctx.config, token)
+    run = partial(sweep_to_slack, url, ctx.config.model_dump_json(by_alias=True), token)
     return start_scheduler(SweepProcess(run, preload=["bot.slack_app"]))
 
 

@@ -46,10 +46,9 @@ from bot.logs import configure_logging
 from bot.parser.reports import ReportQuestion, period
 from bot.replies import notice_message
 from bot.report import picture, report_text
-from rules.calendar import LONDON, WorkingCalendar
+from rules.calendar import LONDON
 from rules.caseload import decode
 from rules.config import Config
-from rules.pack import RulePack
 from scheduler.delivery import deliver_replies
 from scheduler.outbox import LookupFailed, Message, Outbox, Reply, SendResult
 from scheduler.sweep import SweepReport, sweep
@@ -243,11 +242,13 @@ class SlackSender:
         return found[0] if len(found) >= parts and 0 in found else None
 
 
-def sweep_to_slack(url: str, pack: RulePack, calendar: WorkingCalendar, config: Config, token: str) -> SweepReport:
+def sweep_to_slack(url: str, config_json: str, token: str) -> SweepReport:
     """One sweep now, sending to Slack, in a process of its own (scheduler.jobs.SweepProcess):
-    the bot's database, rules and calendar, with an engine of its own."""
+    the bot's database and config (its rules and calendar worked out here: given as text,
+    what the process is started with stays small), with an engine of its own."""
     configure_logging()
-    store = Store(make_engine(url), pack, calendar)
+    config = Config.model_validate_json(config_json)
+    store = Store(make_engine(url), config.rule_pack(), config.calendar())
     try:
         return sweep(store, Outbox(SlackSender(slack_client(token))), config, datetime.now(LONDON))
     finally:
