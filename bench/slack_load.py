@@ -1,33 +1,43 @@
 """The Slack bot under load, as a deployment runs it: signed Events API requests at a
 steady rate into two `timescales serve` processes sharing one PostgreSQL (a throwaway
-cluster, or --sqlite for one file), Web API calls out to a fake Slack on 127.0.0.1.
+cluster, --server URL, or --sqlite for one file), Web API calls out to a fake Slack on
+127.0.0.1, and the scheduler's sweep running in one of them during the load.
 
-    python -m bench.slack_load [SECONDS] [PER_SECOND] [--sqlite] [--kill]
-                               [--children N] [--backlog weekend|all]
+    python -m bench.slack_load [SECONDS] [PER_SECOND] [--sqlite | --server URL] [--kill]
+                               [--children N] [--backlog weekend|all] [--no-sweep]
 
 Default: 60 s at 50 messages a second into 60 units (bench.growth's). Requests alternate
 between the two processes, as a load balancer would send them; a request that gets no
 200 is sent again a second later to the other process, as Slack retries. With --kill,
 one process is killed (SIGKILL) a third of the way in and started again at half way.
 
-With --children N the store holds a service's caseload before the servers start: N
-children with realistic histories (bench.growth's `fill`: 30 events each, their dates
-moved on by whole weeks so that bench.growth's Monday is this week's), every deadline
-worked out (a full recompute); the messages are then about those children. The sweep
-each `serve` runs at start has real work to do while the load runs: with --backlog
-weekend (the default) everything since last Friday 15:00 (a sweep at that moment is run
-first, into the ledger), as on a Monday morning; with --backlog all, everything in its
-window (a service's first start). The bench's timescales.toml has working hours
-00:00-23:59 and the digest at 00:00, so what the sweep sends does not depend on the hour
-the bench is run (it does on the day: at weekends only the urgent go out).
+The servers start while the bench holds the service's sweep lock, so their start-up
+sweeps find another process sweeping and leave the work alone; the load then begins
+LEAD seconds before the next five-minute mark, where the scheduler's sweep in one of
+the servers takes it on (so a run waits up to five minutes for that mark; --no-sweep:
+`serve --no-scheduler`, no waiting, no sweep at all).
+
+With --children N the store holds a service's caseload: N children with realistic
+histories (bench.growth's `fill`: 30 events each, their dates moved on by whole weeks
+so that bench.growth's Monday is this week's), every deadline worked out (a full
+recompute); the messages are then about those children. The sweep's work: with
+--backlog weekend (the default) everything since last Friday 15:00 (a sweep at that
+moment is run first, into the ledger), as on a Monday morning; with --backlog all,
+everything in its window (a service's first start). The bench's timescales.toml has
+working hours 00:00-23:59 and the digest at 00:00, so what the sweep sends does not
+depend on the hour the bench is run (it does on the day: at weekends only the urgent go
+out; on the first working day of a month the monthly reports go too). --server URL (a
+PostgreSQL server's URL) keeps the prepared caseload there as a template database and
+runs each time on a copy: preparing 10,000 children takes minutes, a copy seconds.
 
 Prints: requests acknowledged; acknowledgement time (median, p99, max); for every
-update acknowledged, whether it was stored (lost = acknowledged and not stored),
-whether it got exactly one reply, and how long the reply took to reach Slack after the
+update acknowledged, whether it was stored (lost = acknowledged and not handled by the
+end), whether it got its reply, and how long the reply took to reach Slack after the
 message was first sent. Then the sweeps, from the servers' logs (which process swept,
-when and for how long; the other one's says another process was sweeping), and the
+when and for how long; the other one's say another process was sweeping), and the
 acknowledgement and reply times of the messages sent while a sweep ran (split by the
-process they went to) and while none did.
+process that acknowledged them; either process's workers may handle a message) and
+while none did.
 """
 
 from __future__ import annotations
