@@ -51,7 +51,9 @@ def config(extra: list[date] | None = None) -> Config:
         extra_bank_holidays=extra or [])
 
 
-def fill(store: Store, children: int) -> None:
+def fill(store: Store, children: int, start: date = date(2026, 1, 5)) -> None:
+    """`children` children, each with a realistic history of EVENTS_EACH events beginning
+    up to 200 days after `start` (bench.histories), spread over the units."""
     rng = random.Random(1)
     for first in range(0, children, 2000):
         rows, events = [], []
@@ -63,7 +65,7 @@ def fill(store: Store, children: int) -> None:
                         "details": e.details, "posted_by": f"U0SW{unit}X{i % 6}", "posted_at": e.posted_at,
                         "channel": f"C0UNIT{unit}", "message_ts": f"{i}.{n}", "seq": 0, "text": "",
                         "supersedes": None}
-                       for n, e in enumerate(child_history(number, EVENTS_EACH, rng))]
+                       for n, e in enumerate(child_history(number, EVENTS_EACH, rng, start))]
         with store.session.begin() as s:
             s.execute(insert(Child), rows)
             s.execute(insert(EventRecord), events)

@@ -565,13 +565,15 @@ STOP_WITHIN = 25.0  # seconds from SIGTERM to exit (SPEC section 10)
 
 
 def _scheduled_sweeps(ctx: Context, store: Store, token: str) -> Scheduled:
-    from bot.slack_app import SlackSender, slack_client
-    from scheduler.jobs import start_scheduler
-    from scheduler.outbox import Outbox
-    from scheduler.sweep import sweep
+    """Every sweep in a process of its own (scheduler.jobs), so this one keeps its GIL for Slack."""
+    from functools import partial
 
-    outbox = Outbox(SlackSender(slack_client(token)))
-    return start_scheduler(lambda: sweep(store, outbox, ctx.config, datetime.now(LONDON)))
+    from bot.slack_app import sweep_to_slack
+    from scheduler.jobs import SweepProcess, start_scheduler
+
+    url = store.engine.url.render_as_string(hide_password=False)
+    run = partial(sweep_to_slack, url, ctx.config.model_dump_json(by_alias=True), token)
+    return start_scheduler(SweepProcess(run, preload=["bot.slack_app"]))
 
 
 def _lease(ctx: Context) -> timedelta:

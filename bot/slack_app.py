@@ -42,16 +42,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.conversation import SLASH, Conversation, Incoming, SharedFile, slash_query, wants_import
 from bot.inbox import InboxWorkers
 from bot.layout import Part
+from bot.logs import configure_logging
 from bot.parser.reports import ReportQuestion, period
 from bot.replies import notice_message
 from bot.report import picture, report_text
 from rules.calendar import LONDON
 from rules.caseload import decode
+from rules.config import Config
 from scheduler.delivery import deliver_replies
 from scheduler.outbox import LookupFailed, Message, Outbox, Reply, SendResult
+from scheduler.sweep import SweepReport, sweep
 from store.db import make_engine
 from store.inbox import HOLD, Inbox, Request
-from store.records import HANDLING
+from store.records import HANDLING, Store
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +240,19 @@ class SlackSender:
                 parts = int(payload.get("parts", 1))
         message.posted.update(found)
         return found[0] if len(found) >= parts and 0 in found else None
+
+
+def sweep_to_slack(url: str, config_json: str, token: str) -> SweepReport:
+    """One sweep now, sending to Slack, in a process of its own (scheduler.jobs.SweepProcess):
+    the bot's database and config (its rules and calendar worked out here: given as text,
+    what the process is started with stays small), with an engine of its own."""
+    configure_logging()
+    config = Config.model_validate_json(config_json)
+    store = Store(make_engine(url), config.rule_pack(), config.calendar())
+    try:
+        return sweep(store, Outbox(SlackSender(slack_client(token))), config, datetime.now(LONDON))
+    finally:
+        store.engine.dispose()
 
 
 def request_key(body: dict[str, Any], raw: str) -> str:

@@ -10,15 +10,17 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
+import child_sweeps
 import pytest
 from slack_sdk import WebClient
 
 from bot.conversation import Conversation, Incoming
 from bot.slack_app import SlackSender
 from rules.calendar import LONDON
-from scheduler.jobs import SWEEP_TRIGGER, start_scheduler
+from scheduler.jobs import SWEEP_TRIGGER, SweepFailed, SweepProcess, start_scheduler
 from scheduler.outbox import Outbox
 from scheduler.sweep import sweep
 from store.ledger import Ledger
@@ -307,7 +309,7 @@ def test_after_the_march_clock_change_the_working_day_starts_at_half_past_eight_
 def test_each_process_sweeps_at_start_then_every_five_minutes_and_survives_a_failed_sweep(caplog):
     done = threading.Event()
 
-    def failing_sweep() -> None:
+    def failing_sweep() -> str:
         done.set()
         raise RuntimeError("database went away")
 
@@ -325,3 +327,48 @@ def test_each_process_sweeps_at_start_then_every_five_minutes_and_survives_a_fai
         assert job.next_run_time.minute % 5 == 0 and job.next_run_time.second == 0
     finally:
         assert scheduled.stop(5)  # no sweep left running
+
+
+def test_the_bots_sweep_runs_in_a_process_of_its_own_at_a_lower_priority_and_says_what_it_did(tmp_path, caplog):
+    caplog.set_level("INFO", logger="scheduler.jobs")
+    ran = SweepProcess(partial(child_sweeps.where_it_ran, str(tmp_path / "ran")), preload=["child_sweeps"])
+    scheduled = start_scheduler(ran)
+    try:
+        give_up = time.monotonic() + 30
+        while "sweep finished" not in caplog.text and time.monotonic() < give_up:
+            time.sleep(0.05)
+    finally:
+        assert scheduled.stop(30)
+    pid, nice = (int(n) for n in (tmp_path / "ran").read_text().split())
+    assert pid != os.getpid() and nice >= min(19, os.nice(0) + SweepProcess.NICE)
+    assert "0 messages sent, 1 left for the next sweep, 0 refused by Slack" in caplog.text
+    with pytest.raises(SweepFailed, match="exit code 1"):  # its traceback is logged in the child
+        SweepProcess(partial(child_sweeps.broken, ""), preload=["child_sweeps"])()
+
+
+def test_the_sweeps_process_ends_with_the_bots_even_a_killed_one(tmp_path):
+    code = ("import functools, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import child_sweeps as t; "
+            "from scheduler.jobs import SweepProcess; "
+            "SweepProcess(functools.partial(t.never_ends, sys.argv[3]), preload=['child_sweeps'])()")
+    marker = tmp_path / "child"
+    bot = subprocess.Popen([sys.executable, "-c", code, str(ROOT), str(ROOT / "tests"), str(marker)])
+    try:
+        give_up = time.monotonic() + 30
+        while not marker.exists() or not marker.read_text():
+            assert time.monotonic() < give_up and bot.poll() is None
+            time.sleep(0.05)
+        child = int(marker.read_text())
+        os.kill(child, signal.SIGTERM)  # the signals that stop the bot are the bot's to act on
+        time.sleep(0.3)
+        os.kill(child, 0)  # still there
+    finally:
+        bot.kill()
+        bot.wait()
+    give_up = time.monotonic() + 10
+    while time.monotonic() < give_up:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the sweep's process outlived the bot's")
