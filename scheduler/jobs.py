@@ -70,6 +70,10 @@ class SweepProcess:
     module's function, or a functools.partial of one with picklable arguments)."""
 
     NICE = 10
+    # A sweep still running after this is stopped, and the next one carries on from what it
+    # sent: a child stuck before it began (one start in several under load read a cut-short
+    # pickle and waited for the rest for ever) would otherwise hold every sweep after it.
+    TIME_LIMIT = 600.0  # seconds
 
     def __init__(self, sweep: Callable[[], SweepReport], preload: Sequence[str]) -> None:
         self.sweep = sweep
@@ -84,7 +88,12 @@ class SweepProcess:
         sent.close()
         parent_gone.close()
         try:
-            child.join()
+            child.join(self.TIME_LIMIT)
+            if child.is_alive():
+                child.kill()
+                child.join()
+                raise SweepFailed(f"it had not finished after {self.TIME_LIMIT:.0f} s, so it was stopped "
+                                  "(the next sweep carries on from what it sent)")
             if child.exitcode != 0 or not results.poll():
                 raise SweepFailed(f"its process ended with exit code {child.exitcode}")
             summary: str = results.recv()

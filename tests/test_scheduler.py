@@ -346,6 +346,18 @@ def test_the_bots_sweep_runs_in_a_process_of_its_own_at_a_lower_priority_and_say
         SweepProcess(partial(child_sweeps.broken, ""), preload=["child_sweeps"])()
 
 
+def test_a_sweep_that_does_not_end_is_stopped_so_the_next_can_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(SweepProcess, "TIME_LIMIT", 5.0)
+    stuck = SweepProcess(partial(child_sweeps.never_ends, str(tmp_path / "child")), preload=["child_sweeps"])
+    began = time.monotonic()
+    with pytest.raises(SweepFailed, match="had not finished after 5 s"):
+        stuck()
+    assert time.monotonic() - began < 30
+    child = int((tmp_path / "child").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)  # stopped, and reaped
+
+
 def test_the_sweeps_process_ends_with_the_bots_even_a_killed_one(tmp_path):
     code = ("import functools, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import child_sweeps as t; "
             "from scheduler.jobs import SweepProcess; "
