@@ -554,11 +554,7 @@ class Store:
     # -- deadlines -------------------------------------------------------------------
     def recompute_child(self, child: str) -> list[Deadline]:
         """Rewrite one child's deadlines from their events and decisions."""
-        with self.session.begin() as s:
-            worked = self._work_out(s, [child], datetime.now(LONDON))
-            self._write_worked(s, worked, datetime.now(LONDON))
-        timeline = worked.timelines.get(child)
-        return timeline.deadlines if timeline else []
+        return [d for d, _unit in self.recompute_children([child], datetime.now(LONDON))]
 
     @cached_property
     def deadline_basis(self) -> str:
@@ -1282,9 +1278,7 @@ def _start_recompute_worker(url: str, pack: RulePack, calendar: WorkingCalendar)
 
 
 def _recompute_in_worker(part: list[str], now: datetime) -> None:
-    store = _WORKER_STORE[0]
-    with store.session.begin() as s:
-        store._write_worked(s, store._work_out(s, part, now), now)
+    _WORKER_STORE[0].recompute_children(part, now, chunk=len(part))
 
 
 @dataclass
