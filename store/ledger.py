@@ -92,7 +92,8 @@ CANDIDATE_BATCH = 2000  # deadlines the sweep reads at a time
 
 def _chased_since_import(first_due: date) -> ColumnElement[bool]:
     """Deadlines overdue at import, imported since `first_due`: the sweep chases the
-    recurring ones from the import on (scheduler.sweep._chased)."""
+    recurring ones from the import on (scheduler.sweep._chased). The terms are those of
+    ix_deadlines_at_import's condition, as the planners need to see them to use it."""
     since = datetime.combine(first_due, datetime.min.time(), tzinfo=UTC)
     return and_(DeadlineRecord.known_from.is_not(None), DeadlineRecord.known_from >= since,
                 DeadlineRecord.due_at < DeadlineRecord.known_from)
@@ -122,21 +123,24 @@ class Ledger:
         # (One pass with an OR had the planner walk every deadline in id order.) No row
         # moves from the first to the second meanwhile: bookmarks are written after the sweep.
         # Then the same for what was overdue at import, due before the window: the recurring
-        # ones are chased from the import on (scheduler.sweep._chased).
+        # ones are chased from the import on (scheduler.sweep._chased). Those are read from
+        # their own index, in the order of when they were imported (in the due order, SQLite,
+        # which keeps no statistics, would walk the whole overdue backlog to find them).
         passes = [DeadlineRecord.next_notice_at.is_(None), DeadlineRecord.next_notice_at <= now] \
             if now is not None else [true()]
-        windows = [and_(DeadlineRecord.due >= first_due, DeadlineRecord.due <= last_due),
-                   and_(DeadlineRecord.due < first_due, _chased_since_import(first_due))]
-        for window in windows:
+        windows = [(and_(DeadlineRecord.due >= first_due, DeadlineRecord.due <= last_due), "due"),
+                   (and_(DeadlineRecord.due < first_due, _chased_since_import(first_due)), "known_from")]
+        for window, order in windows:
+            key = (getattr(DeadlineRecord, order), DeadlineRecord.id)
             for waiting in passes:
-                after: tuple[date, str] | None = None
+                after: tuple[Any, str] | None = None
                 while True:
                     query = (select(DeadlineRecord, Unit.channel).join(Unit, Unit.id == DeadlineRecord.unit_id)
                              .where(OPEN, window, waiting))
                     if after is not None:
-                        query = query.where(tuple_(DeadlineRecord.due, DeadlineRecord.id) > tuple_(*after))
+                        query = query.where(tuple_(*key) > tuple_(*after))
                     with self.store.session() as s:
-                        rows = s.execute(query.order_by(DeadlineRecord.due, DeadlineRecord.id).limit(batch)).all()
+                        rows = s.execute(query.order_by(*key).limit(batch)).all()
                         event_ids = {int(d.event_id) for d, _ in rows if d.event_id.isdigit()}
                         posted = dict(s.execute(select(EventRecord.id, EventRecord.posted_at)
                                                 .where(EventRecord.id.in_(event_ids))).all()) if event_ids else {}
@@ -146,7 +150,7 @@ class Ledger:
                            for d, channel in rows]
                     if len(rows) < batch:
                         break
-                    after = (rows[-1][0].due, rows[-1][0].id)
+                    after = (getattr(rows[-1][0], order), rows[-1][0].id)
 
     def noticed(self, marks: Sequence[tuple[DeadlineRecord, datetime]]) -> None:
         """Bookmark deadlines: nothing of theirs is due before the instant given. Only the row

@@ -283,6 +283,9 @@ class AccessRecord(Base):
     __table_args__ = (Index("ix_access_log_at", "at"), Index("ix_access_log_user", "user_id"))
 
 
+_AT_IMPORT_ROWS = "state = 'open' AND known_from IS NOT NULL AND due_at < known_from"
+
+
 class DeadlineRecord(Base):
     """A deadline as the engine last computed it. `state` is open, met or
     cancelled; overdue is worked out when read, so it is never stale."""
@@ -329,6 +332,10 @@ class DeadlineRecord(Base):
         # writing met and cancelled deadlines updates one index fewer.
         Index("ix_deadlines_open_due", "due", "id", "next_notice_at", sqlite_where=text("state = 'open'"),
               postgresql_where=text("state = 'open'")),
+        # Those overdue at import, by when they were imported: the sweep chases those of the
+        # last weeks' imports without reading the whole overdue backlog (store.ledger).
+        Index("ix_deadlines_at_import", "known_from", "id", "next_notice_at", sqlite_where=text(_AT_IMPORT_ROWS),
+              postgresql_where=text(_AT_IMPORT_ROWS)),
     )
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
+from bot.importing import import_file
 from bot.replies import NOTICES_WITH_BUTTONS, notice_message
 from rules.calendar import LONDON
 from scheduler.outbox import Outbox
@@ -105,3 +106,45 @@ def test_a_failed_replys_words_are_forgotten_once_and_sent_ones_hold_none(store:
             replies = c.execute(text("EXPLAIN QUERY PLAN UPDATE outgoing_messages SET payload = NULL WHERE "
                                      "payload IS NOT NULL AND state != 'claimed' AND claimed_at < '2026'")).all()
         assert "ix_events_words" in str(words) and "ix_outgoing_payload" in str(replies)
+
+
+def test_what_was_overdue_at_import_is_read_from_its_own_index_not_the_whole_backlog(store: Store) -> None:
+    # A backlog overdue for weeks that nobody imported, and a child imported with its visits
+    # overdue: the sweep chases the imported ones without reading through the backlog.
+    unit = TEST_CONFIG.units[0]
+    for n in range(40):
+        store.record(Posting(unit.id, unit.channel, f"{n}.1", unit.practitioners[0],
+                             datetime(2026, 9, 1, 10, tzinfo=LONDON), "history"),
+                     [NewEvent(str(70000 + n), "strategy_discussion", date(2026, 9, 1), details={"s47": True})])
+    imported_at = datetime(2026, 11, 20, 10, tzinfo=LONDON)
+    import_file(store, "child,unit,lead,event,date,time,status,details\n459,unit-a,U0SW2,icpc,2026-09-03,,,\n",
+                None, "cli:coordinator", imported_at, "caseload.csv")
+    now = datetime(2026, 11, 23, 10, tzinfo=LONDON)
+    today = now.date()
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        found = [c.deadline for batch in Ledger(store).candidates(today - timedelta(days=21),
+                                                                  today + timedelta(days=10), None) for c in batch]
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    chased = [d for d in found if d.due < today - timedelta(days=21)]
+    assert chased and {d.child for d in chased} == {"459"} and all(d.overdue_at_import for d in chased)
+    backlog = [d for d in found if d.child.startswith("7")]
+    assert not backlog  # overdue since September: before the window, and never imported
+    at_import = [(sql, params) for sql, params in statements if "known_from >=" in sql]
+    assert at_import
+    with store.engine.connect() as c:
+        if store.engine.dialect.name == "postgresql":
+            # A test's table is a few pages, which PostgreSQL reads whole: at a service's size it
+            # is hundreds of thousands of rows, and then only an index will do.
+            c.execute(text("ANALYZE deadlines"))
+            c.execute(text("SET enable_seqscan = off"))
+            plans = [c.exec_driver_sql(f"EXPLAIN {sql}", params).all() for sql, params in at_import]
+        else:
+            plans = [c.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all() for sql, params in at_import]
+    assert all("ix_deadlines_at_import" in str(plan) for plan in plans), plans
