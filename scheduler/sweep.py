@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from rules.calendar import LONDON, WorkingCalendar, add_months, end_of_day
@@ -52,6 +52,15 @@ class SweepReport:
 class _Outgoing:
     claims: list[Claim] = field(default_factory=list)
     message: Message = field(default_factory=lambda: Message(batch=uuid.uuid4().hex))
+    agenda_of: str | None = None  # the unit whose weekly agenda goes in it, read when it is sent
+
+    def ready(self, store: Store, now: datetime, won: set[str]) -> Message:
+        """The message with its agenda read from the store when this sweep won it: one unit's
+        at a time, just before it goes (a service's agendas read at once held every child's
+        items in memory)."""
+        if self.agenda_of is not None and self.message.agenda is None and any(k.startswith("agenda|") for k in won):
+            self.message.agenda = store.agenda(self.agenda_of, now - timedelta(days=7), now)
+        return self.message
 
 
 def sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: Policy | None = None,
@@ -191,8 +200,8 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
     if dry_run:
         for recipient, entry in entries:
             if wanted.get(entry.message.batch):
-                report.messages[recipient] = _only(entry.message, {c.key for c in wanted[entry.message.batch]},
-                                                   recipient, today)
+                keys = {c.key for c in wanted[entry.message.batch]}
+                report.messages[recipient] = _only(entry.ready(store, now, keys), keys, recipient, today)
         return
     assert owner is not None and outbox is not None and outcomes is not None
     ledger.skip(overtaken, now)
@@ -207,10 +216,12 @@ def _due_messages(store: Store, ledger: Ledger, config: Config, policy: Policy, 
         claims = won.get(entry.message.batch)
         if not claims or not ledger.hold(entry.message.batch, owner):
             continue
-        message = _only(entry.message, {c.key for c in claims}, recipient, today)
+        keys = {c.key for c in claims}
+        message = _only(entry.ready(store, now, keys), keys, recipient, today)
         settle(ledger, message.batch, recipient, outbox.deliver(recipient, message), outcomes)
+        entry.message.agenda = None  # sent or left for the next sweep: let go
         if outcomes.delivered and outcomes.delivered[-1][0] == message.batch:
-            report.messages[recipient] = message
+            report.messages[recipient] = replace(message, agenda=None)  # what was sent, less the agenda's children
         if len(outcomes.delivered) >= 50:  # a crash before this is marked is found again in Slack's history
             ledger.sent_batches(outcomes.delivered, now)
             outcomes.delivered.clear()
@@ -316,7 +327,7 @@ def _agendas(store: Store, ledger: Ledger, config: Config, units: list[UnitPeopl
             continue
         entry = outgoing.setdefault(unit.channel, _Outgoing())
         entry.claims.append(claim)
-        entry.message.agenda = store.agenda(unit.id, now - timedelta(days=7), now)
+        entry.agenda_of = unit.id
         entry.message.unit_name = unit.name
         members = set().union(*unit.people.values()) if unit.people else set()
         entry.message.away = [

@@ -178,7 +178,9 @@ class EventRecord(Base):
     __table_args__ = (
         # The same message stored twice is one event, even from two processes at once.
         UniqueConstraint("channel", "message_ts", "seq", name="uq_events_message"),
-        Index("ix_events_child", "child"),
+        # With when it was posted: a unit's last updates and those of the week (the agenda)
+        # are read from the index alone.
+        Index("ix_events_child", "child", "posted_at"),
         Index("ix_events_origin", "channel", "origin_ts"),
         # The words still held (past retention_days they are cleared): forgetting them reads these only.
         Index("ix_events_words", "posted_at", sqlite_where=sql_text("text <> ''"),

@@ -169,12 +169,24 @@ class AgendaItem:
     overdue_at_import: bool  # as DeadlineRecord.overdue_at_import
 
 
+@dataclass(frozen=True, slots=True)
+class AgendaEvent:
+    """An update as the weekly agenda tells it: the columns it shows, not the whole row."""
+
+    child: str
+    event: str
+    status: str
+    date: date
+    time: time | None
+    details: dict[str, Any] | None
+
+
 @dataclass
 class AgendaChild:
     number: str
     overdue: list[AgendaItem] = field(default_factory=list)
     due_this_week: list[AgendaItem] = field(default_factory=list)
-    events_since: list[EventRecord] = field(default_factory=list)
+    events_since: list[AgendaEvent] = field(default_factory=list)
     decisions_since: list[Decision] = field(default_factory=list)
     # The 2013 direction: a lead social worker's date stands only with a weekly review.
     to_review: list[Decision] = field(default_factory=list)
@@ -952,17 +964,23 @@ class Store:
         """The weekly unit meeting discusses every child: for each, what is overdue,
         due in the coming week, and what happened and was decided since `since`."""
         week_end = now.astimezone(LONDON).date() + timedelta(days=7)
+        # The unit's children as a subquery, not a list of numbers: one statement shape for
+        # every unit, however many children it holds.
+        held = select(Child.number).where(Child.unit_id == unit).scalar_subquery()
         with self.session() as s:
-            numbers = list(s.scalars(select(Child.number).where(Child.unit_id == unit).order_by(Child.number)))
+            plans = s.execute(select(Child.number, Child.in_force, Child.events_version, Child.deadlines_version)
+                              .where(Child.unit_id == unit).order_by(Child.number)).all()
             # Only what the agenda shows of the events: each child's last update, and those since.
             last = dict(s.execute(select(EventRecord.child, func.max(EventRecord.posted_at))
-                                  .where(EventRecord.child.in_(numbers)).group_by(EventRecord.child)).all())
-            events = s.scalars(select(EventRecord).where(EventRecord.child.in_(numbers), EventRecord.posted_at >= since)
+                                  .where(EventRecord.child.in_(held)).group_by(EventRecord.child)).all())
+            events = s.execute(select(EventRecord.child, EventRecord.event, EventRecord.status, EventRecord.date,
+                                      EventRecord.time, EventRecord.details)
+                               .where(EventRecord.child.in_(held), EventRecord.posted_at >= since)
                                .order_by(EventRecord.date, EventRecord.id)).all()
-            decisions = s.scalars(select(Decision).where(Decision.child.in_(numbers), Decision.at >= since)
+            decisions = s.scalars(select(Decision).where(Decision.child.in_(held), Decision.at >= since)
                                   .order_by(Decision.at)).all()
             flexible = s.scalars(select(Decision).where(
-                Decision.child.in_(numbers), Decision.kind == "flexible_scheme",
+                Decision.child.in_(held), Decision.kind == "flexible_scheme",
                 Decision.due >= now.astimezone(LONDON).date()).order_by(Decision.due)).all()
             # The columns the agenda shows, not whole rows: a unit can have thousands overdue.
             open_rows = s.execute(select(DeadlineRecord.id, DeadlineRecord.child, DeadlineRecord.rule,
@@ -972,10 +990,12 @@ class Store:
                                   .where(DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open",
                                          DeadlineRecord.due <= week_end)
                                   .order_by(DeadlineRecord.due, DeadlineRecord.id)).all()
-        children = {n: AgendaChild(n, last_update=last.get(n)) for n in numbers}
+            tracked = set(s.scalars(select(DeadlineRecord.child).where(
+                DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open").distinct()))
+        children = {n: AgendaChild(n, last_update=last.get(n), tracked=n in tracked) for n, *_ in plans}
         for e in events:
             if not (e.details or {}).get(IMPORTED):  # history an import brought is not news
-                children[e.child].events_since.append(e)
+                children[e.child].events_since.append(AgendaEvent(*e))
         for d in decisions:
             children[d.child].decisions_since.append(d)
         for d in flexible:
@@ -983,12 +1003,15 @@ class Store:
         for *columns, late in open_rows:
             item = AgendaItem(*columns)
             (children[item.child].overdue if late else children[item.child].due_this_week).append(item)
-        with self.session() as s:
-            tracked = set(s.scalars(select(DeadlineRecord.child).where(
-                DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open").distinct()))
-        for number, plans in self.plans_in_force(numbers).items():
-            children[number].in_force = plans
-            children[number].tracked = number in tracked
+        behind = []
+        for number, plan, events_version, deadlines_version in plans:
+            read = _stored_plans(plan, events_version, deadlines_version)
+            if read is None:
+                behind.append(number)
+            else:
+                children[number].in_force = read
+        for number, timeline in (self.understood(behind) if behind else {}).items():
+            children[number].in_force = list(timeline.in_force.values())
         return list(children.values())
 
     def plans_in_force(self, children: Sequence[str]) -> dict[str, list[InForce]]:
@@ -1001,8 +1024,8 @@ class Store:
                 for number, plans, events, deadlines in s.execute(
                         select(Child.number, Child.in_force, Child.events_version, Child.deadlines_version)
                         .where(Child.number.in_(list(children[start:start + 500])))):
-                    if plans is not None and events == deadlines:
-                        stored[number] = [_plan_read(p) for p in plans]
+                    if (read := _stored_plans(plans, events, deadlines)) is not None:
+                        stored[number] = read
         behind = [c for c in children if c not in stored]
         worked_out = self.understood(behind) if behind else {}
         return {c: stored[c] if c in stored else list(worked_out[c].in_force.values()) for c in children}
@@ -1293,6 +1316,12 @@ def _plans_stored(timeline: ChildTimeline) -> list[list[Any]]:
     """A child's plans in force as children.in_force holds them (JSON), in order."""
     return [[p.status, p.title, p.since.isoformat() if p.since else None, p.assumed_from, list(p.waiting_for_start)]
             for p in timeline.in_force.values()]
+
+
+def _stored_plans(plans: Sequence[Any] | None, events: int, deadlines: int) -> list[InForce] | None:
+    """A child's plans in force as stored with its deadlines; None when they are behind its
+    events (worked out again then)."""
+    return [_plan_read(p) for p in plans] if plans is not None and events == deadlines else None
 
 
 def _plan_read(stored: Sequence[Any]) -> InForce:
