@@ -236,6 +236,10 @@ def test_with_the_network_refused_a_sweep_ends_quickly_and_the_next_delivers(sto
         got = lines_to(slack)
         assert {"C0UNITA", "C0UNITB", "U0TM", "U0TMB"} <= set(got)
         assert all(len(v) == len(set(v)) for v in got.values())
+        # The weekly agendas, read only when their message goes, are read again for the retry.
+        agendas = [m["text"] for m in slack.posted() if "*Unit meeting agenda" in m["text"]]
+        assert len(agendas) == 2 and any("Unit A" in a and "*Child 123*" in a for a in agendas)
+        assert any("Unit B" in a and "*Child 888*" in a for a in agendas)
     finally:
         slack.close()
 
