@@ -141,6 +141,14 @@ class Process:
         self.log = folder / f"serve{number}.log"
         self.url = ""
         self.popen: subprocess.Popen[str] | None = None
+        self.cpu_before = 0.0  # CPU seconds of the process's earlier lives (--kill), and before the load
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) of this process, its lives so far included: the bot's own
+        work, not the sweep's process or PostgreSQL's."""
+        assert self.popen is not None
+        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return self.cpu_before + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def launch(self) -> None:
         with self.log.open("a") as log:
@@ -160,6 +168,7 @@ class Process:
 
     def kill(self) -> None:
         assert self.popen is not None
+        self.cpu_before = self.cpu()
         self.popen.kill()
         self.popen.wait()
 
@@ -305,6 +314,9 @@ def main() -> None:
             time.sleep(1)
 
     total = int(seconds * rate)
+    for p in processes:  # what start-up took is not the load's
+        p.cpu_before = -p.cpu()
+    load_before = os.getloadavg()[0]
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=32) as pool:
         for n in range(total):
@@ -350,6 +362,9 @@ def main() -> None:
     refused = {error for _, _, error in slack.refused}
     if refused:
         print(f"refused by Slack: {len(slack.refused)} ({', '.join(sorted(refused))})")
+    cpu = sum(p.cpu() for p in processes)
+    print(f"the serve processes' CPU: {cpu:.1f} s, {cpu / max(1, len(acks)) * 1000:.1f} ms a message acknowledged "
+          f"(load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)")
     for p in processes:
         p.kill()
     slack.close()

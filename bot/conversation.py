@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec
 
 from bot.access import MANAGER_ROLES, NOT_YOUR_CHILD, Actor, Gate, NotAllowed, Where
 from bot.importing import SHOWN_PROBLEMS, import_file, summary_lines
@@ -39,6 +39,7 @@ from bot.replies import (
     describe_event,
     due_lines,
     due_list,
+    due_page,
     escape,
     plan_words,
     questions,
@@ -61,6 +62,7 @@ from store.records import (
     NewEvent,
     Posting,
     Store,
+    page_key,
     pending_reading,
     pending_thread,
 )
@@ -73,6 +75,7 @@ NOT_SET_UP = ("This channel is not set up as a unit, so I have not recorded anyt
 UPDATES_IN_CHANNELS = ("I record updates only in your unit's channel, where the unit sees them: please post "
                        "this there. Here you can ask me \"what's due this week\" or \"what's due for me\".")
 PARTS_IN_ONE_ANSWER = 3  # messages a list may take before a manager gets a summary per unit instead
+PAGE_ITEMS = 100  # one unit's list longer than this is shown a page (one message) at a time
 SHORTEST_LINE = 30  # characters: no item's line is shorter ("child N: title - due ..."), so longer lists never fit
 HOME_LINES = {"yours": 25, "overdue": 30, "week": 25}  # items App Home shows under each heading
 ONLY_MANAGERS_EXTEND = "Only a team manager, service manager or head of service can agree an extension."
@@ -907,11 +910,14 @@ class Conversation:
 
     # -- questions ---------------------------------------------------------------------
     def answer_query(self, q: Query, user: str, now: datetime, channel: str, thread: str | None,
-                     shown_in: str | None = None, via: str = "slash", unit: str | None = None) -> list[Reply]:
+                     shown_in: str | None = None, via: str = "slash", unit: str | None = None, page: int = 1,
+                     after: list[Any] | None = None) -> list[Reply]:
         """Answer about the asker's units; in a unit's channel, where everyone in the channel
         reads the answer, only about that unit (`shown_in`); `unit` narrows it to one of the
         asker's units (a "Show" button). Logged in the access log. A list too long to read
-        in one go across several units is a summary per unit, with a button for each."""
+        in one go across several units is a summary per unit, with a button for each; one
+        unit's list of more than PAGE_ITEMS is shown a page at a time (`page`, from after
+        the item `after`), each with a button for the next."""
         units = self.store.units_for(user)
         only_for = user if via == "channel" else None  # a refusal in a channel: for the asker only
         if not units:
@@ -936,6 +942,9 @@ class Conversation:
                     covering.append((f"Covering for <@{leave.who}>, away until {for_people(leave.last_day)}", theirs))
         elif q.type == "overdue":
             heading = "Overdue"
+            if len(units) == 1 and (paged := self._paged(q, user, via, units[0], now, channel, thread, heading, page,
+                                                         after)):
+                return paged
             if len(units) > 1 and (summary := self._too_long(q, user, via, units, now, heading, overdue_only=True)):
                 return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
             items = self.store.due(units, now, overdue_only=True)
@@ -948,6 +957,9 @@ class Conversation:
         else:
             span = for_people(q.start) if q.start == q.end else f"{for_people(q.start)} to {for_people(q.end)}"  # type: ignore[arg-type]
             heading = f"Due {span}, and everything overdue"
+            if len(units) == 1 and (paged := self._paged(q, user, via, units[0], now, channel, thread, heading, page,
+                                                         after)):
+                return paged
             if len(units) > 1 and (summary := self._too_long(q, user, via, units, now, heading, q.start, q.end)):
                 return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
             items = self.store.due(units, now, q.start, q.end)
@@ -962,6 +974,25 @@ class Conversation:
             return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
         self.store.log_access(user, via, units, (i.record.child for i in items), now,
                               child=q.child if q.type == "child" else None)
+        return [Reply(channel, p.text, p.blocks, thread_ts=thread) for p in parts]
+
+    def _paged(self, q: Query, user: str, via: str, unit: str, now: datetime, channel: str, thread: str | None,
+               heading: str, page: int, after: list[Any] | None) -> list[Reply] | None:
+        """One unit's list a page at a time, when it holds more than PAGE_ITEMS (counted in the
+        database): only the page's items are read, laid out and logged as shown. None when
+        it is short enough to show whole (a next page is always a page)."""
+        overdue_only = q.type == "overdue"
+        start, end = (None, None) if overdue_only else (q.start, q.end)
+        counts = self.store.due_counts([unit], now, start, end, overdue_only).get(unit, (0, 0))
+        if after is None and sum(counts) <= PAGE_ITEMS:
+            return None
+        items = self.store.due_page(unit, now, after, PAGE_ITEMS + 1, start, end, overdue_only)
+        shown = items[:PAGE_ITEMS]
+        more = {"query": q.to_data(), "unit": unit, "page": page + 1, "after": page_key(shown[-1])} \
+            if len(items) > PAGE_ITEMS else None
+        parts = due_page(shown, now.astimezone(LONDON).date(), heading, self.store.unit_names().get(unit, unit),
+                         counts, page, PAGE_ITEMS, more)
+        self.store.log_access(user, via, [unit], (i.record.child for i in shown), now)
         return [Reply(channel, p.text, p.blocks, thread_ts=thread) for p in parts]
 
     def _plans_words(self, child: str) -> str:
@@ -1034,6 +1065,18 @@ class Conversation:
         asked = value.get("query")
         query = Query.from_data(asked) if isinstance(asked, dict) and asked else Query(type="due")
         return self.answer_query(query, user, now, channel, thread, via=via, unit=str(value.get("unit")))
+
+    def next_page(self, value: dict[str, Any], user: str, now: datetime, channel: str, thread: str | None,
+                  via: str | None = None) -> list[Reply]:
+        """A "Next page" button under a paged list: the question asked, from after the last item
+        shown. In a unit's channel the list is that unit's, for its members only, whatever
+        the button says; elsewhere (a DM, a slash command's answer: `via`) the asker's unit."""
+        asked = value.get("query")
+        query = Query.from_data(asked) if isinstance(asked, dict) and asked else Query(type="due")
+        here = self.store.unit_for_channel(channel) if via is None else None
+        return self.answer_query(query, user, now, channel, thread, shown_in=here, via=via or (
+                                     "channel" if here else "dm"), unit=None if here else str(value.get("unit")),
+                                 page=int(value.get("page") or 2), after=list(value.get("after") or []) or None)
 
     def home(self, user: str, now: datetime) -> list[dict[str, object]]:
         """App Home, within Slack's 100 blocks: the person's own items first, each unit's

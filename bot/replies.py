@@ -139,6 +139,29 @@ def due_list(items: Sequence[DueItem], today: date, heading: str, units: dict[st
     return pack(lines_pieces(lines))
 
 
+def due_page(items: Sequence[DueItem], today: date, heading: str, unit_name: str, counts: tuple[int, int],
+             page: int, per_page: int, more: dict[str, Any] | None) -> list[Part]:
+    """One page of a unit's list too long to read in one go: the unit's counts, which page of
+    how many this is and which items it holds, the items, and (`more`: the button's value)
+    a button for the next page. Every item is on a page: none is cut."""
+    overdue, due = counts
+    total = overdue + due
+    if not items:  # the rest was dealt with between two pages
+        text = f"{heading}: nothing more on this list ({escape(unit_name)}: {overdue} overdue, {due} due)."
+        return [Part(text, [section(text)])]
+    first = (page - 1) * per_page + 1
+    last = first + len(items) - 1
+    pages = max(page + (more is not None), -(-total // per_page))  # counted before the page was read
+    lines = [f"*{heading}*", f"{escape(unit_name)}: {overdue} overdue, {due} due",
+             f"_Page {page} of {pages}: items {first}-{last} of {max(total, last)}, the most urgent first._",
+             *due_lines(items, today)]
+    if more is None:
+        return pack(lines_pieces(lines))
+    rest = max(1, total - last)
+    lines.append(f"_{rest} more to come: Next page shows the next {min(rest, per_page)}._")
+    return pack([*lines_pieces(lines), Piece("", actions([button("Next page", "due_page", more)]))])
+
+
 def unit_counts(items: Sequence[DueItem]) -> dict[str, tuple[int, int]]:
     """Unit -> (overdue, due) among these items (Store.due_counts counts the same in SQL)."""
     counts: dict[str, tuple[int, int]] = {}

@@ -451,6 +451,18 @@ class SlackBot:
                 send(conversation.show_unit(json.loads(action["value"]), user, now(), _channel(body),
                                             container.get("thread_ts") or container.get("message_ts"), "dm"), context)
 
+        @app.action("due_page")
+        def due_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            user, container = body["user"]["id"], body.get("container") or {}
+            value = json.loads(action["value"])
+            if body.get("response_url"):  # under an answer only the asker sees (a slash command's)
+                send(_for_asker(conversation.next_page(value, user, now(), _channel(body), None, "slash"), user,
+                                body["response_url"]), context)
+            else:  # in the thread it was asked in (a unit's channel) or the DM
+                send(conversation.next_page(value, user, now(), _channel(body),
+                                            container.get("thread_ts") or container.get("message_ts")), context)
+
         @app.action(re.compile(r"^answer_\d+$"))
         def chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
             ack()

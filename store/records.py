@@ -34,10 +34,12 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    literal,
     literal_column,
     not_,
     or_,
     select,
+    tuple_,
     union,
     union_all,
     update,
@@ -833,6 +835,29 @@ class Store:
             return [i for i in items if i.overdue]
         return [i for i in items if i.overdue or start is None or i.record.due >= start]
 
+    def due_page(self, unit: str, now: datetime, after: Sequence[Any] | None, limit: int, start: date | None = None,
+                 end: date | None = None, overdue_only: bool = False) -> list[DueItem]:
+        """The next `limit` items of what `due([unit], ...)` lists, in the order a list shows
+        them (what is overdue first, then by due date), after the item whose `page_key` is
+        `after` (None: from the first). Only those rows are read: a unit's list runs to
+        thousands, a page to a hundred. A key rather than an offset, so that an item met
+        between two pages moves none of the others past the reader."""
+        today = now.astimezone(LONDON).date()
+        late = _overdue(now)
+        where = [DeadlineRecord.unit_id == unit, DeadlineRecord.state == "open",
+                 DeadlineRecord.due <= (today if overdue_only else (end or today + timedelta(days=7)))]
+        if overdue_only:
+            where.append(late)
+        elif start is not None:
+            where.append(or_(late, DeadlineRecord.due >= start))
+        order: tuple[Any, ...] = (case((late, 0), else_=1), *_DUE_ORDER)
+        if after is not None:  # each value bound as its column's type (an instant as the store keeps it)
+            where.append(tuple_(*order) > tuple_(*(literal(v, type_=c.type) for v, c in zip(_key_values(after),
+                                                                                              order, strict=True))))
+        with self.session() as s:
+            rows = s.scalars(select(DeadlineRecord).where(*where).order_by(*order).limit(limit)).all()
+        return [DueItem(r, is_overdue(r, now)) for r in rows]
+
     # -- the same lists, counted and cut to their first items, for the views over many units --
     def due_counts(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
                    overdue_only: bool = False, last: date | None = None) -> dict[str, tuple[int, int]]:
@@ -1119,6 +1144,17 @@ def _firsts(units: Sequence[str], where: Sequence[Any], limits: dict[str, int]) 
     return union_all(*(select(select(DeadlineRecord.id).where(DeadlineRecord.unit_id == unit, *where)
                               .order_by(*_DUE_ORDER).limit(limits.get(unit, 0)).subquery())
                        for unit in units)).subquery()
+
+
+def page_key(item: DueItem) -> list[Any]:
+    """Where an item stands in a paged list (`Store.due_page`), as JSON for a button."""
+    r = item.record
+    return [0 if item.overdue else 1, r.due.isoformat(), r.due_at.isoformat(), r.child, r.id]
+
+
+def _key_values(key: Sequence[Any]) -> tuple[Any, ...]:
+    overdue, due, due_at, child, deadline = key
+    return int(overdue), date.fromisoformat(due), datetime.fromisoformat(due_at), str(child), str(deadline)
 
 
 # DeadlineRecord.overdue_at_import, in SQL, for open deadlines.

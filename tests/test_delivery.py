@@ -17,8 +17,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk import WebClient
+from sqlalchemy import text
 from test_scheduler import ROOT, _config_toml, at, post, two_units_overdue_since_friday
 
+import store.db as db_module
 from bot.slack_app import SlackSender
 from scheduler.outbox import Outbox
 from scheduler.sweep import sweep
@@ -342,3 +344,28 @@ def test_in_socket_mode_a_request_the_store_cannot_take_is_not_acknowledged(stor
 
     bot.inbox = Inbox(make_engine("postgresql+psycopg://nobody@127.0.0.1:1/gone", wait=1))  # the database away
     assert bot.front.dispatch(BoltRequest(body={**event, "event_id": "EvSOCKET2"}, mode="socket_mode")).status == 503
+
+
+def test_a_pooled_connection_that_rested_through_a_postgresql_restart_is_replaced_not_used(monkeypatch):
+    """Connections in use a moment ago go out unpinged (no round trip a transaction); one
+    that rested while PostgreSQL restarted is pinged, found dead and replaced, so the first
+    request after a quiet spell is not refused."""
+    cluster = Cluster()
+    cluster.start()
+    try:
+        engine = make_engine(cluster.url)
+        pings: list[bool] = []
+        ping = engine.dialect.do_ping
+        monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(True) or ping(connection))
+        with engine.connect() as c:
+            backend = c.scalar(text("SELECT pg_backend_pid()"))
+        with engine.connect() as c:  # at once: the same connection, not pinged
+            assert c.scalar(text("SELECT pg_backend_pid()")) == backend and pings == []
+        cluster.stop()
+        cluster.start()
+        monkeypatch.setattr(db_module, "PING_WHEN_IDLE_FOR", 0.0)  # it has rested long enough
+        with engine.connect() as c:
+            assert c.scalar(text("SELECT pg_backend_pid()")) != backend and pings
+        engine.dispose()
+    finally:
+        cluster.remove()

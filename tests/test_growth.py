@@ -161,7 +161,7 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
     from bot.conversation import Conversation
     from bot.parser import Query
     from bot.replies import unit_counts, units_summary
-    from store.records import is_overdue
+    from store.records import is_overdue, page_key
 
     histories(store, 14)
     caseload(store, 10)
@@ -181,6 +181,17 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
             store.due(units, now, start, end, overdue_only))
     assert store.due_counts(units, now, last=sunday) == unit_counts(
         [i for i in everything if i.overdue or i.record.due <= sunday])
+    # One unit's list a page at a time (the hours-based items of today on both sides of now
+    # among them): the pages are the list as it is shown, overdue first, each item once.
+    for start, end, overdue_only in ((None, None, False), (today, today + timedelta(days=6), False),
+                                     (None, None, True)):
+        paged: list[str] = []
+        after = None
+        while page := store.due_page("unit-a", now, after, 7, start, end, overdue_only):
+            paged += [i.record.id for i in page]
+            after = page_key(page[-1])
+        whole = sorted(store.due(["unit-a"], now, start, end, overdue_only), key=lambda i: not i.overdue)
+        assert paged == [i.record.id for i in whole] and len(whole) > 7
     for user in ("U0HOS", "U0TM", "U0SW1", "U0CPL"):
         for limit in (1, 25):
             own = store.units_for(user)

@@ -15,6 +15,8 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from test_delivery import outbox
 
+from bot.parser import parse
+from bot.replies import deadline_line
 from rules.calendar import LONDON
 from rules.config import Config, UnitConfig
 from scheduler.sweep import sweep
@@ -98,6 +100,22 @@ def everything_sent(slack: FakeSlack) -> list[dict]:
     return sent
 
 
+def next_page(message: dict) -> dict | None:
+    return next((e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                 if e["action_id"] == "due_page"), None)
+
+
+def to_the_last_page(bot: Bot, slack: FakeSlack, first: dict, channel: str, user: str) -> list[dict]:
+    """A paged list followed to its end, `user` pressing each page's Next page in `channel`."""
+    pages = [first]
+    while button := next_page(pages[-1]):
+        posted = len(slack.posted())
+        bot.click("due_page", {**json.loads(button["value"]), "channel": channel}, user=user)
+        pages.append(slack.wait_for(posted + 1)[posted])
+        assert pages[-1]["channel"] == channel
+    return pages
+
+
 def test_the_service_is_as_big_as_a_real_one(service):
     _, store = service
     overdue = store.due([u.id for u in UNITS], NOW, overdue_only=True)
@@ -121,11 +139,15 @@ def test_every_answer_fits_slack_and_a_managers_shows_every_overdue_child(wire, 
     assert all(f"Unit {u}: " in summary["text"] for u in range(5))
     buttons = [e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [b["text"]["text"] for b in buttons] == [f"Show Unit {u}" for u in range(5)]
-    for b in buttons:
+    shown = ""
+    for b in buttons:  # each unit's list, a page at a time
+        posted = len(slack.posted())
         bot.click(b["action_id"], {**json.loads(b["value"]), "channel": "D_U0HOS"}, user="U0HOS")
+        first = slack.wait_for(posted + 1)[posted]
+        assert "Page 1 of " in first["text"]
+        shown += " ".join(m["text"] for m in to_the_last_page(bot, slack, first, "D_U0HOS", "U0HOS"))
     quiet(slack)
     sent = everything_sent(slack)
-    shown = " ".join(m["text"] for m in sent if m.get("channel") == "D_U0HOS")
     _, store = service
     overdue_children = {i.record.child for i in store.due([u.id for u in UNITS], NOW, overdue_only=True)}
     assert overdue_children and all(f"child {c}:" in shown for c in overdue_children)
@@ -174,3 +196,31 @@ def test_a_reply_about_many_children_fits(wire):
     recorded = " ".join(m["text"] for m in replies)
     assert all(f"child {48000 + n}" in recorded for n in range(40))
     assert sum(b["type"] == "section" for m in replies for b in m["blocks"]) > 2  # over several sections
+
+
+def test_a_units_long_list_comes_a_page_at_a_time_with_every_item_once(wire, service):
+    """Hundreds of items in a unit's channel: a page with the unit's counts and a Next page
+    button, and the pages together are the whole list, each item once, in the list's order;
+    someone of another unit pressing Next page there is refused and shown nothing."""
+    bot, slack = wire
+    _, store = service
+    bot.message("what's due this week?", user="U0SW1", channel="C0SVC1", ts=f"{NOW.timestamp() + 6000:.6f}")
+    first = slack.wait_for(1, timeout=20)[0]
+    asked = parse("what's due this week?", NOW).query
+    assert asked is not None
+    whole = store.due(["unit-1"], NOW, asked.start, asked.end)
+    overdue = sum(i.overdue for i in whole)
+    assert f"Unit 1: {overdue} overdue, {len(whole) - overdue} due" in first["text"]
+    assert f"Page 1 of {-(-len(whole) // 100)}: items 1-100 of {len(whole)}" in first["text"]
+    # Someone of another unit presses it: refused, only to them, nothing listed.
+    bot.click("due_page", {**json.loads(next_page(first)["value"]), "channel": "C0SVC1"}, user="U0SW2")
+    (refusal,) = slack.wait_for(1, "chat.postEphemeral")
+    assert refusal["user"] == "U0SW2" and "not in this channel's unit" in refusal["text"]
+    assert "child 4" not in refusal["text"]
+    pages = to_the_last_page(bot, slack, first, "C0SVC1", "U0SW1")
+    listed = [line.removeprefix(":red_circle: ").removeprefix("• ") for page in pages
+              for line in page["text"].splitlines() if line.startswith((":red_circle: child", "• child"))]
+    assert listed == [deadline_line(i.record, NOW.date() if i.overdue else None) for i in
+                      sorted(whole, key=lambda i: not i.overdue)]
+    assert "Next page" not in json.dumps(pages[-1]["blocks"]) and len(pages) == -(-len(whole) // 100)
+    everything_sent(slack)

@@ -82,12 +82,14 @@ def test_an_outsider_can_change_nothing_by_any_way_in_and_sees_nothing(bot: Bot,
                {"what": {"text": {"type": "plain_text_input", "value": "it was yesterday"}}}, user=user)
     bot.click("mark_done", {"deadline": record_3_5.id, "channel": "C0UNITA"}, user=user)
     bot.click("reason", {"deadline": icpc.id, "channel": "C0UNITA"}, user=user)
+    bot.click("due_page", {"query": {"type": "due"}, "unit": "unit-a", "page": 2, "channel": "C0UNITA",
+                           "after": [0, "2026-01-01", "2026-01-01T00:00:00+00:00", "1", "x"]}, user=user)
     bot.submit("reason_form", json.dumps({"deadline": icpc.id}), reason_values("moved", "2027-01-20"), user=user)
     bot.command("due week", user=user)
     said("what's overdue?", channel=f"D_{user}", channel_type="im")
     bot.event({"type": "app_home_opened", "user": user, "channel": f"D_{user}", "tab": "home"})
     slack.wait_for(1, "views.publish")
-    slack.wait_for(14, "chat.postEphemeral")
+    slack.wait_for(15, "chat.postEphemeral")
     slack.wait_for(1, "response_url")
 
     # Nothing changed: the events, the question, the deadlines, no decision.
