@@ -1178,16 +1178,21 @@ class _CopyRows:
 
     def lines(self, deadlines: Iterable[Deadline], unit: str) -> list[str]:
         text, json_of, rules = self.text, self.json_of, self.rule_columns
+        # Each value looked up first (a dict's get, in C), worked out only the first time: a
+        # call into _CopyText for each of 560,000 rows' nine values was a third of this.
+        seen = text.seen
         lines = []
         for d in deadlines:
             described = (d.rule, d.standard, d.source, d.title, d.timescale)
             if (rule_columns := rules.get(described)) is None:
                 rule_columns = rules[described] = "\t".join(map(_esc, described))
             lines.append("\t".join((
-                _esc(d.id), text(d.child), text(unit), rule_columns, text(d.due), text(d.due_at),
-                "t" if d.hours_based else "f", "open" if d.state == "overdue" else text(d.state),
-                json_of(d.responsible), text(d.event_id), text(d.met_event_id), text(d.closed_on),
-                "t" if d.late else "f", json_of.of(d.override), text(d.known_from))))
+                _esc(d.id), seen.get(d.child) or text(d.child), seen.get(unit) or text(unit), rule_columns,
+                seen.get(d.due) or text(d.due), seen.get(d.due_at) or text(d.due_at), "t" if d.hours_based else "f",
+                "open" if d.state == "overdue" else seen.get(d.state) or text(d.state), json_of(d.responsible),
+                seen.get(d.event_id) or text(d.event_id), seen.get(d.met_event_id) or text(d.met_event_id),
+                seen.get(d.closed_on) or text(d.closed_on), "t" if d.late else "f", json_of.of(d.override),
+                seen.get(d.known_from) or text(d.known_from))))
         return lines
 
 
