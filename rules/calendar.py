@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
-import holidays
-
 from rules.zone import LONDON as LONDON  # where it always was, for everyone who imports it from here
 
 # Years the calendar answers for. Bank holidays for later years are not yet
@@ -39,6 +37,10 @@ class WorkingCalendar:
         if first_year > last_year:
             raise ValueError(f"calendar years {first_year}-{last_year} are the wrong way round")
         self.first_year, self.last_year = first_year, last_year
+        # Imported here, not with the module: a full recompute's worker processes are handed a
+        # calendar ready made, and the library's import was a tenth of their start-up.
+        import holidays
+
         known = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
         bank_holidays = set(known) | set(extra_bank_holidays)
         bank_holidays -= set(removed_bank_holidays)

@@ -9,15 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -110,6 +109,10 @@ def _sqlite_pragmas(dbapi_connection: Any, wait: float) -> None:
 
 
 def _alembic() -> AlembicConfig:
+    # Alembic (with Mako) imported only where the schema is looked at: a full recompute's
+    # worker processes never do, and importing it was a fifth of each one's start-up.
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -139,6 +142,9 @@ def upgrade_lock(engine: Engine) -> Iterator[None]:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Create or migrate the schema; returns (revision before, revision after)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     config = _alembic()
     with engine.begin() as connection:
         before = MigrationContext.configure(connection).get_current_revision()
@@ -149,12 +155,16 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 @cache
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic()).get_current_head()
     assert head is not None
     return head
 
 
 def check_schema(engine: Engine) -> None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     if current is None:

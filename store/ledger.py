@@ -30,7 +30,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    literal_column,
     or_,
     select,
     text,
@@ -42,7 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from store.inbox import utc_now
 from store.models import DeadlineRecord, EventRecord, OutgoingMessage, ServiceState, Unit
-from store.records import Store
+from store.records import OPEN, Store
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,6 @@ class Failure:
 _TABLE: Any = OutgoingMessage.__table__
 _DEADLINES: Any = DeadlineRecord.__table__
 _CLAIMED = OutgoingMessage.state == "claimed"
-# Open deadlines, written out (not bound) so the planner may use the partial index over them.
-OPEN = DeadlineRecord.state == literal_column("'open'")
 CANDIDATE_BATCH = 2000  # deadlines the sweep reads at a time
 
 

@@ -10,16 +10,19 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 
 from rules.timeliness import ASSESSMENT_RULE, ICPC_RULE, Outcome, Report, unit_report
-from store.models import DeadlineRecord
+from store.models import Child, DeadlineRecord
 from store.records import Store
 
 
 def outcomes(store: Store, units: Sequence[str], start: date, end: date) -> dict[str, list[Outcome]]:
     """Unit -> its deadlines that the report for `start`..`end` may count."""
     d = DeadlineRecord
+    # Found by the units' children (a deadline is in its child's unit): the units' own index
+    # holds open deadlines only, and the report counts met and cancelled ones too.
+    children = select(Child.number).where(Child.unit_id.in_(list(units)))
     query = select(d.unit_id, d.child, d.rule, d.standard, d.title, d.due, d.state, d.late, d.closed_on,
                    d.due_at, d.known_from).where(
-        d.unit_id.in_(list(units)),
+        d.child.in_(children), d.unit_id.in_(list(units)),
         or_(d.due.between(start, end),
             and_(d.rule.in_([ASSESSMENT_RULE, ICPC_RULE]), d.closed_on.between(start, end))))
     found: dict[str, list[Outcome]] = {unit: [] for unit in units}

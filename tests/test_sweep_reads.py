@@ -16,7 +16,8 @@ from scheduler.outbox import Outbox
 from scheduler.sweep import DIGEST_FIRST, sweep
 from store.ledger import Claim, Ledger
 from store.models import Child, OutgoingMessage
-from store.records import NewEvent, Posting, Store
+from store.records import NewEvent, Posting, Store, page_key
+from store.reports import outcomes
 
 from helpers import TEST_CONFIG
 
@@ -83,6 +84,44 @@ def test_the_agenda_shows_the_plans_the_engine_finds_from_what_the_recompute_sto
         assert shown.in_force == list(understood[child].in_force.values())
     assert agenda["457"].in_force[0].since is None and agenda["456"].in_force[0].since == date(2026, 9, 3)
     assert agenda["456"].last_update == posted and agenda["456"].events_since == []
+
+
+def test_every_list_by_unit_reads_the_units_index_of_open_deadlines(store: Store) -> None:
+    posted = datetime(2026, 11, 2, 16, tzinfo=LONDON)
+    for n, child in enumerate(("461", "462")):
+        store.record(Posting("unit-a", "C0UNITA", f"{child}.{n}", "U0SW1", posted, "history"), [
+            NewEvent(child, "strategy_discussion", date(2026, 10, 1), details={"s47": True}),
+            NewEvent(child, "icpc", date(2026, 10, 20)), NewEvent(child, "visit", date(2026, 10, 30))])
+    asked: list[tuple[str, Any]] = []
+
+    def heard(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if "FROM deadlines" in statement and "deadlines.unit_id" in statement:
+            asked.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", heard)
+    try:
+        end = NOW.date() + timedelta(days=6)
+        assert store.due(["unit-a"], NOW) and store.due_counts(["unit-a", "unit-b"], NOW)["unit-a"][0]
+        assert store.due_first(["unit-a"], NOW, end, 5, overdue=True)
+        assert store.overdue_since_yesterday(["unit-a"], NOW, 5)[1]["unit-a"]
+        assert any(c.overdue for c in store.agenda("unit-a", NOW - timedelta(days=7), NOW))
+        first = store.due_page("unit-a", NOW, None, 1)  # a long list's pages
+        assert first and store.due_page("unit-a", NOW, page_key(first[0]), 1)
+        # The timeliness report counts met deadlines too: found by the units' children.
+        counted = outcomes(store, ["unit-a"], date(2026, 10, 1), date(2026, 11, 30))["unit-a"]
+        assert {o.state for o in counted} >= {"met", "open"} and {o.child for o in counted} == {"461", "462"}
+    finally:
+        event.remove(store.engine, "before_cursor_execute", heard)
+    lists = [(q, p) for q, p in asked if "children" not in q]
+    assert len(lists) >= 6
+    if store.engine.dialect.name != "sqlite":  # PostgreSQL's choice over a few rows says nothing of 10,000
+        return  # (there, bench.growth's views at 10,000 children)
+    with store.engine.connect() as c:
+        cursor = c.connection.driver_connection.cursor()
+        for statement, parameters in lists:
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            assert "ix_deadlines_unit_open" in str(cursor.fetchall()), statement
+        cursor.close()
 
 
 def test_a_failed_replys_words_are_forgotten_once_and_sent_ones_hold_none(store: Store) -> None:
