@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -80,7 +79,7 @@ def _sweeps(url: str, moments: list[str]) -> dict[str, object]:
 
     store = Store.open(url, config())
     sender = CountingSender()
-    out: dict[str, object] = {"before_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    out: dict[str, object] = {"before_mib": _peak_mib()}
     times = []
     for moment in moments:
         sent = sender.sent
@@ -89,8 +88,15 @@ def _sweeps(url: str, moments: list[str]) -> dict[str, object]:
         times.append((time.perf_counter() - t0, sender.sent - sent))
         del store_config
     out["times"] = times
-    out["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["rss_mib"] = _peak_mib()
     return out
+
+
+def _peak_mib() -> float:
+    """This process's peak resident memory. Not getrusage's ru_maxrss: Linux carries that
+    over from the parent at fork, through exec, so it gave the benchmark's own size."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
 
 
 def sweeps(url: str, moments: list[datetime]) -> dict[str, object]:
