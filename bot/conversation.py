@@ -199,6 +199,12 @@ def _retractions(targets: list[EventRecord]) -> list[NewEvent]:
     return [NewEvent(child=e.child, event="retraction", date=e.date, supersedes=e.id) for e in targets]
 
 
+def _asked(value: dict[str, Any]) -> Query:
+    """The question a button under a list carries ("what's due this week" when it has none)."""
+    asked = value.get("query")
+    return Query.from_data(asked) if isinstance(asked, dict) and asked else Query(type="due")
+
+
 def slash_query(text: str, now: datetime) -> Query:
     """/timescales due [today|week|next week|overdue|child N|mine]."""
     words = text.lower().split()
@@ -1059,22 +1065,18 @@ class Conversation:
         return [Reply(channel, text, [b for piece in lines_pieces(text.splitlines()) for b in piece.blocks],
                       thread_ts=thread, attachment=picture(report))]
 
-    def show_unit(self, value: dict[str, object], user: str, now: datetime, channel: str, thread: str | None,
+    def show_unit(self, value: dict[str, Any], user: str, now: datetime, channel: str, thread: str | None,
                   via: str) -> list[Reply]:
         """A "Show" button under a summary: the question asked, for one of the asker's units."""
-        asked = value.get("query")
-        query = Query.from_data(asked) if isinstance(asked, dict) and asked else Query(type="due")
-        return self.answer_query(query, user, now, channel, thread, via=via, unit=str(value.get("unit")))
+        return self.answer_query(_asked(value), user, now, channel, thread, via=via, unit=str(value.get("unit")))
 
     def next_page(self, value: dict[str, Any], user: str, now: datetime, channel: str, thread: str | None,
                   via: str | None = None) -> list[Reply]:
         """A "Next page" button under a paged list: the question asked, from after the last item
         shown. In a unit's channel the list is that unit's, for its members only, whatever
         the button says; elsewhere (a DM, a slash command's answer: `via`) the asker's unit."""
-        asked = value.get("query")
-        query = Query.from_data(asked) if isinstance(asked, dict) and asked else Query(type="due")
         here = self.store.unit_for_channel(channel) if via is None else None
-        return self.answer_query(query, user, now, channel, thread, shown_in=here, via=via or (
+        return self.answer_query(_asked(value), user, now, channel, thread, shown_in=here, via=via or (
                                      "channel" if here else "dm"), unit=None if here else str(value.get("unit")),
                                  page=int(value.get("page") or 2), after=list(value.get("after") or []) or None)
 

@@ -842,14 +842,8 @@ class Store:
         `after` (None: from the first). Only those rows are read: a unit's list runs to
         thousands, a page to a hundred. A key rather than an offset, so that an item met
         between two pages moves none of the others past the reader."""
-        today = now.astimezone(LONDON).date()
         late = _overdue(now)
-        where = [DeadlineRecord.unit_id == unit, OPEN,
-                 DeadlineRecord.due <= (today if overdue_only else (end or today + timedelta(days=7)))]
-        if overdue_only:
-            where.append(late)
-        elif start is not None:
-            where.append(or_(late, DeadlineRecord.due >= start))
+        where = [DeadlineRecord.unit_id == unit, *_due_window(now, late, start, end, overdue_only)]
         order: tuple[Any, ...] = (case((late, 0), else_=1), *_DUE_ORDER)
         if after is not None:  # each value bound as its column's type (an instant as the store keeps it)
             where.append(tuple_(*order) > tuple_(*(literal(v, type_=c.type) for v, c in zip(_key_values(after),
@@ -866,14 +860,8 @@ class Store:
         units = list(units)
         if not units:
             return {}
-        today = now.astimezone(LONDON).date()
         late = _overdue(now)
-        where = [DeadlineRecord.unit_id.in_(units), OPEN,
-                 DeadlineRecord.due <= (today if overdue_only else (end or today + timedelta(days=7)))]
-        if overdue_only:
-            where.append(late)
-        elif start is not None:
-            where.append(or_(late, DeadlineRecord.due >= start))
+        where = [DeadlineRecord.unit_id.in_(units), *_due_window(now, late, start, end, overdue_only)]
         if last is not None:
             where.append(or_(late, DeadlineRecord.due <= last))
         query = (select(DeadlineRecord.unit_id, func.sum(case((late, 1), else_=0)), func.count())
@@ -1028,29 +1016,25 @@ class Store:
         for *columns, late in open_rows:
             item = AgendaItem(*columns)
             (children[item.child].overdue if late else children[item.child].due_this_week).append(item)
-        behind = []
-        for number, plan, events_version, deadlines_version in plans:
-            read = _stored_plans(plan, events_version, deadlines_version)
-            if read is None:
-                behind.append(number)
-            else:
-                children[number].in_force = read
-        for number, timeline in (self.understood(behind) if behind else {}).items():
-            children[number].in_force = list(timeline.in_force.values())
+        for number, in_force in self._in_force(plans, list(children)).items():
+            children[number].in_force = in_force
         return list(children.values())
 
     def plans_in_force(self, children: Sequence[str]) -> dict[str, list[InForce]]:
         """The plans in force for each child, as `understood` finds them: stored with the
         deadlines when they were last worked out (the same replay of the same events), and
         worked out here only for a child whose deadlines are behind its events."""
-        stored: dict[str, list[InForce]] = {}
+        rows: list[Any] = []
         with self.session() as s:
             for start in range(0, len(children), 500):
-                for number, plans, events, deadlines in s.execute(
-                        select(Child.number, Child.in_force, Child.events_version, Child.deadlines_version)
-                        .where(Child.number.in_(list(children[start:start + 500])))):
-                    if (read := _stored_plans(plans, events, deadlines)) is not None:
-                        stored[number] = read
+                rows += s.execute(select(Child.number, Child.in_force, Child.events_version, Child.deadlines_version)
+                                  .where(Child.number.in_(list(children[start:start + 500])))).all()
+        return self._in_force(rows, children)
+
+    def _in_force(self, rows: Sequence[Any], children: Sequence[str]) -> dict[str, list[InForce]]:
+        """Each child's plans in force: as its row (number, in_force, events_version,
+        deadlines_version) holds them, or worked out again when those are behind its events."""
+        stored = {number: read for number, *row in rows if (read := _stored_plans(*row)) is not None}
         behind = [c for c in children if c not in stored]
         worked_out = self.understood(behind) if behind else {}
         return {c: stored[c] if c in stored else list(worked_out[c].in_force.values()) for c in children}
@@ -1138,6 +1122,18 @@ _CHILDREN: Any = Child.__table__
 # them (a plan made for any bound value could not).
 OPEN = DeadlineRecord.state == literal_column("'open'")
 _DUE_ORDER = (DeadlineRecord.due, DeadlineRecord.due_at, DeadlineRecord.child, DeadlineRecord.id)
+
+
+def _due_window(now: datetime, late: Any, start: date | None, end: date | None, overdue_only: bool) -> list[Any]:
+    """What `Store.due` lists, in SQL (`late`: `_overdue(now)`): open, everything overdue
+    and what falls due from `start` to `end` (default: the next 7 days), or only the overdue."""
+    today = now.astimezone(LONDON).date()
+    where = [OPEN, DeadlineRecord.due <= (today if overdue_only else (end or today + timedelta(days=7)))]
+    if overdue_only:
+        where.append(late)
+    elif start is not None:
+        where.append(or_(late, DeadlineRecord.due >= start))
+    return where
 
 
 def _firsts(units: Sequence[str], where: Sequence[Any], limits: dict[str, int]) -> Any:
