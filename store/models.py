@@ -91,7 +91,7 @@ class Child(Base):
     # The plans in force (rules.engine.InForce, in order) as the engine found them when it
     # last worked out the deadlines: read by the weekly agenda when the versions agree.
     in_force: Mapped[list[Any] | None] = mapped_column(JSON)
-    # A digest of the deadlines and plans in force last written (store.records._digest):
+    # A digest of the deadlines and plans in force last written (the rows' digest in store.records):
     # a recompute that comes out the same writes nothing. None: not known, so written.
     deadlines_digest: Mapped[str | None] = mapped_column(String(32))
     __table_args__ = (Index("ix_children_unit", "unit_id"),)

@@ -12,6 +12,7 @@ import gc
 import hashlib
 import io
 import json
+import marshal
 import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from time import monotonic, sleep
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Engine,
@@ -621,7 +622,7 @@ class Store:
             if numbers is None:
                 with self.session() as s:
                     numbers = list(s.scalars(select(Child.number).order_by(Child.number)))
-            if self.engine.dialect.name == "postgresql" and len(numbers) >= IN_PROCESSES_FROM \
+            if len(numbers) >= IN_PROCESSES_FROM and self.engine.url.database != ":memory:" \
                     and (workers := recompute_workers()) > 1:
                 self._recompute_in_processes(numbers, now, chunk, workers, basis)
             else:
@@ -784,31 +785,29 @@ class Store:
             again = self._work_out(s, moved, now)
             worked.versions.update(again.versions)
             worked.timelines.update(again.timelines)
-        rows = _CopyRows()
+        dialect = s.get_bind().dialect
+        rows: _Rows = _CopyRows() if dialect.name == "postgresql" else _SqliteRows(dialect)
         computed: list[tuple[Deadline, str]] = []
         changed: list[str] = []
-        lines: list[str] = []  # the changed children's, to write
-        fresh: list[tuple[Deadline, str]] = []
+        fresh: list[Any] = []  # the changed children's rows, to write
         children: list[dict[str, Any]] = []
         for n, timeline in worked.timelines.items():
             if n not in held:
                 continue
             unit, written, stored = held[n]
-            mine = [(d, unit) for d in timeline.deadlines]
-            computed += mine
-            child_lines, plans = rows.lines(timeline.deadlines, unit), _plans_stored(timeline)
-            digest = _digest(child_lines, plans)
+            computed += [(d, unit) for d in timeline.deadlines]
+            child_rows, plans = rows.of(timeline.deadlines, unit), _plans_stored(timeline)
+            digest = rows.digest(child_rows, plans)
             if digest != stored:
                 changed.append(n)
-                lines += child_lines
-                fresh += mine
+                fresh += child_rows
             if digest != stored or written != worked.versions[n]:
                 children.append({"child_number": n, "version": worked.versions[n], "plans": plans,
                                  "digest": digest})
         if changed:
             s.execute(delete(DeadlineRecord).where(DeadlineRecord.child.in_(changed)))
-            if lines:
-                _bulk_insert(s, lines, fresh)
+            if fresh:
+                rows.write(s, fresh)
         if children:
             s.connection().execute(update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
                                    .values(deadlines_version=bindparam("version"), in_force=bindparam("plans"),
@@ -1197,6 +1196,16 @@ def _to_override(row: Sequence[Any]) -> Override:
     return Override(target=target, due=due, by=by, at=at, reason=reason)
 
 
+class _Rows(Protocol):
+    """A chunk's deadlines as one database writes them in bulk, and each child's digest of them."""
+
+    def of(self, deadlines: Iterable[Deadline], unit: str) -> list[Any]: ...
+
+    def digest(self, rows: list[Any], plans: list[list[Any]]) -> str: ...
+
+    def write(self, session: Session, rows: list[Any]) -> None: ...
+
+
 class _CopyRows:
     """Deadlines as rows of PostgreSQL's COPY text, past the ORM's and the driver's per-row
     work (which was most of a full recompute); each distinct value, mostly repeated across
@@ -1208,7 +1217,7 @@ class _CopyRows:
         self.text, self.json_of = _CopyText(), _JsonOnce()
         self.rule_columns: dict[tuple[str, ...], str] = {}
 
-    def lines(self, deadlines: Iterable[Deadline], unit: str) -> list[str]:
+    def of(self, deadlines: Iterable[Deadline], unit: str) -> list[str]:
         text, json_of, rules = self.text, self.json_of, self.rule_columns
         # Each value looked up first (a dict's get, in C), worked out only the first time: a
         # call into _CopyText for each of 560,000 rows' nine values was a third of this.
@@ -1227,58 +1236,71 @@ class _CopyRows:
                 seen.get(d.known_from) or text(d.known_from))))
         return lines
 
+    @staticmethod
+    def digest(lines: list[str], plans: list[list[Any]]) -> str:
+        """What a child's stored deadlines and plans in force hold, in 32 characters."""
+        return hashlib.blake2b("\n".join([*lines, json.dumps(plans)]).encode(), digest_size=16).hexdigest()
 
-class _SqliteValues:
+    @staticmethod
+    def write(session: Session, lines: list[str]) -> None:
+        """The lines written in one COPY, past the ORM and the driver's per-row work."""
+        raw: Any = session.connection().connection.driver_connection
+        with raw.cursor().copy(f"COPY deadlines ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            copy.write("\n".join(lines) + "\n")
+
+
+class _SqliteRows:
     """Deadlines as the values of SQLite's INSERT, each column bound as SQLAlchemy binds it,
-    each distinct value once (the dates, the lists of who is responsible): binding every
-    value of 560,000 rows was as long as SQLite's inserting them."""
+    each distinct value once (the dates, the instants, the lists of who is responsible):
+    binding every value of 560,000 rows was as long as SQLite's inserting them. A column's
+    values are looked up in its own dict (in C); equal instants in two zones bind alike
+    (UtcDateTime stores UTC), so an instant is its own key."""
 
     def __init__(self, dialect: Any) -> None:
         self.bind = {name: _DEADLINES.c[name].type._cached_bind_processor(dialect) or (lambda v: v)
                      for name in _COLUMNS}
-        self.seen: dict[tuple[str, Any, Any], Any] = {}
+        self.seen: dict[str, dict[Any, Any]] = {name: {} for name in _COLUMNS}
+        self.no_override = self.bind["override"](None)  # most deadlines': JSON null
 
-    def _once(self, name: str, value: Any) -> Any:
-        # tzinfo in the key: equal instants in two zones are bound as two wall-clock times
-        key = (name, value, getattr(value, "tzinfo", None))
-        found = self.seen.get(key, self)
-        if found is self:
-            found = self.seen[key] = self.bind[name](value)
+    def _first(self, name: str, value: Any) -> Any:
+        found = self.seen[name][value] = self.bind[name](value)
         return found
 
-    def row(self, d: Deadline, unit: str) -> tuple[Any, ...]:
-        once = self._once
-        return (d.id, d.child, unit, d.rule, d.standard, d.source, d.title, d.timescale, once("due", d.due),
-                once("due_at", d.due_at), once("hours_based", d.hours_based),
-                "open" if d.state == "overdue" else d.state, once("responsible", tuple(d.responsible)),
-                d.event_id, d.met_event_id, once("closed_on", d.closed_on), once("late", d.late),
-                self.bind["override"](d.override), once("known_from", d.known_from))
+    def of(self, deadlines: Iterable[Deadline], unit: str) -> list[tuple[Any, ...]]:
+        return [self._row(d, unit) for d in deadlines]
 
+    @staticmethod
+    def digest(rows: list[tuple[Any, ...]], plans: list[list[Any]]) -> str:
+        """What a child's stored deadlines and plans in force hold, in 32 characters: of the
+        values as bound (marshal's version 2 writes equal values alike, sharing nothing)."""
+        return hashlib.blake2b(marshal.dumps((rows, plans), 2), digest_size=16).hexdigest()
 
-def _digest(lines: list[str], plans: list[list[Any]]) -> str:
-    """What a child's stored deadlines and plans in force hold, in 32 characters."""
-    return hashlib.blake2b("\n".join([*lines, json.dumps(plans)]).encode(), digest_size=16).hexdigest()
+    @staticmethod
+    def write(session: Session, rows: list[tuple[Any, ...]]) -> None:
+        """The rows written by one executemany of a prepared INSERT."""
+        raw: Any = session.connection().connection.driver_connection
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(f"INSERT INTO deadlines ({', '.join(_COLUMNS)}) "
+                               f"VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
+        finally:
+            cursor.close()
 
-
-def _bulk_insert(session: Session, lines: list[str], computed: Sequence[tuple[Deadline, str]]) -> None:
-    """Deadlines (with each one's unit) written in bulk: on PostgreSQL a COPY of their
-    `lines` (_CopyRows), on SQLite one executemany of a prepared INSERT, the columns as
-    SQLAlchemy would bind them."""
-    connection = session.connection()
-    dialect = connection.dialect
-    raw: Any = connection.connection.driver_connection
-    if dialect.name == "postgresql":
-        with raw.cursor().copy(f"COPY deadlines ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-            copy.write("\n".join(lines) + "\n")
-        return
-    bound = _SqliteValues(dialect)
-    values = [bound.row(d, unit) for d, unit in computed]
-    cursor = raw.cursor()
-    try:
-        cursor.executemany(f"INSERT INTO deadlines ({', '.join(_COLUMNS)}) "
-                           f"VALUES ({', '.join('?' * len(_COLUMNS))})", values)
-    finally:
-        cursor.close()
+    def _row(self, d: Deadline, unit: str) -> tuple[Any, ...]:
+        seen, first = self.seen, self._first
+        days, instants, imports, flags = seen["due"], seen["due_at"], seen["known_from"], seen["late"]
+        responsible = tuple(d.responsible)
+        return (d.id, d.child, unit, d.rule, d.standard, d.source, d.title, d.timescale,
+                days[d.due] if d.due in days else first("due", d.due),
+                instants[d.due_at] if d.due_at in instants else first("due_at", d.due_at),
+                flags[d.hours_based] if d.hours_based in flags else first("late", d.hours_based),
+                "open" if d.state == "overdue" else d.state,
+                seen["responsible"].get(responsible) or first("responsible", responsible),
+                d.event_id, d.met_event_id,
+                days[d.closed_on] if d.closed_on in days else first("due", d.closed_on),
+                flags[d.late] if d.late in flags else first("late", d.late),
+                self.no_override if d.override is None else self.bind["override"](d.override),
+                imports[d.known_from] if d.known_from in imports else first("known_from", d.known_from))
 
 
 _NULL = "\\N"  # COPY's NULL
@@ -1341,7 +1363,11 @@ def _start_recompute_worker(url: str, pack: RulePack, calendar: WorkingCalendar)
 
 
 def _recompute_in_worker(part: list[str], now: datetime) -> None:
-    _WORKER_STORE[0].recompute_children(part, now, chunk=len(part))
+    store = _WORKER_STORE[0]
+    with store.reading() as s:  # on SQLite: no lock while reading and working out
+        worked = store._work_out(s, part, now)
+    with store.session.begin() as s:
+        store._write_worked(s, worked, now)
 
 
 @dataclass

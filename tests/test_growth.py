@@ -100,8 +100,8 @@ def test_only_one_process_sweeps_at_a_time(store, db_url):
         other.engine.dispose()
 
 
-def histories(store: Store, children: int) -> None:
-    """Realistic histories (bench/histories.py) starting months apart, in both units."""
+def histories(store: Store, children: int, apart: int = 40) -> None:
+    """Realistic histories (bench/histories.py) starting `apart` days apart, in both units."""
     from sqlalchemy import insert
 
     from bench.histories import child_history
@@ -113,7 +113,7 @@ def histories(store: Store, children: int) -> None:
             number, unit = str(7000 + n), ("unit-a", "C0UNITA") if n % 2 else ("unit-b", "C0UNITB")
             s.execute(insert(Child), [{"number": number, "unit_id": unit[0], "lead_practitioner": "U0SW1",
                                        "flexible_assessment": False, "events_version": 1, "deadlines_version": 0}])
-            history = child_history(number, 12 + n % 10, rng, start=date(2025, 9, 1) + timedelta(days=40 * n))
+            history = child_history(number, 12 + n % 10, rng, start=date(2025, 9, 1) + timedelta(days=apart * n))
             s.execute(insert(EventRecord), [
                 {"child": number, "event": e.event, "status": e.status, "date": e.date, "time": e.time,
                  "details": e.details, "posted_by": "U0SW1", "posted_at": e.posted_at, "channel": unit[1],
@@ -260,15 +260,15 @@ def test_a_full_recompute_writes_what_one_child_at_a_time_writes(store):
 
 
 def test_a_full_recompute_shared_among_processes_writes_what_one_child_at_a_time_writes(store, monkeypatch):
-    """On PostgreSQL at a service's size, worker processes work out and write the chunks."""
+    """At a service's size, worker processes work out and write the chunks."""
     import pytest
     from sqlalchemy import delete, update
 
     import store.records as records
     from store.models import Child, DeadlineRecord
 
-    if store.engine.dialect.name != "postgresql" or records.recompute_workers() < 2:
-        pytest.skip("shared among processes on PostgreSQL with two cores or more")
+    if records.recompute_workers() < 2:
+        pytest.skip("shared among processes with two cores or more")
     histories(store, 8)
     monkeypatch.setattr(records, "IN_PROCESSES_FROM", 2)
     shared: list[list[str]] = []
@@ -288,6 +288,48 @@ def test_a_full_recompute_shared_among_processes_writes_what_one_child_at_a_time
     for child in sorted({row[1] for row in written}):
         store.recompute_child(child)
     assert deadlines(store) == written
+
+
+def test_slack_requests_are_stored_while_worker_processes_work_every_child_out_on_sqlite(store, db_url, monkeypatch):
+    """On SQLite too the processes read each chunk outside the transaction that writes it (a
+    WAL snapshot, no lock), so the front door, which waits at most 2 s, gets the write lock
+    between two chunks throughout."""
+    import time as clock
+
+    import pytest
+
+    import store.records as records
+    from store.db import make_engine
+    from store.inbox import Inbox
+
+    if store.engine.dialect.name != "sqlite" or records.recompute_workers() < 2:
+        pytest.skip("SQLite's one writer, shared among processes with two cores or more")
+    histories(store, 600, apart=0)
+    monkeypatch.setattr(records, "IN_PROCESSES_FROM", 100)
+    shared: list[int] = []
+    in_processes = Store._recompute_in_processes
+
+    def watched(self, numbers, *rest):  # type: ignore[no-untyped-def]
+        shared.append(len(numbers))
+        return in_processes(self, numbers, *rest)
+
+    monkeypatch.setattr(Store, "_recompute_in_processes", watched)
+    front = Inbox(make_engine(db_url, wait=2))
+    worked_out: list[int] = []
+    recompute = threading.Thread(target=lambda: worked_out.append(store.recompute_all(chunk=50)))
+    recompute.start()
+    waits, n = [], 0
+    while recompute.is_alive():
+        n += 1
+        started = clock.monotonic()
+        assert front.put(f"event:Ev{n}", "http", "application/json", "{}")
+        waits.append(clock.monotonic() - started)
+        clock.sleep(0.05)
+    recompute.join()
+    front.engine.dispose()
+    assert shared == [600] and worked_out == [600] and len(waits) >= 3
+    assert max(waits) < 2.0  # never near Slack's 3 seconds
+    assert not store.rules_changed() and len(deadlines(store)) > 600 * 10
 
 
 def test_a_bank_holiday_in_the_gap_between_two_episodes_leaves_the_child_alone(store, db_url):
