@@ -28,7 +28,7 @@ from store.inbox import Inbox, utc_now
 from store.ledger import CANDIDATE_BATCH, Claim, Ledger, Stranded, new_owner
 from store.models import DeadlineRecord
 from store.people import Away, People
-from store.records import Store, UnitPeople, is_overdue
+from store.records import Store, UnitPeople
 from store.reports import timeliness_report
 
 MANAGERS = ("team_manager", "service_manager", "head_of_service")
@@ -428,7 +428,7 @@ DIGEST_FIRST = 50  # a digest's lines carried in the message; more than a messag
 def _in_digest(d: DeadlineRecord, units: set[str], now: datetime) -> bool:
     """Whether a deadline is among a digest's over these units (Store.overdue_since_yesterday)."""
     return (d.unit_id in units and d.state == "open" and d.due < now.astimezone(LONDON).date()
-            and is_overdue(d, now) and not d.overdue_at_import)
+            and not d.overdue_at_import)
 
 
 def _recover(store: Store, ledger: Ledger, outbox: Outbox, now: datetime, owner: str,

@@ -927,14 +927,20 @@ class Store:
             return {}, {}
         today = now.astimezone(LONDON).date()
         at_import = _AT_IMPORT
-        where = [OPEN, DeadlineRecord.due < today, _overdue(now)]
-        counted = (select(DeadlineRecord.unit_id, func.count(), func.sum(case((at_import, 1), else_=0)))
-                   .where(DeadlineRecord.unit_id.in_(units), *where).group_by(DeadlineRecord.unit_id))
+        # Open and due before today is overdue (a deadline's due_at falls on its due date), so
+        # the count reads the units' index alone; what was overdue at import, from its own.
+        where = [OPEN, DeadlineRecord.due < today]
+
+        def counted(*also: Any) -> Any:
+            return (select(DeadlineRecord.unit_id, func.count()).where(DeadlineRecord.unit_id.in_(units), *where, *also)
+                    .group_by(DeadlineRecord.unit_id))
+
         firsts = _firsts(units, [*where, not_(at_import)],
                          first if isinstance(first, dict) else dict.fromkeys(units, first))
         items: dict[str, list[DeadlineRecord]] = {}
         with self.session() as s:
-            counts = {unit: (int(n) - int(late or 0), int(late or 0)) for unit, n, late in s.execute(counted)}
+            imported: dict[str, int] = {unit: n for unit, n in s.execute(counted(at_import))}
+            counts = {unit: (n - imported.get(unit, 0), imported.get(unit, 0)) for unit, n in s.execute(counted())}
             for record in s.scalars(select(DeadlineRecord).where(DeadlineRecord.id.in_(select(firsts.c.id)))
                                     .order_by(DeadlineRecord.unit_id, *_DUE_ORDER)):
                 items.setdefault(record.unit_id, []).append(record)

@@ -354,3 +354,29 @@ def test_a_midway_review_not_done_by_the_next_review_is_closed_late(pack, calend
     first = only(timeline, "lac-midway-review-first")
     assert (first.due, first.state, first.late) == (date(2027, 3, 8), "cancelled", True)
     assert [(d.due, d.state) for d in by_rule(timeline, "lac-midway-review")] == [(date(2027, 7, 20), "open")]
+
+
+def test_every_deadline_turns_overdue_on_its_due_date_so_open_and_due_before_today_is_overdue(pack, calendar):
+    """The digest counts "open, due before today" as overdue from the units' index alone:
+    that holds only while each deadline's due instant falls on its due date, in London
+    (hours-based ones across the October clock change, extensions, 'less than' timescales)."""
+    import random
+
+    from bench.histories import child_history
+    from rules.calendar import LONDON
+
+    rng = random.Random(3)
+    histories = [child_history(str(900 + n), 30, rng, start=date(2025, 6, 2)) for n in range(150)]
+    histories.append([ev("strategy_discussion", "2026-10-24T12:00", s47=True)])  # a visit due across the change
+    seen, hours_based, overridden = 0, 0, 0
+    for events in histories:
+        child = events[0].child
+        extended = [Override(target=rule, due=date(2026, 3, 29), by="U0SM", at=at("2026-03-27T09:00"),
+                             reason="parent in hospital") for rule in ("s47-visit", "wt-assessment", "cp-visit")]
+        timeline = run(pack, calendar, events, now="2026-12-01T09:00", overrides=extended)
+        for deadline in timeline.deadlines:
+            assert deadline.due_at.astimezone(LONDON).date() == deadline.due, (child, deadline)
+            seen += 1
+            hours_based += deadline.hours_based
+            overridden += deadline.override is not None
+    assert seen > 5_000 and hours_based > 500 and overridden > 20, (seen, hours_based, overridden)
