@@ -44,6 +44,7 @@ from bot.replies import (
     plan_words,
     questions,
     recorded,
+    shortest_line,
     transfer_question,
     unit_counts,
     units_summary,
@@ -76,7 +77,6 @@ UPDATES_IN_CHANNELS = ("I record updates only in your unit's channel, where the 
                        "this there. Here you can ask me \"what's due this week\" or \"what's due for me\".")
 PARTS_IN_ONE_ANSWER = 3  # messages a list may take before a manager gets a summary per unit instead
 PAGE_ITEMS = 100  # one unit's list longer than this is shown a page (one message) at a time
-SHORTEST_LINE = 30  # characters: no item's line is shorter ("child N: title - due ..."), so longer lists never fit
 HOME_LINES = {"yours": 25, "overdue": 30, "week": 25}  # items App Home shows under each heading
 ONLY_MANAGERS_EXTEND = "Only a team manager, service manager or head of service can agree an extension."
 ONLY_SERVICE_MANAGERS_REDUCE = ("Only the service manager (or head of service) can decide that a Supervision Order's "
@@ -221,6 +221,9 @@ class Conversation:
         self.store = store
         self.gate = Gate(store)
         self.people = People(store)
+        # No item's line is shorter (characters): a list of more than fits in a message that
+        # many times never fits, and is summarised from counts without being read.
+        self.shortest_line = shortest_line(store.pack)
 
     # -- messages ------------------------------------------------------------------
     def message(self, m: Incoming) -> list[Reply]:
@@ -1027,7 +1030,7 @@ class Conversation:
         summary per unit, from the database's counts, without loading an item (logged as
         counts only). None when it may fit: the list is laid out to find out."""
         counts = self.store.due_counts(units, now, start, end, overdue_only)
-        if sum(o + d for o, d in counts.values()) <= PARTS_IN_ONE_ANSWER * MESSAGE_CHARS // SHORTEST_LINE:
+        if sum(o + d for o, d in counts.values()) <= PARTS_IN_ONE_ANSWER * MESSAGE_CHARS // self.shortest_line:
             return None
         names = {u: name for u, name in self.store.unit_names().items() if u in units}
         self.store.log_access(user, via, units, [], now)  # counts only: no child shown

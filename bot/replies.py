@@ -18,7 +18,7 @@ from bot.parser import ParseResult
 from bot.parser.reading import for_people, title
 from rules.calendar import LONDON
 from rules.engine import InForce
-from rules.pack import IMPORTED
+from rules.pack import IMPORTED, RulePack
 from scheduler.outbox import Message
 from store.models import DeadlineRecord, EventRecord
 from store.records import AgendaChild, DueItem
@@ -53,6 +53,19 @@ def deadline_line(d: DeadlineRecord, today: date | None = None) -> str:
         if d.overdue_at_import:
             late += ", already overdue when imported"
     return f"child {d.child}: {d.title} - due {due}{late} ({d.standard}, {'/'.join(d.responsible)})"
+
+
+def shortest_line(pack: RulePack) -> int:
+    """No item's line in a list (`due_lines`) is shorter than this under these rules: the
+    shortest title, standard and roles they have, for a one-digit child, due on the shortest
+    date ("Fri 1 May")."""
+    compiled = pack.compiled.values()
+    shortest = DeadlineRecord(
+        child="1", title=min((s.title for r in compiled for s in r.steps), key=len),
+        standard=min((s.standard for r in compiled for s in r.steps), key=len),
+        responsible=min((list(r.rule.responsible) for r in compiled), key=lambda roles: len("/".join(roles))),
+        due=date.today().replace(day=1), hours_based=False, state="met")
+    return len(f"• {deadline_line(shortest)}")
 
 
 def recorded(events: Sequence[EventRecord], created: Sequence[DeadlineRecord], met: Sequence[DeadlineRecord],

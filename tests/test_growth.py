@@ -160,7 +160,7 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
     import bot.conversation as conversation_module
     from bot.conversation import Conversation
     from bot.parser import Query
-    from bot.replies import unit_counts, units_summary
+    from bot.replies import deadline_line, unit_counts, units_summary
     from store.records import is_overdue, page_key
 
     histories(store, 14)
@@ -209,8 +209,11 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
     counted = store.due_counts(units, now, last=sunday).values()
     assert (sum(o for o, _ in counted), sum(d for _, d in counted)) == (len(overdue), len(week))
     assert all(i.overdue == is_overdue(i.record, now) for i in everything)
-    # A list that cannot fit: the summary from the database's counts, as from the whole list.
-    monkeypatch.setattr(conversation_module, "SHORTEST_LINE", 10**9)
+    # A list that cannot fit: the summary from the database's counts, as from the whole list. It
+    # cannot fit when even its items' shortest possible lines would not.
+    shortest = Conversation(store).shortest_line
+    assert 50 < shortest <= min(len(f"• {deadline_line(i.record)}") for i in everything)
+    monkeypatch.setattr(conversation_module, "PARTS_IN_ONE_ANSWER", 0)
     week_query = Query(type="due", start=today, end=today + timedelta(days=6))
     [reply] = Conversation(store).answer_query(week_query, "U0HOS", now, "D0HOS", None, via="dm")
     expected = units_summary(unit_counts(store.due(units, now, today, today + timedelta(days=6))),
