@@ -77,7 +77,7 @@ UPDATES_IN_CHANNELS = ("I record updates only in your unit's channel, where the 
 PARTS_IN_ONE_ANSWER = 3  # messages a list may take before a manager gets a summary per unit instead
 NOT_YOUR_LIST = ("That list is what is due for the person who asked, so only they can turn its pages. Ask me "
                  "\"what's due for me\" for yours.")
-PAGE_ITEMS = 100  # one unit's list longer than this is shown a page (one message) at a time
+PAGE_ITEMS = 100  # a list (a unit's, or a person's own) longer than this is shown a page (one message) at a time
 SHORTEST_LINE = 30  # characters: no item's line is shorter ("child N: title - due ..."), so longer lists never fit
 HOME_LINES = {"yours": 25, "overdue": 30, "week": 25}  # items App Home shows under each heading
 ONLY_MANAGERS_EXTEND = "Only a team manager, service manager or head of service can agree an extension."
@@ -989,6 +989,7 @@ class Conversation:
             if not lists:
                 return [Reply(channel, "You are no longer covering for them, so I will not show their list.",
                               thread_ts=thread, only_for=user)]
+        names = self._names(units)
         parts: list[Part] = []
         shown: list[DueItem] = []
         for who, heading in lists:
@@ -997,7 +998,7 @@ class Conversation:
                 parts, shown = parts + paged[0], shown + paged[1]
             else:  # at most a page: shown whole, as any short list
                 theirs = self.store.due_page(units, now, None, PAGE_ITEMS, whose=who)
-                parts, shown = parts + due_list(theirs, today, heading, self._names(units)), shown + theirs
+                parts, shown = parts + due_list(theirs, today, heading, names), shown + theirs
         return self._shown(user, via, units, now, channel, thread, parts, shown)
 
     def _page(self, q: Query, units: list[str], now: datetime, heading: str, page: int, after: list[Any] | None,
