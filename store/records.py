@@ -856,9 +856,9 @@ class Store:
     def _theirs(self, s: Session, user: str, where: Sequence[Any]) -> list[Any]:
         """`where` narrowed to what is this person's ("what's due for me", as `due_for`): the
         deadlines of the children they lead, and the tasks the standards give a role they hold
-        in the deadline's unit. Each way is looked up apart (the children led by the child's
-        index, a role's tasks by their units' index of open deadlines), not as one OR that
-        reads every unit's rows (false when nothing can be theirs)."""
+        in the deadline's unit. Each way is a statement of its own under one union, so each
+        is read through an index (their units' open deadlines, or the children's), and what
+        they find is then read by key (false when nothing can be theirs)."""
         roles = _roles_of(s, user)
         led = list(s.scalars(select(Child.number).where(Child.lead_practitioner == user,
                                                         Child.unit_id.in_(list(roles)))))
