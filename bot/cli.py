@@ -369,7 +369,10 @@ def cmd_due(ctx: Context) -> int:
     end = parse_instant(args.end, "--to").day if args.end else None
     if start and end and end < start:
         raise UsageError("--to is before --from")
-    items = store.due([args.unit] if args.unit else known, now, start, end, overdue_only=args.overdue)
+    units = [args.unit] if args.unit else known
+    items = store.due(units, now, start, end, overdue_only=args.overdue)
+    # Shown on the server's terminal, as Slack's answers are shown in Slack: in the access log.
+    store.log_access(operator(), "cli", units, (i.record.child for i in items), datetime.now(LONDON))
     if ctx.json:
         print(json.dumps([i.as_json() for i in items], indent=1))
         return 0

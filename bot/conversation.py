@@ -76,7 +76,9 @@ NOT_SET_UP = ("This channel is not set up as a unit, so I have not recorded anyt
 UPDATES_IN_CHANNELS = ("I record updates only in your unit's channel, where the unit sees them: please post "
                        "this there. Here you can ask me \"what's due this week\" or \"what's due for me\".")
 PARTS_IN_ONE_ANSWER = 3  # messages a list may take before a manager gets a summary per unit instead
-PAGE_ITEMS = 100  # one unit's list longer than this is shown a page (one message) at a time
+NOT_YOUR_LIST = ("That list is what is due for the person who asked, so only they can turn its pages. Ask me "
+                 "\"what's due for me\" for yours.")
+PAGE_ITEMS = 100  # a list (a unit's, or a person's own) longer than this is shown a page (one message) at a time
 HOME_LINES = {"yours": 25, "overdue": 30, "week": 25}  # items App Home shows under each heading
 ONLY_MANAGERS_EXTEND = "Only a team manager, service manager or head of service can agree an extension."
 ONLY_SERVICE_MANAGERS_REDUCE = ("Only the service manager (or head of service) can decide that a Supervision Order's "
@@ -920,13 +922,14 @@ class Conversation:
     # -- questions ---------------------------------------------------------------------
     def answer_query(self, q: Query, user: str, now: datetime, channel: str, thread: str | None,
                      shown_in: str | None = None, via: str = "slash", unit: str | None = None, page: int = 1,
-                     after: list[Any] | None = None) -> list[Reply]:
+                     after: list[Any] | None = None, whose: str | None = None) -> list[Reply]:
         """Answer about the asker's units; in a unit's channel, where everyone in the channel
         reads the answer, only about that unit (`shown_in`); `unit` narrows it to one of the
         asker's units (a "Show" button). Logged in the access log. A list too long to read
         in one go across several units is a summary per unit, with a button for each; one
         unit's list of more than PAGE_ITEMS is shown a page at a time (`page`, from after
-        the item `after`), each with a button for the next."""
+        the item `after`), each with a button for the next, and so is a person's own
+        ("what's due for me": `_mine`; `whose`, the list of someone they cover for)."""
         units = self.store.units_for(user)
         only_for = user if via == "channel" else None  # a refusal in a channel: for the asker only
         if not units:
@@ -939,21 +942,14 @@ class Conversation:
                 return [Reply(channel, "You are not in this channel's unit, so I will not list its children here.",
                               thread_ts=thread, only_for=only_for)]
             units = [narrowed]
+        if q.type == "mine":
+            return self._mine(q, user, via, units, now, channel, thread, page, after, whose)
         today = now.astimezone(LONDON).date()
         items: list[DueItem]
-        covering: list[tuple[str, list[DueItem]]] = []  # (heading, items) for each person this one covers
-        if q.type == "mine":
-            items = [i for i in self.store.due_for(user, now) if i.record.unit_id in units]
-            heading = "Due for you (overdue, and the next 7 days)"
-            for leave in sorted(self.people.away_on(today).values(), key=lambda a: a.who):
-                if leave.cover == user:
-                    theirs = [i for i in self.store.due_for(leave.who, now) if i.record.unit_id in units]
-                    covering.append((f"Covering for <@{leave.who}>, away until {for_people(leave.last_day)}", theirs))
-        elif q.type == "overdue":
+        if q.type == "overdue":
             heading = "Overdue"
-            if len(units) == 1 and (paged := self._paged(q, user, via, units[0], now, channel, thread, heading, page,
-                                                         after)):
-                return paged
+            if len(units) == 1 and (paged := self._page(q, units, now, heading, page, after, {"unit": units[0]})):
+                return self._shown(user, via, units, now, channel, thread, *paged)
             if len(units) > 1 and (summary := self._too_long(q, user, via, units, now, heading, overdue_only=True)):
                 return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
             items = self.store.due(units, now, overdue_only=True)
@@ -966,43 +962,74 @@ class Conversation:
         else:
             span = for_people(q.start) if q.start == q.end else f"{for_people(q.start)} to {for_people(q.end)}"  # type: ignore[arg-type]
             heading = f"Due {span}, and everything overdue"
-            if len(units) == 1 and (paged := self._paged(q, user, via, units[0], now, channel, thread, heading, page,
-                                                         after)):
-                return paged
+            if len(units) == 1 and (paged := self._page(q, units, now, heading, page, after, {"unit": units[0]})):
+                return self._shown(user, via, units, now, channel, thread, *paged)
             if len(units) > 1 and (summary := self._too_long(q, user, via, units, now, heading, q.start, q.end)):
                 return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
             items = self.store.due(units, now, q.start, q.end)
-        names = {u: name for u, name in self.store.unit_names().items() if u in units}
+        names = self._names(units)
         parts = due_list(items, today, heading, names)
-        for covered_heading, theirs in covering:
-            parts += due_list(theirs, today, covered_heading, names)
-            items = items + theirs
         if len(parts) > PARTS_IN_ONE_ANSWER and len(units) > 1:
             summary = units_summary(unit_counts(items), heading, names, {"query": q.to_data()})
             self.store.log_access(user, via, units, [], now)  # counts only: no child shown
             return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
-        self.store.log_access(user, via, units, (i.record.child for i in items), now,
-                              child=q.child if q.type == "child" else None)
-        return [Reply(channel, p.text, p.blocks, thread_ts=thread) for p in parts]
+        return self._shown(user, via, units, now, channel, thread, parts, items,
+                           child=q.child if q.type == "child" else None)
 
-    def _paged(self, q: Query, user: str, via: str, unit: str, now: datetime, channel: str, thread: str | None,
-               heading: str, page: int, after: list[Any] | None) -> list[Reply] | None:
-        """One unit's list a page at a time, when it holds more than PAGE_ITEMS (counted in the
-        database): only the page's items are read, laid out and logged as shown. None when
-        it is short enough to show whole (a next page is always a page)."""
+    def _mine(self, q: Query, user: str, via: str, units: list[str], now: datetime, channel: str,
+              thread: str | None, page: int, after: list[Any] | None, whose: str | None) -> list[Reply]:
+        """"What's due for me", and under its own heading the list of each person they cover for
+        today: each read from the database as that person's, among the asker's units. A list of
+        more than PAGE_ITEMS comes a page at a time as a unit's does, its Next page button
+        carrying who asked (`for`: only they may turn its pages, see `next_page`) and, for a
+        covered person's, whose list it is (`whose`: still theirs to see only while covering)."""
+        today = now.astimezone(LONDON).date()
+        lists = [(user, "Due for you (overdue, and the next 7 days)")]
+        lists += [(leave.who, f"Covering for <@{leave.who}>, away until {for_people(leave.last_day)}")
+                  for leave in sorted(self.people.away_on(today).values(), key=lambda a: a.who) if leave.cover == user]
+        if after is not None:  # a next page: of that one list
+            lists = [(who, heading) for who, heading in lists if who == (whose or user)]
+            if not lists:
+                return [Reply(channel, "You are no longer covering for them, so I will not show their list.",
+                              thread_ts=thread, only_for=user)]
+        names = self._names(units)
+        parts: list[Part] = []
+        shown: list[DueItem] = []
+        for who, heading in lists:
+            carried = {"for": user} if who == user else {"for": user, "whose": who}
+            if paged := self._page(q, units, now, heading, page, after, carried, whose=who):
+                parts, shown = parts + paged[0], shown + paged[1]
+            else:  # at most a page: shown whole, as any short list
+                theirs = self.store.due_page(units, now, None, PAGE_ITEMS, whose=who)
+                parts, shown = parts + due_list(theirs, today, heading, names), shown + theirs
+        return self._shown(user, via, units, now, channel, thread, parts, shown)
+
+    def _page(self, q: Query, units: list[str], now: datetime, heading: str, page: int, after: list[Any] | None,
+              carried: dict[str, Any], whose: str | None = None) -> tuple[list[Part], list[DueItem]] | None:
+        """A list a page at a time, when it holds more than PAGE_ITEMS (counted in the database):
+        one unit's, or (`whose`) a person's over these units. Only the page's items are read
+        and laid out; its Next page button carries the question, `carried` and where the page
+        ended. None when it is short enough to show whole (a next page is always a page)."""
         overdue_only = q.type == "overdue"
         start, end = (None, None) if overdue_only else (q.start, q.end)
-        counts = self.store.due_counts([unit], now, start, end, overdue_only).get(unit, (0, 0))
-        if after is None and sum(counts) <= PAGE_ITEMS:
+        counts = self.store.due_counts(units, now, start, end, overdue_only, whose=whose)
+        if after is None and sum(o + d for o, d in counts.values()) <= PAGE_ITEMS:
             return None
-        items = self.store.due_page(unit, now, after, PAGE_ITEMS + 1, start, end, overdue_only)
+        items = self.store.due_page(units, now, after, PAGE_ITEMS + 1, start, end, overdue_only, whose=whose)
         shown = items[:PAGE_ITEMS]
-        more = {"query": q.to_data(), "unit": unit, "page": page + 1, "after": page_key(shown[-1])} \
+        more = {"query": q.to_data(), **carried, "page": page + 1, "after": page_key(shown[-1])} \
             if len(items) > PAGE_ITEMS else None
-        parts = due_page(shown, now.astimezone(LONDON).date(), heading, self.store.unit_names().get(unit, unit),
-                         counts, page, PAGE_ITEMS, more)
-        self.store.log_access(user, via, [unit], (i.record.child for i in shown), now)
+        return due_page(shown, now.astimezone(LONDON).date(), heading, self._names(units), counts, page, PAGE_ITEMS,
+                        more), shown
+
+    def _shown(self, user: str, via: str, units: list[str], now: datetime, channel: str, thread: str | None,
+               parts: list[Part], items: list[DueItem], child: str | None = None) -> list[Reply]:
+        """A list's messages, its children (those shown, and only those) in the access log."""
+        self.store.log_access(user, via, units, (i.record.child for i in items), now, child=child)
         return [Reply(channel, p.text, p.blocks, thread_ts=thread) for p in parts]
+
+    def _names(self, units: list[str]) -> dict[str, str]:
+        return {u: name for u, name in self.store.unit_names().items() if u in units}
 
     def _plans_words(self, child: str) -> str:
         """What the bot takes to be in force for a child (SPEC section 9)."""
@@ -1032,9 +1059,8 @@ class Conversation:
         counts = self.store.due_counts(units, now, start, end, overdue_only)
         if sum(o + d for o, d in counts.values()) <= PARTS_IN_ONE_ANSWER * MESSAGE_CHARS // self.shortest_line:
             return None
-        names = {u: name for u, name in self.store.unit_names().items() if u in units}
         self.store.log_access(user, via, units, [], now)  # counts only: no child shown
-        return units_summary(counts, heading, names, {"query": q.to_data()})
+        return units_summary(counts, heading, self._names(units), {"query": q.to_data()})
 
     def _lead_words(self, child: str, today: date) -> str:
         """" (lead @Sam)", and who covers while they are away."""
@@ -1077,11 +1103,19 @@ class Conversation:
                   via: str | None = None) -> list[Reply]:
         """A "Next page" button under a paged list: the question asked, from after the last item
         shown. In a unit's channel the list is that unit's, for its members only, whatever
-        the button says; elsewhere (a DM, a slash command's answer: `via`) the asker's unit."""
+        the button says; elsewhere (a DM, a slash command's answer: `via`) the asker's unit.
+        "What's due for me" is the asker's own list: anyone else pressing its button (a member
+        of the same unit too) is refused, only they see it, and shown nothing; the asker is
+        shown what their units are now, so after leaving a unit, nothing of it."""
+        asked = _asked(value)
+        if asked.type == "mine" and value.get("for") != user:
+            return [Reply(channel, NOT_YOUR_LIST, thread_ts=thread, only_for=user)]
         here = self.store.unit_for_channel(channel) if via is None else None
-        return self.answer_query(_asked(value), user, now, channel, thread, shown_in=here, via=via or (
-                                     "channel" if here else "dm"), unit=None if here else str(value.get("unit")),
-                                 page=int(value.get("page") or 2), after=list(value.get("after") or []) or None)
+        return self.answer_query(asked, user, now, channel, thread, shown_in=here, via=via or (
+                                     "channel" if here else "dm"), unit=None if here or not value.get("unit") else str(
+                                     value["unit"]), page=int(value.get("page") or 2),
+                                 after=list(value.get("after") or []) or None,
+                                 whose=str(value["whose"]) if value.get("whose") else None)
 
     def home(self, user: str, now: datetime) -> list[dict[str, object]]:
         """App Home, within Slack's 100 blocks: the person's own items first, each unit's

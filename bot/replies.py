@@ -152,20 +152,22 @@ def due_list(items: Sequence[DueItem], today: date, heading: str, units: dict[st
     return pack(lines_pieces(lines))
 
 
-def due_page(items: Sequence[DueItem], today: date, heading: str, unit_name: str, counts: tuple[int, int],
-             page: int, per_page: int, more: dict[str, Any] | None) -> list[Part]:
-    """One page of a unit's list too long to read in one go: the unit's counts, which page of
-    how many this is and which items it holds, the items, and (`more`: the button's value)
-    a button for the next page. Every item is on a page: none is cut."""
-    overdue, due = counts
-    total = overdue + due
+def due_page(items: Sequence[DueItem], today: date, heading: str, units: dict[str, str],
+             counts: dict[str, tuple[int, int]], page: int, per_page: int, more: dict[str, Any] | None) -> list[Part]:
+    """One page of a list too long to read in one go (a unit's, or a person's over their units):
+    each unit's counts, which page of how many this is and which items it holds, the items,
+    and (`more`: the button's value) a button for the next page. Every item is on a page:
+    none is cut."""
+    counted = [f"{escape(name)}: {counts.get(unit, (0, 0))[0]} overdue, {counts.get(unit, (0, 0))[1]} due"
+               for unit, name in units.items() if sum(counts.get(unit, (0, 0))) or len(units) == 1]
+    total = sum(o + d for o, d in counts.values())
     if not items:  # the rest was dealt with between two pages
-        text = f"{heading}: nothing more on this list ({escape(unit_name)}: {overdue} overdue, {due} due)."
+        text = f"{heading}: nothing more on this list ({'; '.join(counted) or 'nothing overdue or due'})."
         return [Part(text, [section(text)])]
     first = (page - 1) * per_page + 1
     last = first + len(items) - 1
     pages = max(page + (more is not None), -(-total // per_page))  # counted before the page was read
-    lines = [f"*{heading}*", f"{escape(unit_name)}: {overdue} overdue, {due} due",
+    lines = [f"*{heading}*", *counted,
              f"_Page {page} of {pages}: items {first}-{last} of {max(total, last)}, the most urgent first._",
              *due_lines(items, today)]
     if more is None:

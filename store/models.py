@@ -277,7 +277,7 @@ class AccessRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime]
     user_id: Mapped[str] = mapped_column(String(64))
-    via: Mapped[str] = mapped_column(String(16))  # channel | dm | slash | home | export | report
+    via: Mapped[str] = mapped_column(String(16))  # channel | dm | slash | home | export | report | cli
     units: Mapped[list[str]]
     child: Mapped[str | None] = mapped_column(String(20))  # an answer about one child
     children: Mapped[int] = mapped_column(Integer)  # how many children it showed

@@ -34,6 +34,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    false,
     func,
     literal,
     literal_column,
@@ -325,11 +326,8 @@ class Store:
 
     def roles_of(self, user: str) -> dict[str, set[str]]:
         """Unit id -> this person's roles in it."""
-        roles: dict[str, set[str]] = {}
         with self.session() as s:
-            for m in s.scalars(select(UnitMember).where(UnitMember.user_id == user)):
-                roles.setdefault(m.unit_id, set()).add(m.role)
-        return roles
+            return _roles_of(s, user)
 
     def members(self, unit: str) -> dict[str, set[str]]:
         """Role -> people in that role in the unit."""
@@ -834,28 +832,53 @@ class Store:
             return [i for i in items if i.overdue]
         return [i for i in items if i.overdue or start is None or i.record.due >= start]
 
-    def due_page(self, unit: str, now: datetime, after: Sequence[Any] | None, limit: int, start: date | None = None,
-                 end: date | None = None, overdue_only: bool = False) -> list[DueItem]:
-        """The next `limit` items of what `due([unit], ...)` lists, in the order a list shows
-        them (what is overdue first, then by due date), after the item whose `page_key` is
-        `after` (None: from the first). Only those rows are read: a unit's list runs to
-        thousands, a page to a hundred. A key rather than an offset, so that an item met
-        between two pages moves none of the others past the reader."""
+    def due_page(self, units: Iterable[str], now: datetime, after: Sequence[Any] | None, limit: int,
+                 start: date | None = None, end: date | None = None, overdue_only: bool = False,
+                 whose: str | None = None) -> list[DueItem]:
+        """The next `limit` items of what `due(units, ...)` lists (with `whose`, only what is that
+        person's: `due_for`), in the order a list shows them (what is overdue first, then by due
+        date), after the item whose `page_key` is `after` (None: from the first). Only those rows
+        are read: a unit's list runs to thousands, a page to a hundred. A key rather than an
+        offset, so that an item met or recorded between two pages moves none of the others past
+        the reader."""
         late = _overdue(now)
-        where = [DeadlineRecord.unit_id == unit, *_due_window(now, late, start, end, overdue_only)]
+        where = [DeadlineRecord.unit_id.in_(list(units)), *_due_window(now, late, start, end, overdue_only)]
         order: tuple[Any, ...] = (case((late, 0), else_=1), *_DUE_ORDER)
         if after is not None:  # each value bound as its column's type (an instant as the store keeps it)
             where.append(tuple_(*order) > tuple_(*(literal(v, type_=c.type) for v, c in zip(_key_values(after),
                                                                                               order, strict=True))))
         with self.session() as s:
+            where = where if whose is None else self._theirs(s, whose, where)
             rows = s.scalars(select(DeadlineRecord).where(*where).order_by(*order).limit(limit)).all()
         return [DueItem(r, is_overdue(r, now)) for r in rows]
 
+    def _theirs(self, s: Session, user: str, where: Sequence[Any]) -> list[Any]:
+        """`where` narrowed to what is this person's ("what's due for me", as `due_for`): the
+        deadlines of the children they lead, and the tasks the standards give a role they hold
+        in the deadline's unit. Each way is a statement of its own under one union, so each
+        is read through an index (their units' open deadlines, or the children's), and what
+        they find is then read by key (false when nothing can be theirs)."""
+        roles = _roles_of(s, user)
+        led = list(s.scalars(select(Child.number).where(Child.lead_practitioner == user,
+                                                        Child.unit_id.in_(list(roles)))))
+        ways = [select(DeadlineRecord.id).where(*where, DeadlineRecord.child.in_(led))] if led else []
+        for role, named in ROLE_IN_STANDARDS.items():
+            held = [u for u, r in roles.items() if role in r]
+            if held:  # the role as the standards name it, in the deadline's JSON list
+                ways.append(select(DeadlineRecord.id).where(*where, DeadlineRecord.unit_id.in_(held),
+                                                            cast(DeadlineRecord.responsible, String)
+                                                            .like(f'%"{named}"%')))
+        if not ways:
+            return [false()]
+        return [DeadlineRecord.id.in_(select(union(*ways).subquery().c.id))]
+
     # -- the same lists, counted and cut to their first items, for the views over many units --
     def due_counts(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
-                   overdue_only: bool = False, last: date | None = None) -> dict[str, tuple[int, int]]:
-        """Unit -> (overdue, due) of what `due` would list for these arguments, counted in the
-        database; with `last`, only what is overdue or falls due by then is counted."""
+                   overdue_only: bool = False, last: date | None = None, whose: str | None = None
+                   ) -> dict[str, tuple[int, int]]:
+        """Unit -> (overdue, due) of what `due` would list for these arguments (with `whose`, of
+        what `due_for` would: that person's), counted in the database; with `last`, only what is
+        overdue or falls due by then is counted."""
         units = list(units)
         if not units:
             return {}
@@ -863,9 +886,10 @@ class Store:
         where = [DeadlineRecord.unit_id.in_(units), *_due_window(now, late, start, end, overdue_only)]
         if last is not None:
             where.append(or_(late, DeadlineRecord.due <= last))
-        query = (select(DeadlineRecord.unit_id, func.sum(case((late, 1), else_=0)), func.count())
-                 .where(*where).group_by(DeadlineRecord.unit_id))
         with self.session() as s:
+            where = where if whose is None else self._theirs(s, whose, where)
+            query = (select(DeadlineRecord.unit_id, func.sum(case((late, 1), else_=0)), func.count())
+                     .where(*where).group_by(DeadlineRecord.unit_id))
             return {unit: (int(o or 0), int(n) - int(o or 0)) for unit, o, n in s.execute(query)}
 
     def due_first(self, units: Iterable[str], now: datetime, end: date, limit: int, overdue: bool) -> list[DueItem]:
@@ -888,31 +912,14 @@ class Store:
     def due_first_for(self, user: str, units: Iterable[str], now: datetime, end: date, limit: int
                       ) -> tuple[list[DueItem], int]:
         """The first `limit` of what `due_for(user, now, end=end)` lists among these units, and
-        how many there are. Each way a deadline is theirs is looked up apart (the children they
-        lead, if any; a role's tasks among their units' open deadlines), and what is found is
-        counted and cut in the same statement."""
+        how many there are: each way a deadline is theirs looked up apart (`_theirs`), and what
+        is found counted and cut in the same statement."""
         units = list(units)
         if not units:
             return [], 0
-        roles = self.roles_of(user)
-        window = [OPEN, DeadlineRecord.unit_id.in_(units), DeadlineRecord.due <= end]
-        theirs = []
         with self.session() as s:
-            led = list(s.scalars(select(Child.number).where(Child.lead_practitioner == user,
-                                                            Child.unit_id.in_(list(roles)))))
-            if led:
-                theirs.append(select(DeadlineRecord.id).where(*window, DeadlineRecord.child.in_(led)))
-            for role, named in ROLE_IN_STANDARDS.items():
-                held = [u for u, r in roles.items() if role in r]
-                if held:  # the role as the standards name it, in the deadline's JSON list
-                    theirs.append(select(DeadlineRecord.id).where(
-                        *window, DeadlineRecord.unit_id.in_(held),
-                        cast(DeadlineRecord.responsible, String).like(f'%"{named}"%')))
-            if not theirs:
-                return [], 0
-            found = union(*theirs).subquery()
-            rows = s.execute(select(DeadlineRecord, func.count().over())
-                             .where(DeadlineRecord.id.in_(select(found.c.id)))
+            theirs = self._theirs(s, user, [OPEN, DeadlineRecord.unit_id.in_(units), DeadlineRecord.due <= end])
+            rows = s.execute(select(DeadlineRecord, func.count().over()).where(*theirs)
                              .order_by(*_DUE_ORDER).limit(limit)).all()
         return [DueItem(r, is_overdue(r, now)) for r, _ in rows], int(rows[0][1]) if rows else 0
 
@@ -948,8 +955,10 @@ class Store:
 
     def due_for(self, user: str, now: datetime, start: date | None = None, end: date | None = None,
                 among: Sequence[DueItem] | None = None) -> list[DueItem]:
-        """'What's due for me': children this person leads, and tasks the standards give their role
-        (from `among`, when the caller has their units' items already)."""
+        """'What's due for me' worked out in Python from the whole list (from `among`, when the
+        caller has their units' items already): children this person leads, and tasks the
+        standards give their role. The lists people are shown read only their page in SQL
+        (`due_page` and `due_counts` with `whose`); this is what those are checked against."""
         roles = self.roles_of(user)
         with self.session() as s:
             mine = set(s.scalars(select(Child.number).where(Child.lead_practitioner == user,
@@ -1148,6 +1157,13 @@ def _firsts(units: Sequence[str], where: Sequence[Any], limits: dict[str, int]) 
     return union_all(*(select(select(DeadlineRecord.id).where(DeadlineRecord.unit_id == unit, *where)
                               .order_by(*_DUE_ORDER).limit(limits.get(unit, 0)).subquery())
                        for unit in units)).subquery()
+
+
+def _roles_of(s: Session, user: str) -> dict[str, set[str]]:
+    roles: dict[str, set[str]] = {}
+    for unit, role in s.execute(select(UnitMember.unit_id, UnitMember.role).where(UnitMember.user_id == user)):
+        roles.setdefault(unit, set()).add(role)
+    return roles
 
 
 def page_key(item: DueItem) -> list[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -203,6 +204,13 @@ def test_due_and_export_read_what_the_store_holds(tmp_path):
     assert export.splitlines()[1].startswith("event,123,1,strategy_discussion,done,2026-11-23,U0SW1")
     bad = timescales("due", "--from", "2026-12-31", "--to", "2026-12-01", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip() == "timescales: --to is before --from"
+    # Each list shown on the terminal is in the access log, as any shown in Slack is: who ran it, the children.
+    store = Store.open(f"sqlite:///{tmp_path / 'timescales.db'}", config)
+    logged = [(r.user_id, r.via, r.units, r.shown) for r in store.access_log()]
+    store.engine.dispose()
+    ran = f"cli:{getpass.getuser()}"
+    assert logged == [(ran, "cli", ["unit-a"], ["123"]), (ran, "cli", ["unit-a"], ["123"]),
+                      (ran, "export", ["unit-a"], ["123"])]
 
 
 def test_db_upgrade_after_a_bank_holiday_is_added_works_the_deadlines_out_again(tmp_path):

@@ -187,7 +187,7 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
                                      (None, None, True)):
         paged: list[str] = []
         after = None
-        while page := store.due_page("unit-a", now, after, 7, start, end, overdue_only):
+        while page := store.due_page(["unit-a"], now, after, 7, start, end, overdue_only):
             paged += [i.record.id for i in page]
             after = page_key(page[-1])
         whole = sorted(store.due(["unit-a"], now, start, end, overdue_only), key=lambda i: not i.overdue)

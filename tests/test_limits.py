@@ -1,7 +1,8 @@
 """Every message and view fits Slack at a real service's size (SPEC section 10): five
-units of 60 children, hundreds of items overdue and due in each, one service manager
-and one head of service over all five. Every payload the bot sends is checked by the
-fake Slack, which refuses what Slack refuses, and by slack_sdk's own Block Kit models."""
+units of 60 children, hundreds of items overdue and due in each, one service manager,
+one head of service and one child protection lead over all five. Every payload the bot
+sends is checked by the fake Slack, which refuses what Slack refuses, and by slack_sdk's
+own Block Kit models."""
 
 from __future__ import annotations
 
@@ -16,20 +17,20 @@ from slack_sdk.models.views import View
 from test_delivery import outbox
 
 from bot.parser import parse
-from bot.replies import deadline_line
+from bot.replies import deadline_line, unit_counts
 from rules.calendar import LONDON
 from rules.config import Config, UnitConfig
 from scheduler.sweep import sweep
 from store.db import make_engine, upgrade
-from store.records import NewEvent, Posting, Store
+from store.records import NewEvent, Posting, Store, page_key
 
 from fake_slack import FakeSlack
-from helpers import new_database
+from helpers import UNIT_A, UNIT_B, new_database
 from wire import Bot
 
 UNITS = [UnitConfig(id=f"unit-{u}", name=f"Unit {u}", channel=f"C0SVC{u}", team_manager=f"U0TM{u}",
                     service_manager="U0SM", head_of_service="U0HOS", coordinator=f"U0UC{u}",
-                    practitioners=[f"U0SW{u}"]) for u in range(5)]
+                    practitioners=[f"U0SW{u}"], child_protection_lead="U0CPL") for u in range(5)]
 SERVICE = Config(units=UNITS)
 NOW = datetime(2026, 11, 23, 10, tzinfo=LONDON)  # a Monday: the agendas go out
 
@@ -224,3 +225,121 @@ def test_a_units_long_list_comes_a_page_at_a_time_with_every_item_once(wire, ser
                       sorted(whole, key=lambda i: not i.overdue)]
     assert "Next page" not in json.dumps(pages[-1]["blocks"]) and len(pages) == -(-len(whole) // 100)
     everything_sent(slack)
+
+
+def lines_of(pages: list[dict]) -> list[str]:
+    """The item lines of a list's pages, in order, as `deadline_line` writes them."""
+    return [line.removeprefix(":red_circle: ").removeprefix("• ") for page in pages
+            for line in page["text"].splitlines() if line.startswith((":red_circle: child", "• child"))]
+
+
+def as_listed(items: list) -> list[str]:
+    return [deadline_line(i.record, NOW.date() if i.overdue else None) for i in sorted(items, key=lambda i: not i.overdue)]
+
+
+def test_a_persons_own_long_list_comes_a_page_at_a_time_and_only_for_them(wire, service, monkeypatch):
+    """"What's due for me" for the child protection lead over all five units (hundreds of
+    conference tasks): a page at a time, the most urgent first across their units, each page
+    read alone (nothing loads the whole list) with only its children in the access log; the
+    pages together are their whole list, each item once, in order. In a unit's channel, where
+    others see the list, anyone else pressing its Next page (a member of that unit too) is
+    refused, only they see it, and shown nothing."""
+    bot, slack = wire
+    _, store = service
+    whole = store.due_for("U0CPL", NOW)
+    in_unit_1 = [i for i in whole if i.record.unit_id == "unit-1"]
+    assert len({i.record.unit_id for i in whole}) == 5 and len(whole) > 300 and len(in_unit_1) > 100
+
+    def whole_list(*args, **kwargs):
+        raise AssertionError("a person's list read whole")
+
+    monkeypatch.setattr(Store, "due", whole_list)
+    monkeypatch.setattr(Store, "due_for", whole_list)
+    logged = len(store.access_log(user="U0CPL"))
+    bot.message("what's due for me?", user="U0CPL", channel="D_U0CPL", channel_type="im")
+    first = slack.wait_for(1, timeout=20)[0]
+    assert f"Page 1 of {-(-len(whole) // 100)}: items 1-100 of {len(whole)}, the most urgent first" in first["text"]
+    for u in range(5):
+        theirs = [i for i in whole if i.record.unit_id == f"unit-{u}"]
+        overdue = sum(i.overdue for i in theirs)
+        assert f"Unit {u}: {overdue} overdue, {len(theirs) - overdue} due" in first["text"]
+    pages = to_the_last_page(bot, slack, first, "D_U0CPL", "U0CPL")
+    assert lines_of(pages) == as_listed(whole) and len(pages) == -(-len(whole) // 100)
+    assert "Next page" not in json.dumps(pages[-1]["blocks"])
+    ordered = sorted(whole, key=lambda i: not i.overdue)
+    logs = store.access_log(user="U0CPL")[logged:]
+    assert [(log.via, log.shown) for log in logs] == [
+        ("dm", sorted({i.record.child for i in ordered[k:k + 100]})) for k in range(0, len(whole), 100)]
+    assert len(logs[0].shown) < len({i.record.child for i in whole})  # the page's children, not all of theirs
+
+    # In unit 1's channel: that unit's part of their list, which others there read too.
+    posted = len(slack.posted())
+    bot.message("what's due for me?", user="U0CPL", channel="C0SVC1", ts=f"{NOW.timestamp() + 7000:.6f}")
+    here = slack.wait_for(posted + 1, timeout=20)[posted]
+    assert f"Page 1 of 2: items 1-100 of {len(in_unit_1)}" in here["text"] and "Unit 0" not in here["text"]
+    button = json.loads(next_page(here)["value"])
+    assert button["for"] == "U0CPL"
+    logged = len(store.access_log())
+    for other in ("U0SW1", "U0TM1", "U0SW2"):  # in the unit, its manager, another unit's practitioner
+        bot.click("due_page", {**button, "channel": "C0SVC1"}, user=other)
+    refusals = slack.wait_for(3, "chat.postEphemeral")
+    assert sorted(r["user"] for r in refusals) == ["U0SW1", "U0SW2", "U0TM1"]
+    assert all("only they can turn its pages" in r["text"] and "child 4" not in json.dumps(r) for r in refusals)
+    assert len(store.access_log()) == logged  # shown nothing
+    rest = to_the_last_page(bot, slack, here, "C0SVC1", "U0CPL")
+    assert lines_of(rest) == as_listed(in_unit_1) and len(rest) == 2
+    assert len(slack.posted("chat.postEphemeral")) == 3  # nobody else was shown a page
+    everything_sent(slack)
+
+
+def test_a_persons_list_is_paged_in_the_database_and_keeps_its_place(store):
+    """A team manager over two units who also leads children of one: their list (the
+    children they lead, every task; their role's tasks in both units) counted and read a
+    page at a time in SQL is the list `due_for` works out from everything, each item once,
+    in order. Between two pages a child shown on the first is closed and a child is recorded
+    whose items come before the page's end: the next page starts after the last item shown,
+    so nothing moves past the reader and nothing comes twice."""
+    store.sync_config(Config(units=[UNIT_A, UNIT_B.model_copy(update={"team_manager": "U0TM"})]))
+    units, per_page = ["unit-a", "unit-b"], 7
+
+    def referred(unit: str, by: str, children: list[str], ts: str, day: date) -> None:
+        store.record(Posting(unit, f"C0{unit.upper().replace('-', '')}", ts, by, datetime(2026, 11, 2, 16,
+                                                                                             tzinfo=LONDON)),
+                     [e for c in children for e in (NewEvent(c, "assessment_allocated", day),
+                                                    NewEvent(c, "strategy_discussion", day, details={"s47": True}))])
+
+    referred("unit-a", "U0SW1", [str(61000 + n) for n in range(4)], "a.1", date(2026, 10, 20))
+    referred("unit-b", "U0SW3", [str(62000 + n) for n in range(4)], "b.1", date(2026, 11, 16))
+    referred("unit-b", "U0TM", ["62100"], "b.2", date(2026, 11, 18))  # led by the manager: every task theirs
+
+    def whole() -> list:
+        return sorted(store.due_for("U0TM", NOW), key=lambda i: not i.overdue)
+
+    def read_from(after: list | None) -> list[str]:
+        paged: list[str] = []
+        while page := store.due_page(units, NOW, after, per_page, whose="U0TM"):
+            assert len(page) <= per_page
+            paged, after = paged + [i.record.id for i in page], page_key(page[-1])
+        return paged
+
+    before = whole()
+    assert {i.record.unit_id for i in before} == set(units) and {i.overdue for i in before} == {True, False}
+    assert any("TM" not in i.record.responsible for i in before)  # the child they lead: not only a TM's tasks
+    assert len(before) > 3 * per_page and len({i.record.id for i in before}) == len(before)
+    assert store.due_counts(units, NOW, whose="U0TM") == unit_counts(before)
+    assert read_from(None) == [i.record.id for i in before]
+    assert store.due_page(units, NOW, None, per_page, whose="U0SW2") == []  # leads nothing, no role's tasks
+    # Between two pages.
+    first = store.due_page(units, NOW, None, per_page, whose="U0TM")
+    closed = next(i.record.child for i in first if i.record.child != first[-1].record.child)
+    store.record(Posting("unit-a", "C0UNITA", "a.2", "U0SW1", NOW), [NewEvent(closed, "case_closed", NOW.date())])
+    referred("unit-a", "U0SW1", ["61100"], "a.3", date(2026, 10, 1))  # more overdue than the first page
+    after = whole()
+    assert closed not in {i.record.child for i in after} and "61100" in {i.record.child for i in after}
+    at = [i.record.id for i in after].index(first[-1].record.id)
+    assert at != per_page - 1  # the items before the page's end are not those it showed
+    rest = read_from(page_key(first[-1]))
+    assert rest == [i.record.id for i in after[at + 1:]]  # from the last item shown, whatever came before it
+    assert [i.record.id for i in before[per_page:] if i.record.child != closed] == [
+        i for i in rest if i in {d.record.id for d in before}]  # none of what was still to come passed over
+    assert not set(rest) & {i.record.id for i in first}  # nor shown again

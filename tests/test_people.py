@@ -11,10 +11,12 @@ from test_delivery import outbox
 
 from bot.conversation import Conversation, Incoming
 from bot.parser import Query
+from bot.replies import deadline_line
 from rules.calendar import LONDON
 from rules.config import Config, CoverConfig
 from scheduler.sweep import sweep
 from store.people import People
+from store.records import NewEvent, Posting
 
 from fake_slack import FakeSlack
 from helpers import TEST_CONFIG, UNIT_A, UNIT_B
@@ -114,6 +116,39 @@ def test_a_practitioners_cover_sees_their_children_only_while_they_are_away(stor
     talk.message(Incoming("C0UNITA", "U0SW1", "3.0", "back from leave", at("2026-12-10T09:00")))
     assert "Covering for" not in mine(store, "U0SW2", at("2026-12-10T10:00"))
     assert "Covering for <@U0SW1>" in mine(store, "U0SW2", at("2026-12-09T10:00"))
+
+
+def test_a_long_list_of_someone_covered_comes_a_page_at_a_time_only_while_covering(store, monkeypatch):
+    monkeypatch.setattr("bot.conversation.PAGE_ITEMS", 2)
+    talk = Conversation(store)
+    referred = at("2026-10-20T16:00")
+    store.record(Posting("unit-a", "C0UNITA", "1.0", "U0SW1", referred, "history"),  # U0SW1 leads them
+                 [NewEvent(c, "assessment_allocated", referred.date()) for c in ("123", "124")])
+    talk.message(Incoming("C0UNITA", "U0SW1", "2.0", "I'm on leave 7-18 Dec, <@U0SW2> covering", at("2026-12-01T10:00")))
+    during = at("2026-12-08T10:00")
+    theirs = sorted(store.due_for("U0SW1", during), key=lambda i: not i.overdue)
+    assert len(theirs) > 2 * 2
+
+    def button(replies) -> dict | None:
+        return next((json.loads(e["value"]) for r in replies for b in r.blocks if b["type"] == "actions"
+                     for e in b["elements"] if e["action_id"] == "due_page"), None)
+
+    replies = talk.answer_query(Query(type="mine"), "U0SW2", during, "D_U0SW2", None, via="dm")
+    said = "\n".join(r.text for r in replies)
+    assert "Due for you (overdue, and the next 7 days): nothing overdue or due." in said
+    assert f"*Covering for <@U0SW1>, away until Fri 18 Dec*\nUnit A: {sum(i.overdue for i in theirs)} overdue" in said
+    assert f"Page 1 of {-(-len(theirs) // 2)}: items 1-2 of {len(theirs)}" in said
+    shown = [replies]
+    while value := button(shown[-1]):
+        assert (value["for"], value["whose"]) == ("U0SW2", "U0SW1")
+        shown.append(talk.next_page(value, "U0SW2", during, "D_U0SW2", None, "dm"))
+        assert "Due for you" not in shown[-1][0].text  # that list's next page alone
+    listed = [line.split(" ", 1)[1] for replies in shown for r in replies for line in r.text.splitlines()
+              if line.startswith((":red_circle: child", "• child"))]
+    assert listed == [deadline_line(i.record, during.date() if i.overdue else None) for i in theirs]
+    # Back from leave: the cover's button shows nothing more of their list.
+    (after,) = talk.next_page(button(shown[0]) or {}, "U0SW2", at("2026-12-21T10:00"), "D_U0SW2", None, "dm")
+    assert after.text == "You are no longer covering for them, so I will not show their list." and after.only_for
 
 
 def test_only_the_person_or_their_coordinator_or_a_manager_records_leave(store):

@@ -13,11 +13,13 @@ import pytest
 from test_scheduler import outbox
 
 from rules.calendar import LONDON
+from rules.config import Config
 from scheduler.sweep import sweep
 from store.models import EventRecord
+from store.records import NewEvent, Posting
 
 from fake_slack import FakeSlack
-from helpers import TEST_CONFIG
+from helpers import TEST_CONFIG, UNIT_A, UNIT_B
 from wire import NOW, Bot
 
 # People the config does not put in unit A, as Slack would send them.
@@ -306,6 +308,41 @@ def test_every_answer_that_shows_children_is_in_the_access_log(bot, slack):
     assert {r.user_id for r in bot.store.access_log(child="777")} == {"U0UC", "U0SW1", "U0TM", "U0SM"}
     assert [r.via for r in bot.store.access_log(user="U0TM")] == ["slash"]
     assert bot.store.access_log(child="999") == []
+
+
+def test_a_persons_own_list_turns_its_pages_for_them_alone_and_not_after_they_leave(bot, slack, monkeypatch):
+    """"What's due for me" a page at a time (two items a page here). Its Next page is the
+    asker's: a member of the same unit pressing it in the unit's channel, where it was
+    posted, is refused, only they see it, and shown nothing. The asker who has since left
+    the unit (the config changed) is shown nothing of it, in the channel or in their DM."""
+    monkeypatch.setattr("bot.conversation.PAGE_ITEMS", 2)
+    referred = datetime(2026, 10, 20, 16, tzinfo=LONDON)
+    bot.store.record(Posting("unit-a", "C0UNITA", "1.1", "U0SW1", referred, "history"),  # U0SW1 leads them
+                     [NewEvent(c, "assessment_allocated", referred.date()) for c in ("123", "124")])
+    bot.message("what's due for me?")
+    bot.message("what's due for me?", channel="D_U0SW1", channel_type="im")
+    firsts = slack.wait_for(2)
+    buttons = {m["channel"]: json.loads(next(e for b in m["blocks"] if b["type"] == "actions" for e in b["elements"]
+                                             if e["action_id"] == "due_page")["value"]) for m in firsts}
+    assert all("Page 1 of " in m["text"] and "child 12" in m["text"] for m in firsts)
+    assert set(buttons) == {"C0UNITA", "D_U0SW1"} and buttons["C0UNITA"]["for"] == "U0SW1"
+    logged = len(bot.store.access_log())
+    bot.click("due_page", {**buttons["C0UNITA"], "channel": "C0UNITA"}, user="U0SW2")  # the same unit
+    (refused,) = slack.wait_for(1, "chat.postEphemeral")
+    assert refused["user"] == "U0SW2" and "only they can turn its pages" in refused["text"]
+    assert "child 12" not in all_text(refused) and len(slack.posted()) == 2
+    # The asker leaves the unit.
+    bot.store.sync_config(Config(units=[UNIT_A.model_copy(update={"practitioners": ["U0SW2"]}), UNIT_B]))
+    start = len(slack.calls)
+    bot.click("due_page", {**buttons["C0UNITA"], "channel": "C0UNITA"}, user="U0SW1")
+    bot.click("due_page", {**buttons["D_U0SW1"], "channel": "D_U0SW1"}, user="U0SW1")
+    slack.wait_for(2, "chat.postEphemeral")
+    slack.wait_for(3)
+    answers = calls_since(slack, start)
+    assert sorted((m, a["channel"]) for m, a in answers) == [("chat.postEphemeral", "C0UNITA"),
+                                                             ("chat.postMessage", "D_U0SW1")]
+    assert all("You have no units configured" in a["text"] and "child 12" not in all_text(a) for _, a in answers)
+    assert len(bot.store.access_log()) == logged
 
 
 def test_peoples_words_are_forgotten_after_retention_days_and_the_record_stays(store):
