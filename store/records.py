@@ -836,7 +836,7 @@ class Store:
                  start: date | None = None, end: date | None = None, overdue_only: bool = False,
                  whose: str | None = None) -> list[DueItem]:
         """The next `limit` items of what `due(units, ...)` lists (with `whose`, only what is that
-        person's: `due_for`), in the order a list shows them (what is overdue first, then by due
+        person's: `_theirs`), in the order a list shows them (what is overdue first, then by due
         date), after the item whose `page_key` is `after` (None: from the first). Only those rows
         are read: a unit's list runs to thousands, a page to a hundred. A key rather than an
         offset, so that an item met or recorded between two pages moves none of the others past
@@ -853,7 +853,7 @@ class Store:
         return [DueItem(r, is_overdue(r, now)) for r in rows]
 
     def _theirs(self, s: Session, user: str, where: Sequence[Any]) -> list[Any]:
-        """`where` narrowed to what is this person's ("what's due for me", as `due_for`): the
+        """`where` narrowed to what is this person's ("what's due for me"): the
         deadlines of the children they lead, and the tasks the standards give a role they hold
         in the deadline's unit. Each way is a statement of its own under one union, so each
         is read through an index (their units' open deadlines, or the children's), and what
@@ -877,7 +877,7 @@ class Store:
                    overdue_only: bool = False, last: date | None = None, whose: str | None = None
                    ) -> dict[str, tuple[int, int]]:
         """Unit -> (overdue, due) of what `due` would list for these arguments (with `whose`, of
-        what `due_for` would: that person's), counted in the database; with `last`, only what is
+        what is that person's: `_theirs`), counted in the database; with `last`, only what is
         overdue or falls due by then is counted."""
         units = list(units)
         if not units:
@@ -911,7 +911,7 @@ class Store:
 
     def due_first_for(self, user: str, units: Iterable[str], now: datetime, end: date, limit: int
                       ) -> tuple[list[DueItem], int]:
-        """The first `limit` of what `due_for(user, now, end=end)` lists among these units, and
+        """The first `limit` of what "what's due for me" lists (`_theirs`) among these units, and
         how many there are: each way a deadline is theirs looked up apart (`_theirs`), and what
         is found counted and cut in the same statement."""
         units = list(units)
@@ -952,20 +952,6 @@ class Store:
                                     .order_by(DeadlineRecord.unit_id, *_DUE_ORDER)):
                 items.setdefault(record.unit_id, []).append(record)
         return counts, items
-
-    def due_for(self, user: str, now: datetime, start: date | None = None, end: date | None = None,
-                among: Sequence[DueItem] | None = None) -> list[DueItem]:
-        """'What's due for me' worked out in Python from the whole list (from `among`, when the
-        caller has their units' items already): children this person leads, and tasks the
-        standards give their role. The lists people are shown read only their page in SQL
-        (`due_page` and `due_counts` with `whose`); this is what those are checked against."""
-        roles = self.roles_of(user)
-        with self.session() as s:
-            mine = set(s.scalars(select(Child.number).where(Child.lead_practitioner == user,
-                                                            Child.unit_id.in_(list(roles)))))
-        items = self.due(roles, now, start, end) if among is None else among
-        return [i for i in items if i.record.child in mine or any(
-            ROLE_IN_STANDARDS.get(role) in i.record.responsible for role in roles[i.record.unit_id])]
 
     def histories(self, children: Sequence[str]) -> dict[str, list[Event]]:
         """Each child's events as the engine reads them, in the order they were recorded."""

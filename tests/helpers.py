@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, text
 
@@ -16,6 +17,9 @@ from rules.config import Config, UnitConfig
 from rules.engine import ChildTimeline, child_deadlines
 from rules.model import Deadline, DetailValue, Event, Override
 from rules.pack import RulePack
+
+if TYPE_CHECKING:
+    from store.records import DueItem, Store
 
 _ids = itertools.count(1)
 
@@ -82,3 +86,22 @@ def new_database(kind: str, tmp_path, request) -> str:
         connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
     return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+def due_for(store: Store, user: str, now: datetime, among: Sequence[DueItem] | None = None) -> list[DueItem]:
+    """'What's due for me' worked out in Python from the whole list (`among`, or all of the
+    person's units'): the children they lead, and the tasks the standards give a role they
+    hold. What people are shown reads only its page in SQL (the store's `whose`); this is
+    what that is checked against."""
+    from sqlalchemy import select
+
+    from store.models import Child
+    from store.records import ROLE_IN_STANDARDS
+
+    roles = store.roles_of(user)
+    with store.session() as s:
+        mine = set(s.scalars(select(Child.number).where(Child.lead_practitioner == user,
+                                                        Child.unit_id.in_(list(roles)))))
+    items = store.due(roles, now) if among is None else among
+    return [i for i in items if i.record.child in mine or any(
+        ROLE_IN_STANDARDS.get(role) in i.record.responsible for role in roles[i.record.unit_id])]

@@ -16,7 +16,7 @@ from scheduler.sweep import sweep
 from store.ledger import Ledger
 from store.records import NewEvent, Posting, Store
 
-from helpers import TEST_CONFIG
+from helpers import TEST_CONFIG, due_for
 
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=LONDON)
 MONDAY = datetime(2026, 11, 23, 9, 5, tzinfo=LONDON)
@@ -195,7 +195,7 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
     for user in ("U0HOS", "U0TM", "U0SW1", "U0CPL"):
         for limit in (1, 25):
             own = store.units_for(user)
-            theirs = store.due_for(user, now, among=store.due(own, now))
+            theirs = due_for(store, user, now, among=store.due(own, now))
             assert _ids(store.due_first_for(user, own, now, today + timedelta(days=7), limit)) == (
                 [i.record.id for i in theirs[:limit]], len(theirs))
     overdue = [i for i in everything if i.overdue]

@@ -25,7 +25,7 @@ from store.db import make_engine, upgrade
 from store.records import NewEvent, Posting, Store, page_key
 
 from fake_slack import FakeSlack
-from helpers import UNIT_A, UNIT_B, new_database
+from helpers import UNIT_A, UNIT_B, due_for, new_database
 from wire import Bot
 
 UNITS = [UnitConfig(id=f"unit-{u}", name=f"Unit {u}", channel=f"C0SVC{u}", team_manager=f"U0TM{u}",
@@ -246,7 +246,7 @@ def test_a_persons_own_long_list_comes_a_page_at_a_time_and_only_for_them(wire, 
     refused, only they see it, and shown nothing."""
     bot, slack = wire
     _, store = service
-    whole = store.due_for("U0CPL", NOW)
+    whole = due_for(store, "U0CPL", NOW)
     in_unit_1 = [i for i in whole if i.record.unit_id == "unit-1"]
     assert len({i.record.unit_id for i in whole}) == 5 and len(whole) > 300 and len(in_unit_1) > 100
 
@@ -254,7 +254,6 @@ def test_a_persons_own_long_list_comes_a_page_at_a_time_and_only_for_them(wire, 
         raise AssertionError("a person's list read whole")
 
     monkeypatch.setattr(Store, "due", whole_list)
-    monkeypatch.setattr(Store, "due_for", whole_list)
     logged = len(store.access_log(user="U0CPL"))
     bot.message("what's due for me?", user="U0CPL", channel="D_U0CPL", channel_type="im")
     first = slack.wait_for(1, timeout=20)[0]
@@ -313,7 +312,7 @@ def test_a_persons_list_is_paged_in_the_database_and_keeps_its_place(store):
     referred("unit-b", "U0TM", ["62100"], "b.2", date(2026, 11, 18))  # led by the manager: every task theirs
 
     def whole() -> list:
-        return sorted(store.due_for("U0TM", NOW), key=lambda i: not i.overdue)
+        return sorted(due_for(store, "U0TM", NOW), key=lambda i: not i.overdue)
 
     def read_from(after: list | None) -> list[str]:
         paged: list[str] = []

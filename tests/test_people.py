@@ -19,7 +19,7 @@ from store.people import People
 from store.records import NewEvent, Posting
 
 from fake_slack import FakeSlack
-from helpers import TEST_CONFIG, UNIT_A, UNIT_B
+from helpers import TEST_CONFIG, UNIT_A, UNIT_B, due_for
 from wire import NOW
 
 STRATEGY = "strategy discussion held today for child 123, S47 agreed"  # Mon 23 Nov: ICPC due Mon 14 Dec
@@ -126,7 +126,7 @@ def test_a_long_list_of_someone_covered_comes_a_page_at_a_time_only_while_coveri
                  [NewEvent(c, "assessment_allocated", referred.date()) for c in ("123", "124")])
     talk.message(Incoming("C0UNITA", "U0SW1", "2.0", "I'm on leave 7-18 Dec, <@U0SW2> covering", at("2026-12-01T10:00")))
     during = at("2026-12-08T10:00")
-    theirs = sorted(store.due_for("U0SW1", during), key=lambda i: not i.overdue)
+    theirs = sorted(due_for(store, "U0SW1", during), key=lambda i: not i.overdue)
     assert len(theirs) > 2 * 2
 
     def button(replies) -> dict | None:
