@@ -105,3 +105,27 @@ def due_for(store: Store, user: str, now: datetime, among: Sequence[DueItem] | N
     items = store.due(roles, now) if among is None else among
     return [i for i in items if i.record.child in mine or any(
         ROLE_IN_STANDARDS.get(role) in i.record.responsible for role in roles[i.record.unit_id])]
+
+
+def bulk_histories(store: Store, children: int, apart: int = 40) -> None:
+    """Realistic histories (bench/histories.py) starting `apart` days apart, in both units, stored
+    in one transaction (a posting each would take a test most of a minute at 600 children)."""
+    import random
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from bench.histories import child_history
+    from store.models import Child, EventRecord
+
+    rng = random.Random(7)
+    with store.session.begin() as s:
+        for n in range(children):
+            number, unit = str(7000 + n), ("unit-a", "C0UNITA") if n % 2 else ("unit-b", "C0UNITB")
+            s.execute(insert(Child), [{"number": number, "unit_id": unit[0], "lead_practitioner": "U0SW1",
+                                       "flexible_assessment": False, "events_version": 1, "deadlines_version": 0}])
+            history = child_history(number, 12 + n % 10, rng, start=date(2025, 9, 1) + timedelta(days=apart * n))
+            s.execute(insert(EventRecord), [
+                {"child": number, "event": e.event, "status": e.status, "date": e.date, "time": e.time,
+                 "details": e.details, "posted_by": "U0SW1", "posted_at": e.posted_at, "channel": unit[1],
+                 "message_ts": f"{n}.{k}", "seq": 0, "text": ""} for k, e in enumerate(history)])

@@ -5,7 +5,6 @@ figures at 1,000 to 50,000 children are in bench/growth.py; these check what cou
 
 from __future__ import annotations
 
-import random
 import threading
 from datetime import date, datetime, time, timedelta
 
@@ -16,7 +15,7 @@ from scheduler.sweep import sweep
 from store.ledger import Ledger
 from store.records import NewEvent, Posting, Store
 
-from helpers import TEST_CONFIG, due_for
+from helpers import TEST_CONFIG, bulk_histories, due_for
 
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=LONDON)
 MONDAY = datetime(2026, 11, 23, 9, 5, tzinfo=LONDON)
@@ -100,26 +99,6 @@ def test_only_one_process_sweeps_at_a_time(store, db_url):
         other.engine.dispose()
 
 
-def histories(store: Store, children: int, apart: int = 40) -> None:
-    """Realistic histories (bench/histories.py) starting `apart` days apart, in both units."""
-    from sqlalchemy import insert
-
-    from bench.histories import child_history
-    from store.models import Child, EventRecord
-
-    rng = random.Random(7)
-    with store.session.begin() as s:
-        for n in range(children):
-            number, unit = str(7000 + n), ("unit-a", "C0UNITA") if n % 2 else ("unit-b", "C0UNITB")
-            s.execute(insert(Child), [{"number": number, "unit_id": unit[0], "lead_practitioner": "U0SW1",
-                                       "flexible_assessment": False, "events_version": 1, "deadlines_version": 0}])
-            history = child_history(number, 12 + n % 10, rng, start=date(2025, 9, 1) + timedelta(days=apart * n))
-            s.execute(insert(EventRecord), [
-                {"child": number, "event": e.event, "status": e.status, "date": e.date, "time": e.time,
-                 "details": e.details, "posted_by": "U0SW1", "posted_at": e.posted_at, "channel": unit[1],
-                 "message_ts": f"{n}.{k}", "seq": 0, "text": ""} for k, e in enumerate(history)])
-
-
 def deadlines(store: Store) -> list[tuple[object, ...]]:
     from sqlalchemy import select
 
@@ -135,7 +114,7 @@ def test_a_bank_holiday_recomputes_only_the_children_whose_deadlines_span_it(sto
 
     from store.models import DeadlineBasis
 
-    histories(store, 14)
+    bulk_histories(store, 14)
     assert store.recompute_stale() == 14  # nothing knew what they followed: every child
     plain = deadlines(store)
     holiday = TEST_CONFIG.model_copy(update={"extra_bank_holidays": [date(2026, 3, 16)]})
@@ -163,7 +142,7 @@ def test_manager_views_from_counts_and_first_items_match_the_whole_lists(store, 
     from bot.replies import deadline_line, unit_counts, units_summary
     from store.records import is_overdue, page_key
 
-    histories(store, 14)
+    bulk_histories(store, 14)
     caseload(store, 10)
     for n, at in enumerate((time(10, 0), time(15, 0))):  # 24 hours on: overdue by now today, and due later today
         store.record(Posting("unit-a", "C0UNITA", f"contact.{n}", "U0SW1", FRIDAY),
@@ -234,7 +213,7 @@ def test_a_full_recompute_writes_what_one_child_at_a_time_writes(store):
 
     from store.models import Child, DeadlineBasis, DeadlineRecord
 
-    histories(store, 6)
+    bulk_histories(store, 6)
     store.recompute_stale()
     with store.session() as s:
         open_one = s.scalars(select(DeadlineRecord).where(DeadlineRecord.state == "open",
@@ -272,7 +251,7 @@ def test_a_full_recompute_shared_among_processes_writes_what_one_child_at_a_time
 
     if records.recompute_workers() < 2:
         pytest.skip("shared among processes with two cores or more")
-    histories(store, 8)
+    bulk_histories(store, 8)
     monkeypatch.setattr(records, "IN_PROCESSES_FROM", 2)
     shared: list[list[str]] = []
     in_processes = Store._recompute_in_processes
@@ -307,7 +286,7 @@ def test_slack_requests_are_stored_while_worker_processes_work_every_child_out_o
 
     if store.engine.dialect.name != "sqlite" or records.recompute_workers() < 2:
         pytest.skip("SQLite's one writer, shared among processes with two cores or more")
-    histories(store, 600, apart=0)
+    bulk_histories(store, 600, apart=0)
     monkeypatch.setattr(records, "IN_PROCESSES_FROM", 100)
     shared: list[int] = []
     in_processes = Store._recompute_in_processes
@@ -362,7 +341,7 @@ def test_a_child_recorded_or_moved_while_a_full_recompute_works_it_out_is_writte
 
     from store.models import Child, DeadlineBasis, DeadlineRecord
 
-    histories(store, 6)
+    bulk_histories(store, 6)
     store.recompute_stale()
     worked_out = Store._work_out
     meanwhile: list[str] = []
