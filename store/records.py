@@ -601,7 +601,7 @@ class Store:
         the children whose deadlines span one of them are (`holiday_children`). One
         process does it at a time: a second one starting meanwhile waits, then finds it
         done (or takes over a lease that ran out). Returns how many children this call
-        worked out: on PostgreSQL at a service's size in worker processes, otherwise here. A
+        worked out: at a service's size in worker processes, otherwise here. A
         child whose deadlines come out as they are stored is not written again."""
         basis = self.deadline_basis
         while not self._take_recompute(basis):
@@ -676,10 +676,10 @@ class Store:
 
     def _recompute_in_processes(self, numbers: list[str], now: datetime, chunk: int, workers: int,
                                 basis: str) -> None:
-        """A full recompute on PostgreSQL shared among worker processes, each working out and
-        writing whole chunks as `recompute_children` does (the engine is Python, bound to one
-        core in one process; the database writes in a server process for each). The workers
-        run at a lower priority, so the bot's own process answers Slack first."""
+        """A full recompute shared among worker processes, each reading and working out a chunk,
+        then writing it (`_recompute_in_worker`): the engine is Python, bound to one core in one
+        process, and in one process SQLite's writer was starved of it by the reader. The
+        workers run at a lower priority, so the bot's own process answers Slack first."""
         url = self.engine.url.render_as_string(hide_password=False)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_start_recompute_worker,
@@ -1353,7 +1353,7 @@ class _JsonOnce:
         return "null" if value is None else _esc(json.dumps(value))
 
 
-# A full recompute of at least this many children on PostgreSQL is shared among processes
+# A full recompute of at least this many children is shared among processes
 # (below it, starting them costs more than it saves).
 IN_PROCESSES_FROM = 2_000
 _WORKER_STORE: list[Store] = []  # in a recompute worker process: its store
@@ -1371,6 +1371,7 @@ def _start_recompute_worker(url: str, pack: RulePack, calendar: WorkingCalendar)
 
 
 def _recompute_in_worker(part: list[str], now: datetime) -> None:
+    """One chunk, read outside the transaction that writes it, as `_recompute_in_threads` does."""
     store = _WORKER_STORE[0]
     with store.reading() as s:  # on SQLite: no lock while reading and working out
         worked = store._work_out(s, part, now)
