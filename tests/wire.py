@@ -73,7 +73,8 @@ class Bot:
         self.base = f"http://127.0.0.1:{self.service.port}"
         self.url = f"{self.base}/slack/events"
         self.slack_bot.start()
-        threading.Thread(target=self.service.serve, daemon=True).start()
+        self.serving = threading.Thread(target=self.service.serve, daemon=True)
+        self.serving.start()
         self._n = 0
 
     def send(self, body: str, content_type: str, secret: str = SECRET, retry: int | None = None) -> int:
@@ -124,7 +125,14 @@ class Bot:
             return refused.code, refused.read().decode()
 
     def close(self) -> None:
-        self.service.close()
+        """As `serve` stops, but from outside the loop's thread: its sockets are closed in that
+        thread (a socket closed under its select was "Bad file descriptor" there), which
+        then ends with nothing left to watch."""
+        server = self.service.server
+        server.task_dispatcher.shutdown(timeout=5)
+        server.trigger.pull_trigger(lambda: [channel.close() for channel in list(server._map.values())])
+        self.serving.join(5)
+        assert not self.serving.is_alive(), "the HTTP loop did not stop"
         self.slack_bot.stop(5)
 
 
