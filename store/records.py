@@ -591,9 +591,10 @@ class Store:
         if self.rules_changed():
             return self.recompute_all()
         with self.session() as s:
-            stale = list(s.scalars(select(Child.number).where(Child.deadlines_version != Child.events_version)))
-        for child in stale:
-            self.recompute_child(child)
+            stale = list(s.scalars(select(Child.number).where(Child.deadlines_version != Child.events_version)
+                                   .order_by(Child.number)))
+        # 200 to a transaction (an import killed part-way leaves thousands), each child under its lock.
+        self.recompute_children(stale, datetime.now(LONDON))
         return len(stale)
 
     def recompute_all(self, chunk: int = 200) -> int:
