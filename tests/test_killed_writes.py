@@ -210,3 +210,69 @@ def test_a_recompute_lease_is_taken_over_at_once_only_from_a_process_known_to_ha
         assert store._take_recompute(store.deadline_basis) is taken, holder
         with store.session() as s:
             assert (s.scalar(select(ServiceState.value).where(ServiceState.name == "recompute")) == holder) is not taken
+
+
+IMPORT_AT = "2026-12-01T10:00"  # bench/import_caseload's day one
+
+
+def cli(folder: Path, db_url: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", *args, "--db", db_url], cwd=folder, text=True,
+                            env={**os.environ, "PYTHONPATH": str(Path.cwd())}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def outcome(deadlines: list[dict[str, Any]]) -> list[tuple[object, ...]]:
+    """What an import's deadlines say, whatever its events' ids (a dry run numbers its own)."""
+    return sorted((d["child"], d["rule"], d["due"], d["state"], d["overdue_at_import"]) for d in deadlines)
+
+
+def test_an_import_killed_part_way_leaves_each_child_whole_and_the_same_file_again_completes_it(
+        store, db_url, tmp_path):
+    """`timescales import` stores the file's events in one transaction, then works out the
+    children's deadlines 200 to a transaction: killed between two of those, every child is
+    either whole or absent; the next start works out the rest, and the file imported again
+    (as a co-ordinator would) gives what one uninterrupted import gives, nothing twice."""
+    from test_cli import UNIT_CONFIG
+
+    from bench.import_caseload import caseload
+    from bot.importing import import_file
+
+    text = caseload(300, 1).replace(",unit-0,", ",unit-a,")
+    (tmp_path / "caseload.csv").write_text(text)
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    rows = {}  # child -> how many events the file gives it
+    for line in text.splitlines()[1:]:
+        rows[line.split(",")[0]] = rows.get(line.split(",")[0], 0) + 1
+    at = datetime.fromisoformat(IMPORT_AT).replace(tzinfo=LONDON)
+    store.sync_config(TEST_CONFIG)
+    expected = outcome(import_file(store, text, "unit-a", "cli:test", at, "caseload.csv", dry_run=True).deadlines)
+    assert len(expected) > len(rows)
+
+    def stale() -> int:
+        with store.reading() as s:
+            return int(s.scalar(select(func.count()).select_from(Child)
+                                .where(Child.deadlines_version != Child.events_version)) or 0)
+
+    killed = cli(tmp_path, db_url, "import", "caseload.csv", "--unit", "unit-a", "--now", IMPORT_AT, "--json")
+    try:
+        wait_for(lambda: 0 < stale() < len(rows), 60)  # the events stored; some children worked out, not all
+    finally:
+        killed.kill()
+        killed.wait(10)
+    with store.reading() as s:
+        held = dict(s.execute(select(EventRecord.child, func.count()).group_by(EventRecord.child)).all())
+        left = stale()
+    assert 0 < left < len(rows)  # killed part-way: deadlines missing for some
+    assert all(held.get(child, 0) in (0, count) for child, count in rows.items())  # each child whole or absent
+
+    restarted = Store.open(db_url, TEST_CONFIG)  # as `timescales import` (or the bot) starts again
+    assert restarted.recompute_stale() == left
+    redone = import_file(restarted, text, "unit-a", "cli:test", at, "caseload.csv").as_json()
+    assert redone["stored"] and redone["children"] == len(rows) and redone["events"] == 0  # nothing new, nothing twice
+    assert outcome(redone["deadlines"]) == expected  # as one import uninterrupted would give
+    with store.reading() as s:
+        assert dict(s.execute(select(EventRecord.child, func.count()).group_by(EventRecord.child)).all()) == rows
+    assert stale() == 0 and stored(store) == one_at_a_time(store, sorted(rows))
+    third = import_file(restarted, text, "unit-a", "cli:test", at, "caseload.csv").as_json()
+    assert third == redone  # the same file once more: the same answer
+    restarted.engine.dispose()
