@@ -350,8 +350,7 @@ def test_a_caseload_slack_will_not_give_for_now_is_not_imported_and_a_later_try_
     assert not [b for b in told.get("blocks") or [] if b["type"] == "actions"]  # no Confirm for what was not read
     assert [answer for _, answer in slack.downloads] == [failure] * 2 and bot.store.child_unit("456") is None
 
-    slack.download_failures = [failure]  # later: refused once, then given
-    bot.command("import", user="U0UC")
+    bot.command("import", user="U0UC")  # later: given
     (checked,) = slack.wait_for(1, "response_url")
     assert "Would import 4 new events for 1 child" in checked["text"]
     (confirm,) = [e for b in checked["blocks"] if b["type"] == "actions" for e in b["elements"]]
@@ -360,11 +359,12 @@ def test_a_caseload_slack_will_not_give_for_now_is_not_imported_and_a_later_try_
     (again,) = slack.wait_for(1, "chat.postEphemeral")
     assert again["user"] == "U0UC" and "nothing is imported" in again["text"] and "Confirm import again" in again["text"]
     assert bot.store.child_unit("456") is None
+    slack.download_failures = [failure]  # refused once, then given to the second try
     bot.click("import_confirm", {**json.loads(confirm["value"]), "channel": "C0UNITA"}, user="U0UC")
     (done,) = slack.wait_for(2)[1:]
     assert "Confirmed by <@U0UC>. Imported 4 new events for 1 child" in done["text"]
     assert bot.store.child_unit("456") == "unit-a" and len(bot.store.timeline("456")[0]) == 4
-    assert [answer for _, answer in slack.downloads][2:] == [failure, 200, failure, failure, 200]
+    assert [answer for _, answer in slack.downloads][2:] == [200, failure, failure, failure, 200]
 
 
 def test_a_file_as_spreadsheets_save_it_is_read_and_its_slips_are_named(store):
