@@ -406,12 +406,19 @@ class SlackBot:
         return SharedFile(file_id, str(info.get("name") or name or file_id), None, refused=why)
 
     def latest_csv(self, channel: str) -> SharedFile | None:
-        """The newest CSV file shared in a channel (for /timescales import)."""
+        """The newest CSV file shared in a channel (for /timescales import); None when there is
+        none (or Slack will not list them at all)."""
         try:
             files = self.client.files_list(channel=channel, count=20)["files"]
-        except (SlackApiError, *NETWORK_ERRORS) as failed:
-            log.warning("the channel's files could not be listed: %s", type(failed).__name__)
+        except SlackApiError as refused:
+            log.warning("the channel's files could not be listed: %s", refused.response.get("error"))
+            status = refused.response.status_code
+            if status == 429 or status >= 500:  # refused for now: the person is told so, not "share a CSV"
+                return SharedFile("", "the newest CSV", None, refused=_refusal(status))
             return None
+        except NETWORK_ERRORS as broken:
+            log.warning("the channel's files could not be listed: %s", type(broken).__name__)
+            return SharedFile("", "the newest CSV", None, refused="the connection to Slack broke off")
         csvs = sorted((f for f in files if f.get("filetype") == "csv"), key=lambda f: f.get("created", 0))
         return self.shared_file(csvs[-1]["id"], csvs[-1].get("name", "")) if csvs else None
 

@@ -350,8 +350,12 @@ def test_a_caseload_slack_will_not_give_for_now_is_not_imported_and_a_later_try_
     assert not [b for b in told.get("blocks") or [] if b["type"] == "actions"]  # no Confirm for what was not read
     assert [answer for _, answer in slack.downloads] == [failure] * 2 and bot.store.child_unit("456") is None
 
+    slack.failures = [429 if failure == 429 else 500]  # /timescales import: the channel's files not listed
+    bot.command("import", user="U0UC")
+    (listed,) = slack.wait_for(1, "response_url")
+    assert listed["text"].startswith("I couldn't download the newest CSV just now") and slack.failures == []
     bot.command("import", user="U0UC")  # later: given
-    (checked,) = slack.wait_for(1, "response_url")
+    (_, checked) = slack.wait_for(2, "response_url")
     assert "Would import 4 new events for 1 child" in checked["text"]
     (confirm,) = [e for b in checked["blocks"] if b["type"] == "actions" for e in b["elements"]]
     slack.download_failures = [failure] * 2  # the Confirm's own download refused: nothing stored yet
