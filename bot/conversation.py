@@ -136,15 +136,22 @@ class Incoming:
 
 @dataclass(frozen=True)
 class SharedFile:
-    """A file shared in Slack: its id, name, and its text (None: not a text file)."""
+    """A file shared in Slack: its id, name, and its text (None: not a text file, or Slack
+    would not give it for now: then `refused` says how)."""
 
     id: str
     name: str
     text: str | None
+    refused: str | None = None  # e.g. "Slack asked me to slow down"
 
     @property
     def digest(self) -> str:
         return hashlib.sha256((self.text or "").encode()).hexdigest()[:16]
+
+
+def _not_downloaded(shared: SharedFile, again: str) -> str:
+    return f"I couldn't download {shared.name} just now ({shared.refused}), so nothing is imported. In a few " \
+           f"minutes, {again}."
 
 
 def _on_plan(title: str) -> str:
@@ -446,6 +453,9 @@ class Conversation:
     def _import_checked(self, m: Incoming, unit: str) -> Reply:
         """The dry run of a shared CSV, with a Confirm button: nothing is stored yet."""
         shared = m.file
+        if shared is not None and shared.refused:
+            return self._reply(m, _not_downloaded(shared, "try again: /timescales import takes the newest CSV "
+                                                          "shared here"))
         if shared is None or shared.text is None:
             return self._reply(m, "Share the caseload as a CSV file in this channel, with the words \"import "
                                   "caseload\" in the same message (the README says how to make the file).")
@@ -468,6 +478,9 @@ class Conversation:
         if unit is None:
             return []
         self.gate.require_member(self.gate.actor(user), unit, Where(channel, thread))
+        if shared.refused:
+            return [Reply(channel, _not_downloaded(shared, "press Confirm import again"), thread_ts=thread or None,
+                          only_for=user)]
         if shared.text is None or shared.digest != digest:
             return [Reply(channel, "The file has changed since it was checked: share it again with \"import "
                                    "caseload\".", thread_ts=thread or None)]

@@ -23,11 +23,13 @@ import logging
 import os
 import re
 import socket
+import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from http.client import HTTPException
+from http.client import HTTPException, IncompleteRead
 from typing import Any
 from urllib.error import URLError
 
@@ -136,6 +138,33 @@ def broken_result(error: Exception) -> SendResult:
 
 
 NETWORK_ERRORS = (URLError, OSError, HTTPException)
+DOWNLOAD_TRIES = 2  # a file Slack will not give for now is asked for once more, then the person is told
+DOWNLOAD_WAIT_AT_MOST = 5.0  # seconds: a person is waiting for the answer
+
+
+def _refusal(status: int) -> str:
+    """Slack's refusal of a file for now, in a person's words."""
+    return "Slack asked me to slow down" if status == 429 else f"Slack answered with an error, HTTP {status}"
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _download(url: str, token: str) -> bytes:
+    """A file's bytes from Slack's own address for it, with the bot's token; a body cut
+    short (the connection closed before Content-Length's end) raises IncompleteRead, as
+    http.client does not when asked for at most so many bytes."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        data: bytes = answer.read(CASELOAD_BYTES + 1)
+        if answer.length and len(data) <= CASELOAD_BYTES:
+            raise IncompleteRead(data, answer.length)
+    return data
 
 
 class SlackSender:
@@ -344,26 +373,52 @@ class SlackBot:
     # -- files (a caseload shared with "import caseload") ---------------------------------
     def shared_file(self, file_id: str, name: str = "") -> SharedFile:
         """A file's text as Slack holds it (files:read), or None for text when it cannot be
-        read as one; the bot's token goes with the download, as Slack requires."""
-        try:
-            info = self.client.files_info(file=file_id)["file"]
-            request = urllib.request.Request(info["url_private_download"],
-                                             headers={"Authorization": f"Bearer {self.client.token}"})
-            with urllib.request.urlopen(request, timeout=10) as answer:  # Slack's own address for the file
-                data = answer.read(CASELOAD_BYTES + 1)
-            text = decode(data) if len(data) <= CASELOAD_BYTES else None
-        except (SlackApiError, KeyError, *NETWORK_ERRORS) as failed:
-            log.warning("a shared file could not be read: %s", type(failed).__name__)
-            text, info = None, {}
-        return SharedFile(file_id, str(info.get("name") or name or file_id), text)
+        read as one; the bot's token goes with the download, as Slack requires. What Slack
+        refuses for now (429, 5xx, the connection broken, the file cut short) is tried once
+        more, after Retry-After; then the file says why (`refused`), and nothing is read."""
+        info: dict[str, Any] = {}
+        for attempt in range(DOWNLOAD_TRIES):
+            wait: float | None = None
+            try:
+                info = self.client.files_info(file=file_id)["file"]
+                data = _download(info["url_private_download"], str(self.client.token))
+                text = decode(data) if len(data) <= CASELOAD_BYTES else None
+                return SharedFile(file_id, str(info.get("name") or name or file_id), text)
+            except SlackApiError as refused:
+                status = refused.response.status_code
+                if status != 429 and status < 500:  # file_not_found and the like: not for trying again
+                    log.warning("a shared file could not be read: %s", refused.response.get("error"))
+                    return SharedFile(file_id, name or file_id, None)
+                why, wait = _refusal(status), _retry_after(refused.response.headers)
+            except urllib.error.HTTPError as refused:
+                if refused.code != 429 and refused.code < 500:
+                    log.warning("a shared file could not be read: HTTP %s", refused.code)
+                    return SharedFile(file_id, str(info.get("name") or name or file_id), None)
+                why, wait = _refusal(refused.code), _retry_after(refused.headers)
+            except KeyError:  # no download address: not a file the bot can read
+                return SharedFile(file_id, name or file_id, None)
+            except NETWORK_ERRORS as broken:
+                why = "the connection to Slack broke off"
+                log.warning("a shared file's download broke off: %s", type(broken).__name__)
+            log.warning("a shared file could not be downloaded (attempt %d): %s", attempt + 1, why)
+            if attempt + 1 < DOWNLOAD_TRIES:
+                time.sleep(min(wait if wait is not None else 0.5, DOWNLOAD_WAIT_AT_MOST))
+        return SharedFile(file_id, str(info.get("name") or name or file_id), None, refused=why)
 
     def latest_csv(self, channel: str) -> SharedFile | None:
-        """The newest CSV file shared in a channel (for /timescales import)."""
+        """The newest CSV file shared in a channel (for /timescales import); None when there is
+        none (or Slack will not list them at all)."""
         try:
             files = self.client.files_list(channel=channel, count=20)["files"]
-        except (SlackApiError, *NETWORK_ERRORS) as failed:
-            log.warning("the channel's files could not be listed: %s", type(failed).__name__)
+        except SlackApiError as refused:
+            log.warning("the channel's files could not be listed: %s", refused.response.get("error"))
+            status = refused.response.status_code
+            if status == 429 or status >= 500:  # refused for now: the person is told so, not "share a CSV"
+                return SharedFile("", "the newest CSV", None, refused=_refusal(status))
             return None
+        except NETWORK_ERRORS as broken:
+            log.warning("the channel's files could not be listed: %s", type(broken).__name__)
+            return SharedFile("", "the newest CSV", None, refused="the connection to Slack broke off")
         csvs = sorted((f for f in files if f.get("filetype") == "csv"), key=lambda f: f.get("created", 0))
         return self.shared_file(csvs[-1]["id"], csvs[-1].get("name", "")) if csvs else None
 

@@ -15,12 +15,14 @@ import json
 import marshal
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from pathlib import Path
 from time import monotonic, sleep
 from typing import Any, Protocol
 
@@ -588,9 +590,10 @@ class Store:
         if self.rules_changed():
             return self.recompute_all()
         with self.session() as s:
-            stale = list(s.scalars(select(Child.number).where(Child.deadlines_version != Child.events_version)))
-        for child in stale:
-            self.recompute_child(child)
+            stale = list(s.scalars(select(Child.number).where(Child.deadlines_version != Child.events_version)
+                                   .order_by(Child.number)))
+        # 200 to a transaction (an import killed part-way leaves thousands), each child under its lock.
+        self.recompute_children(stale, datetime.now(LONDON))
         return len(stale)
 
     def recompute_all(self, chunk: int = 200) -> int:
@@ -600,8 +603,9 @@ class Store:
         transaction, so none is seen half-written. When only bank holidays changed, only
         the children whose deadlines span one of them are (`holiday_children`). One
         process does it at a time: a second one starting meanwhile waits, then finds it
-        done (or takes over a lease that ran out). Returns how many children this call
-        worked out: at a service's size in worker processes, otherwise here. A
+        done (or takes over a lease that ran out, or whose process has ended). Returns how
+        many children this call worked out: at a service's size in worker processes,
+        otherwise here. A
         child whose deadlines come out as they are stored is not written again."""
         basis = self.deadline_basis
         while not self._take_recompute(basis):
@@ -739,15 +743,22 @@ class Store:
             return sorted(s.scalars(query))
 
     def _take_recompute(self, basis: str, lease: timedelta = timedelta(seconds=60)) -> bool:
-        """The one recompute at a time: a lease in service_state, taken when free or run out."""
+        """The one recompute at a time: a lease in service_state, taken when free, run out, or
+        held by a process on this machine that has ended (a recompute killed part-way, whose
+        next start takes it over at once)."""
         now = datetime.now(UTC)
-        mine = f"{os.getpid()}:{id(self)}"
+        mine = f"{os.getpid()}:{id(self)}@{_THIS_MACHINE}"
         with self.session.begin() as s:
             dialect = s.get_bind().dialect.name
+            held = s.scalar(select(ServiceState.value).where(ServiceState.name == "recompute"))
+            free = (ServiceState.at < now) | (ServiceState.value == mine)
+            if held is not None and _holder_gone(held):
+                # Taken over at once, not after the minute's lease: only if nobody else took
+                # it over first (another process restarting meanwhile finds it theirs).
+                free = free | (ServiceState.value == held)
             upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ServiceState)
             s.execute(upsert.values(name="recompute", at=now + lease, value=mine).on_conflict_do_update(
-                index_elements=["name"], set_={"at": now + lease, "value": mine},
-                where=(ServiceState.at < now) | (ServiceState.value == mine)))
+                index_elements=["name"], set_={"at": now + lease, "value": mine}, where=free))
             return s.scalar(select(ServiceState.value).where(ServiceState.name == "recompute")) == mine
 
     def _work_out(self, s: Session, part: Sequence[str], now: datetime) -> _WorkedOut:
@@ -1353,6 +1364,38 @@ class _JsonOnce:
         return "null" if value is None else _esc(json.dumps(value))
 
 
+def _this_machine() -> str:
+    """Where a process id names one process: this boot of this kernel, in this process's pid
+    namespace (each container has its own; the first one's number is the same on every
+    machine). Empty where that cannot be told (not Linux)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return f"{boot}/{os.readlink('/proc/self/ns/pid')}"
+    except OSError:
+        return ""
+
+
+_THIS_MACHINE = _this_machine()
+
+
+def _holder_gone(holder: str) -> bool:
+    """Whether a recompute's lease is held by a process that has ended (killed, crashed, out
+    of memory): one that ran where this one runs, whose id names no process now. A holder
+    elsewhere (another machine or container) keeps its lease until it runs out, as does one
+    whose id has been given to a new process meanwhile: only the wait is longer."""
+    process, _, machine = holder.partition("@")
+    pid = process.partition(":")[0]
+    if not _THIS_MACHINE or machine != _THIS_MACHINE or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # a live process of another user's
+        return False
+    return False
+
+
 # A full recompute of at least this many children is shared among processes
 # (below it, starting them costs more than it saves).
 IN_PROCESSES_FROM = 2_000
@@ -1367,7 +1410,17 @@ def recompute_workers() -> int:
 def _start_recompute_worker(url: str, pack: RulePack, calendar: WorkingCalendar) -> None:
     os.nice(5)
     gc.set_threshold(200_000)  # as in recompute_all: the per-row dicts make no cycles
+    threading.Thread(target=_end_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     _WORKER_STORE.append(Store(make_engine(url), pack, calendar))
+
+
+def _end_with_parent(parent: int) -> None:
+    """A recompute worker ends when the process it works for has ended (killed part-way):
+    left alone it would wait on the pool's queue for ever, connected to the database. The
+    chunk in hand, if any, is rolled back with its connection; the next start does it."""
+    while os.getppid() == parent:
+        sleep(0.5)
+    os._exit(1)
 
 
 def _recompute_in_worker(part: list[str], now: datetime) -> None:

@@ -12,7 +12,9 @@ Slack does, refusing what Slack refuses, so a test fails where Slack would:
 - `failures`: the next calls answered with an HTTP status (429 with Retry-After, 500);
 - `drop_after_read`: the next N posts are kept (they reach the history) and the
   connection is closed without an answer, as when a connection drops mid-way;
-- `delay`: the answer to chat.postMessage comes after this many seconds.
+- `delay`: the answer to chat.postMessage comes after this many seconds;
+- `download_failures`: the next file downloads answered with an HTTP status (429 with
+  Retry-After, 500), or "drop": half the file sent, then the connection closed.
 
 Slash commands' `response_url` is served too, at /respond/..., recorded as
 method "response_url"; and file uploads as slack_sdk's files_upload_v2 makes them
@@ -70,6 +72,8 @@ class FakeSlack:
         self._files: dict[str, bytes] = {}
         self.shared: dict[str, dict[str, Any]] = {}  # files people shared: id -> Slack's file object and bytes
         self.token = ""  # the bot token a file download must carry (empty: any)
+        self.download_failures: list[int | str] = []  # the next downloads: 429 or 500, or "drop" half-way
+        self.downloads: list[tuple[str, int | str]] = []  # each download asked for: file id, and its answer
         self.missing: set[str] = set()
         self.outside: set[str] = set()
         self.archived: set[str] = set()
@@ -83,9 +87,23 @@ class FakeSlack:
                 authorised = self.headers.get("Authorization", "") == f"Bearer {fake.token}" if fake.token else (
                     self.headers.get("Authorization", "").startswith("Bearer "))
                 body = file["data"] if file and authorised else b"<html>sign in to Slack</html>"
-                self.send_response(200 if file and authorised else 302 if file else 404)
+                status = 200 if file and authorised else 302 if file else 404
+                with fake._lock:
+                    failure = fake.download_failures.pop(0) if fake.download_failures and status == 200 else None
+                fake.downloads.append((self.path.rsplit("/", 1)[-1], failure or status))
+                if isinstance(failure, int):
+                    status, body = failure, b"<html>Slack is busy</html>"
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "1")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if failure == "drop":  # half the file, then the connection closes
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 self.wfile.write(body)
 
             def do_POST(self) -> None:

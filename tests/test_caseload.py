@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import date, datetime
 
+import pytest
 from test_cli import UNIT_CONFIG
 from test_delivery import outbox
 
@@ -333,6 +334,41 @@ def test_a_caseload_shared_in_the_channel_is_checked_then_imported_on_confirm(bo
     bot.command("import", user="U0UC")
     (answer,) = slack.wait_for(1, "response_url")
     assert "nothing new" in answer["text"]
+
+
+@pytest.mark.parametrize("failure", [429, 500, "drop"])
+def test_a_caseload_slack_will_not_give_for_now_is_not_imported_and_a_later_try_is(bot, slack, failure):
+    """The download of a shared CSV refused (429 with Retry-After, 500) or cut off half-way:
+    asked for once more, then the person is told so in a line, and nothing is stored (a file
+    cut short is never read as the caseload); trying again later imports it."""
+    file = slack.share_file("C0UNITA", "caseload.csv", CP_EVENTS.encode(), "U0UC")
+    slack.download_failures = [failure] * 2
+    _, ts = bot.message("please import caseload", user="U0UC", subtype="file_share", files=[file])
+    (told,) = slack.wait_for(1)
+    assert told["thread_ts"] == ts and told["text"].startswith("I couldn't download caseload.csv just now")
+    assert "nothing is imported" in told["text"] and len(told["text"]) < 200
+    assert not [b for b in told.get("blocks") or [] if b["type"] == "actions"]  # no Confirm for what was not read
+    assert [answer for _, answer in slack.downloads] == [failure] * 2 and bot.store.child_unit("456") is None
+
+    slack.failures = [429 if failure == 429 else 500]  # /timescales import: the channel's files not listed
+    bot.command("import", user="U0UC")
+    (listed,) = slack.wait_for(1, "response_url")
+    assert listed["text"].startswith("I couldn't download the newest CSV just now") and slack.failures == []
+    bot.command("import", user="U0UC")  # later: given
+    (_, checked) = slack.wait_for(2, "response_url")
+    assert "Would import 4 new events for 1 child" in checked["text"]
+    (confirm,) = [e for b in checked["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    slack.download_failures = [failure] * 2  # the Confirm's own download refused: nothing stored yet
+    bot.click("import_confirm", {**json.loads(confirm["value"]), "channel": "C0UNITA"}, user="U0UC")
+    (again,) = slack.wait_for(1, "chat.postEphemeral")
+    assert again["user"] == "U0UC" and "nothing is imported" in again["text"] and "Confirm import again" in again["text"]
+    assert bot.store.child_unit("456") is None
+    slack.download_failures = [failure]  # refused once, then given to the second try
+    bot.click("import_confirm", {**json.loads(confirm["value"]), "channel": "C0UNITA"}, user="U0UC")
+    (done,) = slack.wait_for(2)[1:]
+    assert "Confirmed by <@U0UC>. Imported 4 new events for 1 child" in done["text"]
+    assert bot.store.child_unit("456") == "unit-a" and len(bot.store.timeline("456")[0]) == 4
+    assert [answer for _, answer in slack.downloads][2:] == [200, failure, failure, failure, 200]
 
 
 def test_a_file_as_spreadsheets_save_it_is_read_and_its_slips_are_named(store):
