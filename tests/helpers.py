@@ -129,3 +129,28 @@ def bulk_histories(store: Store, children: int, apart: int = 40) -> None:
                 {"child": number, "event": e.event, "status": e.status, "date": e.date, "time": e.time,
                  "details": e.details, "posted_by": "U0SW1", "posted_at": e.posted_at, "channel": unit[1],
                  "message_ts": f"{n}.{k}", "seq": 0, "text": ""} for k, e in enumerate(history)])
+
+
+def front_door_during_recompute(store: Store, db_url: str, chunk: int = 50) -> tuple[list[int], list[float]]:
+    """A full recompute of `store` run in a thread while the front door (waiting at most 2 s,
+    as Slack's requests do) stores a request every 50 ms: what the recompute returned, and
+    how long each request waited."""
+    import threading
+    import time as clock
+
+    from store.db import make_engine
+    from store.inbox import Inbox
+
+    front = Inbox(make_engine(db_url, wait=2))
+    worked_out: list[int] = []
+    recompute = threading.Thread(target=lambda: worked_out.append(store.recompute_all(chunk=chunk)))
+    recompute.start()
+    waits: list[float] = []
+    while recompute.is_alive():
+        started = clock.monotonic()
+        assert front.put(f"event:Ev{len(waits)}", "http", "application/json", "{}")
+        waits.append(clock.monotonic() - started)
+        clock.sleep(0.05)
+    recompute.join()
+    front.engine.dispose()
+    return worked_out, waits

@@ -15,7 +15,7 @@ from scheduler.sweep import sweep
 from store.ledger import Ledger
 from store.records import NewEvent, Posting, Store
 
-from helpers import TEST_CONFIG, bulk_histories, due_for
+from helpers import TEST_CONFIG, bulk_histories, due_for, front_door_during_recompute
 
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=LONDON)
 MONDAY = datetime(2026, 11, 23, 9, 5, tzinfo=LONDON)
@@ -276,13 +276,9 @@ def test_slack_requests_are_stored_while_worker_processes_work_every_child_out_o
     """On SQLite too the processes read each chunk outside the transaction that writes it (a
     WAL snapshot, no lock), so the front door, which waits at most 2 s, gets the write lock
     between two chunks throughout."""
-    import time as clock
-
     import pytest
 
     import store.records as records
-    from store.db import make_engine
-    from store.inbox import Inbox
 
     if store.engine.dialect.name != "sqlite" or records.recompute_workers() < 2:
         pytest.skip("SQLite's one writer, shared among processes with two cores or more")
@@ -296,19 +292,7 @@ def test_slack_requests_are_stored_while_worker_processes_work_every_child_out_o
         return in_processes(self, numbers, *rest)
 
     monkeypatch.setattr(Store, "_recompute_in_processes", watched)
-    front = Inbox(make_engine(db_url, wait=2))
-    worked_out: list[int] = []
-    recompute = threading.Thread(target=lambda: worked_out.append(store.recompute_all(chunk=50)))
-    recompute.start()
-    waits, n = [], 0
-    while recompute.is_alive():
-        n += 1
-        started = clock.monotonic()
-        assert front.put(f"event:Ev{n}", "http", "application/json", "{}")
-        waits.append(clock.monotonic() - started)
-        clock.sleep(0.05)
-    recompute.join()
-    front.engine.dispose()
+    worked_out, waits = front_door_during_recompute(store, db_url)
     assert shared == [600] and worked_out == [600] and len(waits) >= 3
     assert max(waits) < 2.0  # never near Slack's 3 seconds
     assert not store.rules_changed() and len(deadlines(store)) > 600 * 10
