@@ -958,12 +958,15 @@ class Conversation:
         if q.type == "mine":
             return self._mine(q, user, via, units, now, channel, thread, page, after, whose)
         today = now.astimezone(LONDON).date()
+        names = self._names(units)
         items: list[DueItem]
         if q.type == "overdue":
             heading = "Overdue"
-            if len(units) == 1 and (paged := self._page(q, units, now, heading, page, after, {"unit": units[0]})):
+            if len(units) == 1 and (paged := self._page(q, units, names, now, heading, page, after,
+                                                        {"unit": units[0]})):
                 return self._shown(user, via, units, now, channel, thread, *paged)
-            if len(units) > 1 and (summary := self._too_long(q, user, via, units, now, heading, overdue_only=True)):
+            if len(units) > 1 and (summary := self._too_long(q, user, via, units, names, now, heading,
+                                                             overdue_only=True)):
                 return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
             items = self.store.due(units, now, overdue_only=True)
         elif q.type == "child":
@@ -975,12 +978,13 @@ class Conversation:
         else:
             span = for_people(q.start) if q.start == q.end else f"{for_people(q.start)} to {for_people(q.end)}"  # type: ignore[arg-type]
             heading = f"Due {span}, and everything overdue"
-            if len(units) == 1 and (paged := self._page(q, units, now, heading, page, after, {"unit": units[0]})):
+            if len(units) == 1 and (paged := self._page(q, units, names, now, heading, page, after,
+                                                        {"unit": units[0]})):
                 return self._shown(user, via, units, now, channel, thread, *paged)
-            if len(units) > 1 and (summary := self._too_long(q, user, via, units, now, heading, q.start, q.end)):
+            if len(units) > 1 and (summary := self._too_long(q, user, via, units, names, now, heading, q.start,
+                                                             q.end)):
                 return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
             items = self.store.due(units, now, q.start, q.end)
-        names = self._names(units)
         parts = due_list(items, today, heading, names)
         if len(parts) > PARTS_IN_ONE_ANSWER and len(units) > 1:
             summary = units_summary(unit_counts(items), heading, names, {"query": q.to_data()})
@@ -1010,15 +1014,16 @@ class Conversation:
         shown: list[DueItem] = []
         for who, heading in lists:
             carried = {"for": user} if who == user else {"for": user, "whose": who}
-            if paged := self._page(q, units, now, heading, page, after, carried, whose=who):
+            if paged := self._page(q, units, names, now, heading, page, after, carried, whose=who):
                 parts, shown = parts + paged[0], shown + paged[1]
             else:  # at most a page: shown whole, as any short list
                 theirs = self.store.due_page(units, now, None, PAGE_ITEMS, whose=who)
                 parts, shown = parts + due_list(theirs, today, heading, names), shown + theirs
         return self._shown(user, via, units, now, channel, thread, parts, shown)
 
-    def _page(self, q: Query, units: list[str], now: datetime, heading: str, page: int, after: list[Any] | None,
-              carried: dict[str, Any], whose: str | None = None) -> tuple[list[Part], list[DueItem]] | None:
+    def _page(self, q: Query, units: list[str], names: dict[str, str], now: datetime, heading: str, page: int,
+              after: list[Any] | None, carried: dict[str, Any], whose: str | None = None
+              ) -> tuple[list[Part], list[DueItem]] | None:
         """A list a page at a time, when it holds more than PAGE_ITEMS (counted in the database):
         one unit's, or (`whose`) a person's over these units. Only the page's items are read
         and laid out; its Next page button carries the question, `carried` and where the page
@@ -1032,8 +1037,7 @@ class Conversation:
         shown = items[:PAGE_ITEMS]
         more = {"query": q.to_data(), **carried, "page": page + 1, "after": page_key(shown[-1])} \
             if len(items) > PAGE_ITEMS else None
-        return due_page(shown, now.astimezone(LONDON).date(), heading, self._names(units), counts, page, PAGE_ITEMS,
-                        more), shown
+        return due_page(shown, now.astimezone(LONDON).date(), heading, names, counts, page, PAGE_ITEMS, more), shown
 
     def _shown(self, user: str, via: str, units: list[str], now: datetime, channel: str, thread: str | None,
                parts: list[Part], items: list[DueItem], child: str | None = None) -> list[Reply]:
@@ -1064,8 +1068,9 @@ class Conversation:
             lines.append(f"... and {len(led) - limit} more children.")
         return lines
 
-    def _too_long(self, q: Query, user: str, via: str, units: list[str], now: datetime, heading: str,
-                  start: date | None = None, end: date | None = None, overdue_only: bool = False) -> Part | None:
+    def _too_long(self, q: Query, user: str, via: str, units: list[str], names: dict[str, str], now: datetime,
+                  heading: str, start: date | None = None, end: date | None = None, overdue_only: bool = False
+                  ) -> Part | None:
         """A list so long it could not fit PARTS_IN_ONE_ANSWER messages whatever its lines: the
         summary per unit, from the database's counts, without loading an item (logged as
         counts only). None when it may fit: the list is laid out to find out."""
@@ -1073,7 +1078,7 @@ class Conversation:
         if sum(o + d for o, d in counts.values()) <= PARTS_IN_ONE_ANSWER * MESSAGE_CHARS // self.shortest_line:
             return None
         self.store.log_access(user, via, units, [], now)  # counts only: no child shown
-        return units_summary(counts, heading, self._names(units), {"query": q.to_data()})
+        return units_summary(counts, heading, names, {"query": q.to_data()})
 
     def _lead_words(self, child: str, today: date) -> str:
         """" (lead @Sam)", and who covers while they are away."""
