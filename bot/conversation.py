@@ -1129,11 +1129,12 @@ class Conversation:
         if asked.type == "mine" and value.get("for") != user:
             return [Reply(channel, NOT_YOUR_LIST, thread_ts=thread, only_for=user)]
         here = self.store.unit_for_channel(channel) if via is None else None
-        return self.answer_query(asked, user, now, channel, thread, shown_in=here, via=via or (
-                                     "channel" if here else "dm"), unit=None if here or not value.get("unit") else str(
-                                     value["unit"]), page=int(value.get("page") or 2),
-                                 after=list(value.get("after") or []) or None,
-                                 whose=str(value["whose"]) if value.get("whose") else None)
+        unit = None if here or not value.get("unit") else str(value["unit"])
+        whose = str(value["whose"]) if value.get("whose") else None
+        after = list(value.get("after") or []) or None
+        return self.answer_query(asked, user, now, channel, thread, shown_in=here,
+                                 via=via or ("channel" if here else "dm"), unit=unit,
+                                 page=int(value.get("page") or 2), after=after, whose=whose)
 
     def home(self, user: str, now: datetime) -> list[dict[str, object]]:
         """App Home, within Slack's 100 blocks: the person's own items first, each unit's

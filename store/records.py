@@ -922,9 +922,9 @@ class Store:
 
     def due_first_for(self, user: str, units: Iterable[str], now: datetime, end: date, limit: int
                       ) -> tuple[list[DueItem], int]:
-        """The first `limit` of what "what's due for me" lists (`_theirs`) among these units, and
-        how many there are: each way a deadline is theirs looked up apart (`_theirs`), and what
-        is found counted and cut in the same statement."""
+        """The first `limit` of what "what's due for me" lists among these units, and how many
+        there are: each way a deadline is theirs looked up apart (`_theirs`), and what is found
+        counted and cut in the same statement."""
         units = list(units)
         if not units:
             return [], 0
