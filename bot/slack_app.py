@@ -377,33 +377,37 @@ class SlackBot:
         refuses for now (429, 5xx, the connection broken, the file cut short) is tried once
         more, after Retry-After; then the file says why (`refused`), and nothing is read."""
         info: dict[str, Any] = {}
+
+        def called() -> str:  # as Slack names it, once it has said
+            return str(info.get("name") or name or file_id)
+
         for attempt in range(DOWNLOAD_TRIES):
             wait: float | None = None
             try:
                 info = self.client.files_info(file=file_id)["file"]
                 data = _download(info["url_private_download"], str(self.client.token))
                 text = decode(data) if len(data) <= CASELOAD_BYTES else None
-                return SharedFile(file_id, str(info.get("name") or name or file_id), text)
+                return SharedFile(file_id, called(), text)
             except SlackApiError as refused:
                 status = refused.response.status_code
                 if status != 429 and status < 500:  # file_not_found and the like: not for trying again
                     log.warning("a shared file could not be read: %s", refused.response.get("error"))
-                    return SharedFile(file_id, name or file_id, None)
+                    return SharedFile(file_id, called(), None)
                 why, wait = _refusal(status), _retry_after(refused.response.headers)
             except urllib.error.HTTPError as refused:
                 if refused.code != 429 and refused.code < 500:
                     log.warning("a shared file could not be read: HTTP %s", refused.code)
-                    return SharedFile(file_id, str(info.get("name") or name or file_id), None)
+                    return SharedFile(file_id, called(), None)
                 why, wait = _refusal(refused.code), _retry_after(refused.headers)
             except KeyError:  # no download address: not a file the bot can read
-                return SharedFile(file_id, name or file_id, None)
+                return SharedFile(file_id, called(), None)
             except NETWORK_ERRORS as broken:
                 why = "the connection to Slack broke off"
                 log.warning("a shared file's download broke off: %s", type(broken).__name__)
             log.warning("a shared file could not be downloaded (attempt %d): %s", attempt + 1, why)
             if attempt + 1 < DOWNLOAD_TRIES:
                 time.sleep(min(wait if wait is not None else 0.5, DOWNLOAD_WAIT_AT_MOST))
-        return SharedFile(file_id, str(info.get("name") or name or file_id), None, refused=why)
+        return SharedFile(file_id, called(), None, refused=why)
 
     def latest_csv(self, channel: str) -> SharedFile | None:
         """The newest CSV file shared in a channel (for /timescales import); None when there is
