@@ -136,13 +136,14 @@ class Incoming:
 
 @dataclass(frozen=True)
 class SharedFile:
-    """A file shared in Slack: its id, name, and its text (None: not a text file, or Slack
-    would not give it for now: then `refused` says how)."""
+    """A file shared in Slack: its id, name, and its text (None: Slack would not give it for
+    now, and `refused` says how; or it can never be read as a caseload, and `unreadable` says why)."""
 
     id: str
     name: str
     text: str | None
     refused: str | None = None  # e.g. "Slack asked me to slow down"
+    unreadable: str | None = None  # e.g. "it is larger than 5 MB"
 
     @property
     def digest(self) -> str:
@@ -152,6 +153,11 @@ class SharedFile:
 def _not_downloaded(shared: SharedFile, again: str) -> str:
     return f"I couldn't download {shared.name} just now ({shared.refused}), so nothing is imported. In a few " \
            f"minutes, {again}."
+
+
+def _not_readable(shared: SharedFile) -> str:
+    return f"I couldn't read {shared.name}: {shared.unreadable}, so nothing is imported. Save the caseload as a " \
+           "CSV file and share it in this channel with the words \"import caseload\" in the same message."
 
 
 def _on_plan(title: str) -> str:
@@ -456,6 +462,8 @@ class Conversation:
         if shared is not None and shared.refused:
             return self._reply(m, _not_downloaded(shared, "try again: /timescales import takes the newest CSV "
                                                           "shared here"))
+        if shared is not None and shared.unreadable:
+            return self._reply(m, _not_readable(shared))
         if shared is None or shared.text is None:
             return self._reply(m, "Share the caseload as a CSV file in this channel, with the words \"import "
                                   "caseload\" in the same message (the README says how to make the file).")
@@ -465,7 +473,8 @@ class Conversation:
         if result.problems or not result.events:
             return self._reply(m, "\n".join(lines))
         # from /timescales import there is no message to thread under: the outcome goes in the channel
-        value = {"file": shared.id, "digest": shared.digest, "thread": "" if m.ts.startswith(SLASH) else m.ts}
+        value = {"file": shared.id, "name": shared.name[:200], "digest": shared.digest,
+                 "thread": "" if m.ts.startswith(SLASH) else m.ts}
         blocks = [b for p in lines_pieces(lines) for b in p.blocks]
         blocks += actions([button("Confirm import", "import_confirm", value, "primary")])
         return Reply(m.channel, "\n".join(lines), blocks, thread_ts=m.ts)
@@ -481,6 +490,8 @@ class Conversation:
         if shared.refused:
             return [Reply(channel, _not_downloaded(shared, "press Confirm import again"), thread_ts=thread or None,
                           only_for=user)]
+        if shared.unreadable:
+            return [Reply(channel, _not_readable(shared), thread_ts=thread or None)]
         if shared.text is None or shared.digest != digest:
             return [Reply(channel, "The file has changed since it was checked: share it again with \"import "
                                    "caseload\".", thread_ts=thread or None)]

@@ -101,6 +101,7 @@ def _at(ts: str) -> datetime:
 
 RESPONSES_PER_URL = 5  # Slack takes at most five answers through one response_url
 CASELOAD_BYTES = 5_000_000  # a unit's caseload is a few hundred kB; anything bigger is not one
+TOO_BIG = f"it is larger than {CASELOAD_BYTES // 1_000_000} MB, more than any unit's caseload"
 
 
 def _for_asker(replies: list[Reply], user: str, response_url: str | None) -> list[Reply]:
@@ -386,21 +387,24 @@ class SlackBot:
             try:
                 info = self.client.files_info(file=file_id)["file"]
                 data = _download(info["url_private_download"], str(self.client.token))
-                text = decode(data) if len(data) <= CASELOAD_BYTES else None
-                return SharedFile(file_id, called(), text)
+                if len(data) > CASELOAD_BYTES:
+                    return SharedFile(file_id, called(), None, unreadable=TOO_BIG)
+                return SharedFile(file_id, called(), decode(data))
             except SlackApiError as refused:
                 status = refused.response.status_code
                 if status != 429 and status < 500:  # file_not_found and the like: not for trying again
-                    log.warning("a shared file could not be read: %s", refused.response.get("error"))
-                    return SharedFile(file_id, called(), None)
+                    error = refused.response.get("error")
+                    log.warning("a shared file could not be read: %s", error)
+                    return SharedFile(file_id, called(), None, unreadable=f"Slack would not give it to me ({error})")
                 why, wait = _refusal(status), _retry_after(refused.response.headers)
             except urllib.error.HTTPError as refused:
                 if refused.code != 429 and refused.code < 500:
                     log.warning("a shared file could not be read: HTTP %s", refused.code)
-                    return SharedFile(file_id, called(), None)
+                    return SharedFile(file_id, called(), None,
+                                      unreadable=f"Slack would not give it to me (HTTP {refused.code})")
                 why, wait = _refusal(refused.code), _retry_after(refused.headers)
             except KeyError:  # no download address: not a file the bot can read
-                return SharedFile(file_id, called(), None)
+                return SharedFile(file_id, called(), None, unreadable="Slack gives no download of it")
             except NETWORK_ERRORS as broken:
                 why = "the connection to Slack broke off"
                 log.warning("a shared file's download broke off: %s", type(broken).__name__)
@@ -540,7 +544,7 @@ class SlackBot:
         def import_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
             ack()
             value = json.loads(action["value"])
-            shared = self.shared_file(str(value["file"]))
+            shared = self.shared_file(str(value["file"]), str(value.get("name", "")))  # named: the file may be gone
             send(conversation.confirm_import(_channel(body), shared, str(value["digest"]), str(value["thread"]),
                                              body["user"]["id"], action["action_ts"], now()), context)
 

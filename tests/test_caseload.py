@@ -371,6 +371,31 @@ def test_a_caseload_slack_will_not_give_for_now_is_not_imported_and_a_later_try_
     assert [answer for _, answer in slack.downloads][2:] == [200, failure, failure, failure, 200]
 
 
+def test_a_caseload_slack_will_never_give_or_too_big_to_be_one_is_answered_with_why(bot, slack):
+    """What no second try can read (the file deleted: file_not_found; larger than any unit's
+    caseload) is named in the answer, so the person knows what to share instead; nothing is
+    stored, and no Confirm is offered for it."""
+    big = slack.share_file("C0UNITA", "everything.csv", b"child,unit\n" + b"4" * 5_000_001, "U0UC")
+    _, ts = bot.message("import caseload", user="U0UC", subtype="file_share", files=[big])
+    (told,) = slack.wait_for(1)
+    assert told["thread_ts"] == ts and told["text"].startswith(
+        "I couldn't read everything.csv: it is larger than 5 MB, more than any unit's caseload, so nothing is imported")
+    assert not [b for b in told.get("blocks") or [] if b["type"] == "actions"]
+
+    file = slack.share_file("C0UNITA", "caseload.csv", CP_EVENTS.encode(), "U0UC")
+    _, ts = bot.message("import caseload", user="U0UC", subtype="file_share", files=[file])
+    (checked,) = slack.wait_for(2)[1:]
+    (confirm,) = [e for b in checked["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    del slack.shared[file["id"]]  # deleted from Slack before Confirm
+    bot.click("import_confirm", {**json.loads(confirm["value"]), "channel": "C0UNITA"}, user="U0UC")
+    (gone,) = slack.wait_for(3)[2:]
+    assert gone["thread_ts"] == ts and gone["text"].startswith(
+        "I couldn't read caseload.csv: Slack would not give it to me (file_not_found), so nothing is imported")
+    assert "share it in this channel" in gone["text"] and bot.store.child_unit("456") is None
+    bot.message("import caseload", user="U0UC", subtype="file_share", files=[file])
+    assert "Slack would not give it to me (file_not_found)" in slack.wait_for(4)[3]["text"]
+
+
 def test_a_file_as_spreadsheets_save_it_is_read_and_its_slips_are_named(store):
     # Excel in a comma-decimal locale: semicolons, Windows line ends, empty trailing columns,
     # the Windows encoding (a café's é in the details), a date-time at midnight, short years.
