@@ -19,7 +19,7 @@ from typing import TextIO
 from bot.conversation import Conversation, Incoming, slash_query
 from bot.parser import ParseResult
 from bot.parser.answers import read_reply
-from bot.replies import notice_message
+from bot.replies import notice_message, questions
 from bot.report import report_text
 from rules.config import Config, UnitConfig
 from rules.zone import LONDON
@@ -113,6 +113,21 @@ def _choices(reading: dict[str, object]) -> list[str]:
     return [o.label for o in result.clarify[0].options] if result.clarify else []
 
 
+def _asked_before(store: Store, channel: str, user: str, out: TextIO) -> str | None:
+    """The question an earlier chat left open about this person's last update here, asked
+    again (the next line may answer it, as in Slack's thread, which stays); its message's ts."""
+    waiting = store.latest_question(channel, user)
+    if waiting is None:
+        return None
+    reading = pending_reading(waiting)
+    print(f"you (earlier)> {waiting.text}", file=out)
+    asked = questions(ParseResult.from_data(reading), (channel, waiting.message_ts)).text
+    _show([Reply(channel, asked, thread_ts=waiting.message_ts)], out, channel)
+    for n, label in enumerate(_choices(reading), start=1):
+        print(f"    [{n}] {label}", file=out)
+    return waiting.message_ts
+
+
 def _notice_text(message: Message) -> str:
     return "\n".join(part.text for part in notice_message(message))
 
@@ -165,7 +180,7 @@ def run_chat(conversation: Conversation, unit: UnitConfig, user: str, clock: Cal
     store = conversation.store
     reminders = ChatReminders(store, config or Config(units=[unit]), out)
     reminders(clock())  # what is already due when the chat opens
-    asking: str | None = None  # the message whose question is open
+    asking = _asked_before(store, unit.channel, user, out)  # the message whose question is open
     plans: list[dict[str, object]] = []  # the buttons under "which plan is the child on?"
     last_recorded: str | None = None
     prompt = "you> " if getattr(out, "isatty", lambda: False)() else ""

@@ -371,6 +371,14 @@ class Store:
         with self.session() as s:
             return s.get(PendingUpdate, (channel, message_ts))
 
+    def latest_question(self, channel: str, user: str) -> PendingUpdate | None:
+        """This person's latest message in the channel that the bot asked about and is
+        still waiting on."""
+        with self.session() as s:
+            return s.scalars(select(PendingUpdate).where(PendingUpdate.channel == channel,
+                                                         PendingUpdate.posted_by == user)
+                             .order_by(PendingUpdate.message_ts.desc()).limit(1)).first()
+
     def pending_in_thread(self, channel: str, thread_ts: str) -> list[PendingUpdate]:
         """The questions open in a thread, the latest asked first: the parent's own, and
         those about replies in it (a reply's ts is never before its parent's)."""

@@ -356,6 +356,21 @@ def test_the_chat_on_a_database_slack_uses_takes_no_reminder_from_slack(tmp_path
     assert "due within the hour: child 123" in dry.stdout  # still Slack's to send
 
 
+def test_a_question_left_open_by_one_chat_is_asked_again_by_the_next_and_answered_there(tmp_path):
+    """The question is kept in the store (as a Slack thread keeps it); a chat opened later
+    asks it again, so the next line answers it rather than being read as a new message."""
+    first = timescales("chat", "--now", "2026-11-23T10:00", cwd=tmp_path, stdin="No HV today\n")
+    assert "Which child is this about?" in first.stdout and "Recorded" not in first.stdout
+    second = timescales("chat", "--now", "2026-11-23T11:00", cwd=tmp_path, stdin="7121\n")
+    assert second.returncode == 0, second.stderr
+    said = second.stdout
+    assert 'you (earlier)> No HV today\n  ↳ I read: Child visited for child ?.\n' in said
+    assert said.index("Which child is this about?") < said.index("Recorded")
+    assert "Child visited for child 7121, did not happen Mon 23 Nov" in said
+    third = timescales("chat", "--now", "2026-11-23T12:00", cwd=tmp_path, stdin="quit\n")
+    assert "earlier" not in third.stdout  # answered: nothing left open
+
+
 def test_the_chat_sends_a_line_to_the_open_question_only_if_it_reads_as_an_answer(tmp_path):
     """SPEC section 5: as a reply in the question's thread would be read (issue 14)."""
     out = timescales("chat", "--now", "2026-11-23T10:00", cwd=tmp_path, stdin=(
