@@ -16,8 +16,9 @@ import marshal
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -234,6 +235,29 @@ def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
     # RETURNING, not rowcount: the drivers do not agree on rowcount here.
     statement: Any = insert(model).values(**values).on_conflict_do_nothing().returning(literal_column("1"))
     return session.execute(statement).first() is not None
+
+
+_COLLECTOR = threading.Lock()
+_held_back: list[tuple[int, int, int]] = []  # while held: the collector's thresholds before, once a hold
+
+
+@contextmanager
+def collector_held_back() -> Iterator[None]:
+    """Python's cyclic collector run every 200,000 new objects instead of 700 while bulk work
+    runs (a recompute, a sweep): their rows make no cycles worth collecting, and each of its
+    runs went through the process's objects again (a third of the Monday agendas' CPU). Any
+    number of threads may hold it at once: the thresholds come back when the last lets go."""
+    with _COLLECTOR:
+        before = _held_back[0] if _held_back else gc.get_threshold()
+        _held_back.append(before)
+        gc.set_threshold(max(before[0], 200_000), *before[1:])
+    try:
+        yield
+    finally:
+        with _COLLECTOR:
+            _held_back.pop()
+            if not _held_back:
+                gc.set_threshold(*before)
 
 
 class Store:
@@ -613,32 +637,28 @@ class Store:
             if not self.rules_changed():
                 return 0
             sleep(0.2)
-        # The per-row dicts set off Python's cyclic collector all the time, for nothing:
-        # a recompute makes no cycles worth collecting until it is done.
-        thresholds = gc.get_threshold()
-        gc.set_threshold(max(thresholds[0], 200_000), *thresholds[1:])
         try:
-            if not self.rules_changed():
-                return 0
-            now = datetime.now(LONDON)
-            numbers = self.holiday_children()
-            if numbers is None:
-                with self.session() as s:
-                    numbers = list(s.scalars(select(Child.number).order_by(Child.number)))
-            if len(numbers) >= IN_PROCESSES_FROM and self.engine.url.database != ":memory:" \
-                    and (workers := recompute_workers()) > 1:
-                self._recompute_in_processes(numbers, now, chunk, workers, basis)
-            else:
-                self._recompute_in_threads(numbers, now, chunk, basis)
-            with self.session.begin() as s:
-                values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(numbers),
-                          "rules_fingerprint": self._rules_basis, "bank_holidays": self._holidays}
-                upsert = (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(
-                    DeadlineBasis)
-                s.execute(upsert.values(values).on_conflict_do_update(index_elements=["id"], set_=values))
-            return len(numbers)
+            with collector_held_back():  # the per-row dicts make no cycles
+                if not self.rules_changed():
+                    return 0
+                now = datetime.now(LONDON)
+                numbers = self.holiday_children()
+                if numbers is None:
+                    with self.session() as s:
+                        numbers = list(s.scalars(select(Child.number).order_by(Child.number)))
+                if len(numbers) >= IN_PROCESSES_FROM and self.engine.url.database != ":memory:" \
+                        and (workers := recompute_workers()) > 1:
+                    self._recompute_in_processes(numbers, now, chunk, workers, basis)
+                else:
+                    self._recompute_in_threads(numbers, now, chunk, basis)
+                with self.session.begin() as s:
+                    values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(numbers),
+                              "rules_fingerprint": self._rules_basis, "bank_holidays": self._holidays}
+                    upsert = (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(
+                        DeadlineBasis)
+                    s.execute(upsert.values(values).on_conflict_do_update(index_elements=["id"], set_=values))
+                return len(numbers)
         finally:
-            gc.set_threshold(*thresholds)
             with self.session.begin() as s:
                 s.execute(delete(ServiceState).where(ServiceState.name == "recompute"))
 
