@@ -28,7 +28,7 @@ from store.inbox import Inbox, utc_now
 from store.ledger import CANDIDATE_BATCH, Claim, Ledger, Stranded, new_owner
 from store.models import DeadlineRecord
 from store.people import Away, People
-from store.records import Store, UnitPeople
+from store.records import Store, UnitPeople, collector_held_back
 from store.reports import timeliness_report
 
 MANAGERS = ("team_manager", "service_manager", "head_of_service")
@@ -65,6 +65,12 @@ class _Outgoing:
 
 def sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: Policy | None = None,
           dry_run: bool = False) -> SweepReport:
+    with collector_held_back():  # a service's rows, read in bulk, make no cycles worth collecting
+        return _sweep(store, outbox, config, now, policy, dry_run)
+
+
+def _sweep(store: Store, outbox: Outbox, config: Config, now: datetime, policy: Policy | None,
+           dry_run: bool) -> SweepReport:
     policy = policy or Policy.from_config(config)
     ledger = Ledger(store, timedelta(seconds=config.reminders.claim_lease_seconds))
     report = SweepReport()

@@ -16,8 +16,9 @@ import marshal
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -36,6 +37,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    exists,
     false,
     func,
     literal,
@@ -162,8 +164,8 @@ class DueItem:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class AgendaItem:
+@dataclass(slots=True)  # not frozen: a frozen one takes four times as long to make, and a
+class AgendaItem:  # service's agendas make 100,000 of them
     """An open deadline as the weekly agenda lists it: the columns it shows, not the whole row."""
 
     id: str
@@ -233,6 +235,29 @@ def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
     # RETURNING, not rowcount: the drivers do not agree on rowcount here.
     statement: Any = insert(model).values(**values).on_conflict_do_nothing().returning(literal_column("1"))
     return session.execute(statement).first() is not None
+
+
+_COLLECTOR = threading.Lock()
+_held_back: list[tuple[int, int, int]] = []  # while held: the collector's thresholds before, once a hold
+
+
+@contextmanager
+def collector_held_back() -> Iterator[None]:
+    """Python's cyclic collector run every 200,000 new objects instead of 700 while bulk work
+    runs (a recompute, a sweep): their rows make no cycles worth collecting, and each of its
+    runs went through the process's objects again (a third of the Monday agendas' CPU). Any
+    number of threads may hold it at once: the thresholds come back when the last lets go."""
+    with _COLLECTOR:
+        before = _held_back[0] if _held_back else gc.get_threshold()
+        _held_back.append(before)
+        gc.set_threshold(max(before[0], 200_000), *before[1:])
+    try:
+        yield
+    finally:
+        with _COLLECTOR:
+            _held_back.pop()
+            if not _held_back:
+                gc.set_threshold(*before)
 
 
 class Store:
@@ -620,32 +645,28 @@ class Store:
             if not self.rules_changed():
                 return 0
             sleep(0.2)
-        # The per-row dicts set off Python's cyclic collector all the time, for nothing:
-        # a recompute makes no cycles worth collecting until it is done.
-        thresholds = gc.get_threshold()
-        gc.set_threshold(max(thresholds[0], 200_000), *thresholds[1:])
         try:
-            if not self.rules_changed():
-                return 0
-            now = datetime.now(LONDON)
-            numbers = self.holiday_children()
-            if numbers is None:
-                with self.session() as s:
-                    numbers = list(s.scalars(select(Child.number).order_by(Child.number)))
-            if len(numbers) >= IN_PROCESSES_FROM and self.engine.url.database != ":memory:" \
-                    and (workers := recompute_workers()) > 1:
-                self._recompute_in_processes(numbers, now, chunk, workers, basis)
-            else:
-                self._recompute_in_threads(numbers, now, chunk, basis)
-            with self.session.begin() as s:
-                values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(numbers),
-                          "rules_fingerprint": self._rules_basis, "bank_holidays": self._holidays}
-                upsert = (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(
-                    DeadlineBasis)
-                s.execute(upsert.values(values).on_conflict_do_update(index_elements=["id"], set_=values))
-            return len(numbers)
+            with collector_held_back():  # the per-row dicts make no cycles
+                if not self.rules_changed():
+                    return 0
+                now = datetime.now(LONDON)
+                numbers = self.holiday_children()
+                if numbers is None:
+                    with self.session() as s:
+                        numbers = list(s.scalars(select(Child.number).order_by(Child.number)))
+                if len(numbers) >= IN_PROCESSES_FROM and self.engine.url.database != ":memory:" \
+                        and (workers := recompute_workers()) > 1:
+                    self._recompute_in_processes(numbers, now, chunk, workers, basis)
+                else:
+                    self._recompute_in_threads(numbers, now, chunk, basis)
+                with self.session.begin() as s:
+                    values = {"id": 1, "fingerprint": basis, "computed_at": now, "children": len(numbers),
+                              "rules_fingerprint": self._rules_basis, "bank_holidays": self._holidays}
+                    upsert = (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(
+                        DeadlineBasis)
+                    s.execute(upsert.values(values).on_conflict_do_update(index_elements=["id"], set_=values))
+                return len(numbers)
         finally:
-            gc.set_threshold(*thresholds)
             with self.session.begin() as s:
                 s.execute(delete(ServiceState).where(ServiceState.name == "recompute"))
 
@@ -995,47 +1016,54 @@ class Store:
     def agenda(self, unit: str, since: datetime, now: datetime) -> list[AgendaChild]:
         """The weekly unit meeting discusses every child: for each, what is overdue,
         due in the coming week, and what happened and was decided since `since`."""
-        week_end = now.astimezone(LONDON).date() + timedelta(days=7)
+        today = now.astimezone(LONDON).date()
+        week_end = today + timedelta(days=7)
         # The unit's children as a subquery, not a list of numbers: one statement shape for
         # every unit, however many children it holds.
         held = select(Child.number).where(Child.unit_id == unit).scalar_subquery()
+        # Beside each child's plans, its last update (from the events' child index alone) and
+        # whether anything is open for it, each looked up by the child: one statement, where
+        # three read every event and open deadline of the unit. The unit compared as an
+        # expression, so no index is taken for it: SQLite, keeping no statistics, would walk
+        # the unit's open deadlines for each child.
+        last = select(func.max(EventRecord.posted_at)).where(EventRecord.child == Child.number).scalar_subquery()
+        tracked = exists().where(DeadlineRecord.child == Child.number, DeadlineRecord.unit_id.concat("") == unit, OPEN)
+        recent, review = Decision.at >= since, and_(Decision.kind == "flexible_scheme", Decision.due >= today)
         with self.session() as s:
-            plans = s.execute(select(Child.number, Child.in_force, Child.events_version, Child.deadlines_version)
-                              .where(Child.unit_id == unit).order_by(Child.number)).all()
-            # Only what the agenda shows of the events: each child's last update, and those since.
-            last = dict(s.execute(select(EventRecord.child, func.max(EventRecord.posted_at))
-                                  .where(EventRecord.child.in_(held)).group_by(EventRecord.child)).all())
-            events = s.execute(select(EventRecord.child, EventRecord.event, EventRecord.status, EventRecord.date,
+            # Rows as the database gives them, not through the ORM: a unit has thousands of
+            # open deadlines, and the ORM's work on each row cost more than reading it.
+            c = s.connection()
+            plans = c.execute(select(Child.number, Child.in_force, Child.events_version, Child.deadlines_version,
+                                     last, tracked).where(Child.unit_id == unit).order_by(Child.number)).all()
+            # Only what the agenda shows of the events: those since.
+            events = c.execute(select(EventRecord.child, EventRecord.event, EventRecord.status, EventRecord.date,
                                       EventRecord.time, EventRecord.details)
                                .where(EventRecord.child.in_(held), EventRecord.posted_at >= since)
                                .order_by(EventRecord.date, EventRecord.id)).all()
-            decisions = s.scalars(select(Decision).where(Decision.child.in_(held), Decision.at >= since)
-                                  .order_by(Decision.at)).all()
-            flexible = s.scalars(select(Decision).where(
-                Decision.child.in_(held), Decision.kind == "flexible_scheme",
-                Decision.due >= now.astimezone(LONDON).date()).order_by(Decision.due)).all()
+            # The decisions of the week and the flexible scheme's dates to review, in one statement.
+            decided = s.execute(select(Decision, recent, review).where(Decision.child.in_(held), or_(recent, review))
+                                .order_by(Decision.at)).all()
             # The columns the agenda shows, not whole rows: a unit can have thousands overdue.
-            open_rows = s.execute(select(DeadlineRecord.id, DeadlineRecord.child, DeadlineRecord.rule,
+            open_rows = c.execute(select(DeadlineRecord.id, DeadlineRecord.child, DeadlineRecord.rule,
                                          DeadlineRecord.title, DeadlineRecord.standard, DeadlineRecord.due,
                                          case((_AT_IMPORT, True), else_=False),
                                          case((_overdue(now), True), else_=False))
                                   .where(DeadlineRecord.unit_id == unit, OPEN,
                                          DeadlineRecord.due <= week_end)
                                   .order_by(DeadlineRecord.due, DeadlineRecord.id)).all()
-            tracked = set(s.scalars(select(DeadlineRecord.child).where(
-                DeadlineRecord.unit_id == unit, OPEN).distinct()))
-        children = {n: AgendaChild(n, last_update=last.get(n), tracked=n in tracked) for n, *_ in plans}
+        children = {n: AgendaChild(n, last_update=at, tracked=bool(held_open)) for n, _, _, _, at, held_open in plans}
         for e in events:
             if not (e.details or {}).get(IMPORTED):  # history an import brought is not news
                 children[e.child].events_since.append(AgendaEvent(*e))
-        for d in decisions:
-            children[d.child].decisions_since.append(d)
-        for d in flexible:
+        for d, is_recent, _ in decided:
+            if is_recent:
+                children[d.child].decisions_since.append(d)
+        for d in sorted((d for d, _, to_review in decided if to_review), key=lambda d: d.due):
             children[d.child].to_review.append(d)
-        for *columns, late in open_rows:
-            item = AgendaItem(*columns)
-            (children[item.child].overdue if late else children[item.child].due_this_week).append(item)
-        for number, in_force in self._in_force(plans, list(children)).items():
+        for row in open_rows:
+            item = AgendaItem(*row[:7])
+            (children[item.child].overdue if row[7] else children[item.child].due_this_week).append(item)
+        for number, in_force in self._in_force([p[:4] for p in plans], list(children)).items():
             children[number].in_force = in_force
         return list(children.values())
 

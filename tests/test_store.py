@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import multiprocessing
 from datetime import date, datetime, time
@@ -14,7 +15,7 @@ from rules.calendar import LONDON
 from rules.config import Config
 from store.db import SchemaError, check_schema, make_engine
 from store.models import DeadlineRecord, EventRecord
-from store.records import DecisionNotAllowed, NewEvent, Posting, Store
+from store.records import DecisionNotAllowed, NewEvent, Posting, Store, collector_held_back
 
 from helpers import TEST_CONFIG, UNIT_A, UNIT_B, bulk_histories, front_door_during_recompute
 
@@ -281,3 +282,13 @@ def test_slack_requests_are_stored_while_every_childs_deadlines_are_worked_out_a
     assert max(waits) < 2.0  # never near Slack's 3 seconds
     assert not changed.rules_changed()
     changed.engine.dispose()
+
+
+def test_the_collector_is_held_back_while_any_bulk_work_runs_and_comes_back_after() -> None:
+    before = gc.get_threshold()
+    with collector_held_back():  # a sweep
+        assert gc.get_threshold()[0] >= 200_000 and gc.get_threshold()[1:] == before[1:]
+        with collector_held_back():  # a recompute in another thread meanwhile
+            pass
+        assert gc.get_threshold()[0] >= 200_000  # the sweep still runs
+    assert gc.get_threshold() == before

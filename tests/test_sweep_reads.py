@@ -241,3 +241,40 @@ def test_what_was_overdue_at_import_is_read_from_its_own_index_not_the_whole_bac
         else:
             plans = [c.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all() for sql, params in at_import]
     assert all("ix_deadlines_at_import" in str(plan) for plan in plans), plans
+
+
+def test_the_agendas_children_are_read_in_one_statement_each_looked_up_by_the_child(store: Store) -> None:
+    """Each child's plans, last update and whether anything is open for it come in one
+    statement, the last two looked up by the child's indexes (SQLite, keeping no statistics,
+    took the unit's index of open deadlines and walked it for every child: its plan here is
+    its plan at any size)."""
+    posted = datetime(2026, 11, 2, 16, tzinfo=LONDON)
+    histories = {"466": [NewEvent("466", "icpc", date(2026, 9, 3))],  # a plan: visits and reviews open
+                 "467": [NewEvent("467", "icpc", date(2026, 9, 3)), NewEvent("467", "case_closed", date(2026, 10, 1))]}
+    for n, (child, events) in enumerate(histories.items()):
+        store.record(Posting("unit-a", "C0UNITA", f"{child}.{n}", "U0SW1", posted + timedelta(hours=n), "history"),
+                     events)
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        agenda = {c.number: c for c in store.agenda("unit-a", NOW - timedelta(days=7), NOW)}
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    for child in histories:  # tracked: anything open for the child, however far off
+        assert agenda[child].tracked == any(d.state == "open" for d in store.child_deadlines(child))
+    assert agenda["466"].tracked and not agenda["467"].tracked
+    assert agenda["467"].last_update == posted + timedelta(hours=1)
+    assert len(statements) == 4  # the children, the week's updates, the decisions, the open deadlines
+    children = [(q, p) for q, p in statements if q.startswith("SELECT children.number")]
+    assert len(children) == 1
+    if store.engine.dialect.name != "sqlite":  # PostgreSQL's choice over a few rows says nothing of 10,000
+        return  # (there it looks each child up by the same indexes: bench.growth's Monday 09:00)
+    with store.engine.connect() as c:
+        plan = str(c.exec_driver_sql("EXPLAIN QUERY PLAN " + children[0][0], children[0][1]).all())
+    assert "ix_events_child" in plan and "ix_deadlines_child" in plan, plan
+    assert "ix_deadlines_unit_open" not in plan, plan
