@@ -175,7 +175,8 @@ def test_a_full_recompute_killed_part_way_is_finished_at_the_next_start_and_neve
     if in_processes:  # its workers (and multiprocessing's resource tracker) end with it
         assert len(workers) >= 2
         try:
-            wait_for(lambda: not any(alive(w) for w in workers), 5)
+            # (each looks every half second; at nice 15 on a loaded machine it may wait its turn)
+            wait_for(lambda: not any(alive(w) for w in workers), 30)
         finally:
             for worker in filter(alive, workers):
                 os.kill(worker, signal.SIGKILL)
