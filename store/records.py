@@ -226,13 +226,22 @@ HOLD_WRITES_FOR = 0.5  # seconds a full recompute on SQLite writes before it pau
 RENEW_RECOMPUTE_EVERY = 5.0  # seconds between renewals of a full recompute's 60 s lease
 
 
+# insert_new's statements, one per table and dialect, made once: a statement built with its
+# values each time (coerced, then keyed for the compiled cache) cost more than running it.
+_INSERT_NEW: dict[tuple[str, str], Any] = {}
+
+
 def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when this call made the row."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # RETURNING, not rowcount: the drivers do not agree on rowcount here.
-    statement: Any = insert(model).values(**values).on_conflict_do_nothing().returning(literal_column("1"))
-    return session.execute(statement).first() is not None
+    table: Any = getattr(model, "__table__")
+    statement = _INSERT_NEW.get((table.name, dialect))
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # RETURNING, not rowcount: the drivers do not agree on rowcount here.
+        statement = _INSERT_NEW[table.name, dialect] = insert(table).on_conflict_do_nothing().returning(
+            literal_column("1"))
+    return session.execute(statement, values).first() is not None
 
 
 class Store:
