@@ -59,6 +59,7 @@ from rules.pack import IMPORTED, RulePack
 from store.db import READS_ONLY, check_schema, make_engine
 from store.models import (
     AccessRecord,
+    Base,
     Child,
     DeadlineBasis,
     DeadlineRecord,
@@ -231,10 +232,10 @@ RENEW_RECOMPUTE_EVERY = 5.0  # seconds between renewals of a full recompute's 60
 _INSERT_NEW: dict[tuple[str, str], Any] = {}
 
 
-def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
+def insert_new(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when this call made the row."""
     dialect = session.get_bind().dialect.name
-    table: Any = getattr(model, "__table__")
+    table: Any = model.__table__
     statement = _INSERT_NEW.get((table.name, dialect))
     if statement is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
