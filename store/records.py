@@ -27,6 +27,7 @@ from time import monotonic, sleep
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    Connection,
     Engine,
     Integer,
     String,
@@ -232,9 +233,9 @@ RENEW_RECOMPUTE_EVERY = 5.0  # seconds between renewals of a full recompute's 60
 _INSERT_NEW: dict[tuple[str, str], Any] = {}
 
 
-def insert_new(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
+def insert_new(session: Session | Connection, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when this call made the row."""
-    dialect = session.get_bind().dialect.name
+    dialect = (session.get_bind() if isinstance(session, Session) else session).dialect.name
     table: Any = model.__table__
     statement = _INSERT_NEW.get((table.name, dialect))
     if statement is None:
@@ -326,8 +327,8 @@ class Store:
             return dict(s.execute(select(Unit.id, Unit.name).order_by(Unit.id)).all())
 
     def unit_for_channel(self, channel: str) -> str | None:
-        with self.session() as s:
-            return s.scalar(select(Unit.id).where(Unit.channel == channel))
+        with self.engine.connect() as c:
+            return c.execute(_UNIT_OF_CHANNEL, {"channel": channel}).scalar()
 
     def unit_channel(self, unit: str) -> str:
         with self.session() as s:
@@ -338,8 +339,8 @@ class Store:
 
     def roles_of(self, user: str) -> dict[str, set[str]]:
         """Unit id -> this person's roles in it."""
-        with self.session() as s:
-            return _roles_of(s, user)
+        with self.engine.connect() as c:
+            return _roles_of(c, user)
 
     def members(self, unit: str) -> dict[str, set[str]]:
         """Role -> people in that role in the unit."""
@@ -391,21 +392,20 @@ class Store:
         return sorted(found, key=lambda r: float(r.message_ts), reverse=True)
 
     def drop_pending(self, channel: str, message_ts: str) -> None:
-        with self.session.begin() as s:
-            s.execute(delete(PendingUpdate).where(PendingUpdate.channel == channel,
-                                                  PendingUpdate.message_ts == message_ts))
+        with self.engine.begin() as c:
+            c.execute(_DROP_PENDING, {"channel": channel, "message_ts": message_ts})
 
     # -- inbound messages and events -----------------------------------------------
     def claim_message(self, channel: str, ts: str, user: str | None, at: datetime) -> bool:
         """True for the first receiver of a message; False for a retry or a twin delivery.
         A stored request handled again after a crash (`HANDLING`) keeps what it claimed."""
         handling = HANDLING.get()
-        with self.session.begin() as s:
-            if insert_new(s, InboundMessage, {"channel": channel, "ts": ts, "received_at": at,
-                                                               "user_id": user, "claimed_by": handling}):
+        with self.engine.begin() as c:
+            if insert_new(c, InboundMessage, {"channel": channel, "ts": ts, "received_at": at,
+                                              "user_id": user, "claimed_by": handling}):
                 return True
-            return handling is not None and s.scalar(select(InboundMessage.claimed_by).where(
-                InboundMessage.channel == channel, InboundMessage.ts == ts)) == handling
+            return handling is not None and c.execute(_CLAIMED_BY, {"channel": channel, "ts": ts}
+                                                      ).scalar() == handling
 
     def record(self, posting: Posting, updates: Sequence[NewEvent]) -> list[EventRecord]:
         """Store a message's updates (once, however often it is delivered), then
@@ -420,13 +420,13 @@ class Store:
         to record it: the check is made here, on the locked row, so two units posting about
         a new child at once (or a post racing a transfer) cannot both record it."""
         with self.session.begin() as s:
-            for child in sorted({u.child for u in updates}):
+            numbers = sorted({u.child for u in updates})
+            for child in numbers:
                 insert_new(s, Child, {
                     "number": child, "unit_id": posting.unit_id, "lead_practitioner": posting.posted_by,
                     "flexible_assessment": False, "events_version": 0, "deadlines_version": 0})
-            held = [child for child, unit in s.execute(
-                select(Child.number, Child.unit_id).where(Child.number.in_(sorted({u.child for u in updates})))
-                .order_by(Child.number).with_for_update()) if unit != posting.unit_id]
+            held = [child for child, unit in s.execute(_HOLDERS_LOCKED, {"numbers": numbers})
+                    if unit != posting.unit_id]
             if held:
                 raise HeldElsewhere(held)
             for seq, update_ in enumerate(updates):
@@ -438,11 +438,8 @@ class Store:
                     "supersedes": update_.supersedes, "answered_for": posting.answered_for,
                     "answer_ts": posting.answer_ts, "origin_ts": posting.origin})
                 if inserted:
-                    s.execute(update(Child).where(Child.number == update_.child)
-                              .values(events_version=Child.events_version + 1))
-            return list(s.scalars(select(EventRecord).where(EventRecord.channel == posting.channel,
-                                                            EventRecord.message_ts == posting.message_ts)
-                                  .order_by(EventRecord.seq)))
+                    s.execute(_EVENTS_VERSION_UP, {"child_number": update_.child})
+            return list(s.scalars(_MESSAGE_EVENTS, {"channel": posting.channel, "message_ts": posting.message_ts}))
 
     def event(self, event_id: int) -> EventRecord | None:
         with self.session() as s:
@@ -502,8 +499,8 @@ class Store:
         numbers = sorted(set(children))
         if not numbers:
             return {}
-        with self.session() as s:
-            return dict(s.execute(select(Child.number, Child.unit_id).where(Child.number.in_(numbers))).all())
+        with self.engine.connect() as c:
+            return dict(c.execute(_HOLDERS, {"numbers": numbers}).all())
 
     def ask_transfer(self, child: str, to_unit: str, by: str, at: datetime, channel: str,
                      message_ts: str) -> Transfer:
@@ -773,11 +770,10 @@ class Store:
 
     def _work_out(self, s: Session, part: Sequence[str], now: datetime) -> _WorkedOut:
         """These children's deadlines worked out from their events and decisions as `s` reads them."""
-        worked = _WorkedOut(dict(s.execute(select(Child.number, Child.events_version)
-                                           .where(Child.number.in_(part))).all()))
+        worked = _WorkedOut(dict(s.execute(_EVENTS_VERSIONS, {"numbers": list(part)}).all()))
         events = _read_histories(s, list(worked.versions))
         decisions: dict[str, list[Override]] = {n: [] for n in worked.versions}
-        for d in s.execute(_DECISIONS.where(Decision.child.in_(part))):
+        for d in s.execute(_DECISIONS_OF, {"children": list(part)}):
             decisions[d.child].append(_to_override(d))
         for n in worked.versions:
             worked.timelines[n] = child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n)
@@ -794,9 +790,7 @@ class Store:
         part = list(worked.versions)
         held: dict[str, tuple[str, int, str | None]] = {}
         moved = []
-        for number, unit, version, written, digest in s.execute(
-                select(Child.number, Child.unit_id, Child.events_version, Child.deadlines_version,
-                       Child.deadlines_digest).where(Child.number.in_(part)).with_for_update()):
+        for number, unit, version, written, digest in s.execute(_WRITTEN_LOCKED, {"numbers": part}):
             held[number] = (unit, written, digest)
             if worked.versions[number] != version:
                 moved.append(number)
@@ -824,13 +818,11 @@ class Store:
                 children.append({"child_number": n, "version": worked.versions[n], "plans": plans,
                                  "digest": digest})
         if changed:
-            s.execute(delete(DeadlineRecord).where(DeadlineRecord.child.in_(changed)))
+            s.execute(_DROP_DEADLINES, {"children": changed})
             if fresh:
                 rows.write(s, fresh)
         if children:
-            s.connection().execute(update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
-                                   .values(deadlines_version=bindparam("version"), in_force=bindparam("plans"),
-                                           deadlines_digest=bindparam("digest")), children)
+            s.connection().execute(_DEADLINES_WRITTEN, children)
         return computed
 
     def due(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
@@ -1062,8 +1054,7 @@ class Store:
 
     def child_deadlines(self, child: str) -> list[DeadlineRecord]:
         with self.session() as s:
-            return list(s.scalars(select(DeadlineRecord).where(DeadlineRecord.child == child)
-                                  .order_by(DeadlineRecord.due)))
+            return list(s.scalars(_CHILD_DEADLINES, {"child": child}))
 
     # -- audit -----------------------------------------------------------------------
     def export_csv(self, child: str | None = None, unit: str | None = None) -> str:
@@ -1139,6 +1130,32 @@ _EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventReco
                  EventRecord.supersedes).order_by(EventRecord.id)
 _DEADLINES: Any = DeadlineRecord.__table__
 _CHILDREN: Any = Child.__table__
+# What every message runs, made once with its values bound at execution: a statement built
+# each time (its clauses coerced, then keyed for the compiled cache) cost more than its run.
+_UNIT_OF_CHANNEL = select(Unit.id).where(Unit.channel == bindparam("channel"))
+_ROLES = select(UnitMember.unit_id, UnitMember.role).where(UnitMember.user_id == bindparam("user"))
+_CLAIMED_BY = select(InboundMessage.claimed_by).where(InboundMessage.channel == bindparam("channel"),
+                                                      InboundMessage.ts == bindparam("ts"))
+_HOLDERS = select(Child.number, Child.unit_id).where(Child.number.in_(bindparam("numbers", expanding=True)))
+_HOLDERS_LOCKED = _HOLDERS.order_by(Child.number).with_for_update()
+_EVENTS_VERSION_UP = (update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
+                      .values(events_version=_CHILDREN.c.events_version + 1))
+_MESSAGE_EVENTS = (select(EventRecord).where(EventRecord.channel == bindparam("channel"),
+                                             EventRecord.message_ts == bindparam("message_ts"))
+                   .order_by(EventRecord.seq))
+_DROP_PENDING = delete(PendingUpdate).where(PendingUpdate.channel == bindparam("channel"),
+                                            PendingUpdate.message_ts == bindparam("message_ts"))
+_CHILD_DEADLINES = select(DeadlineRecord).where(DeadlineRecord.child == bindparam("child")).order_by(
+    DeadlineRecord.due)
+_EVENTS_VERSIONS = select(Child.number, Child.events_version).where(
+    Child.number.in_(bindparam("numbers", expanding=True)))
+_WRITTEN_LOCKED = select(Child.number, Child.unit_id, Child.events_version, Child.deadlines_version,
+                         Child.deadlines_digest).where(Child.number.in_(bindparam("numbers", expanding=True))
+                                                       ).with_for_update()
+_DROP_DEADLINES = delete(_DEADLINES).where(_DEADLINES.c.child.in_(bindparam("children", expanding=True)))
+_DEADLINES_WRITTEN = (update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
+                      .values(deadlines_version=bindparam("version"), in_force=bindparam("plans"),
+                              deadlines_digest=bindparam("digest")))
 # Open deadlines, written out (not bound) so the planner may use the partial indexes over
 # them (a plan made for any bound value could not).
 OPEN = DeadlineRecord.state == literal_column("'open'")
@@ -1166,9 +1183,9 @@ def _firsts(units: Sequence[str], where: Sequence[Any], limits: dict[str, int]) 
                        for unit in units)).subquery()
 
 
-def _roles_of(s: Session, user: str) -> dict[str, set[str]]:
+def _roles_of(s: Session | Connection, user: str) -> dict[str, set[str]]:
     roles: dict[str, set[str]] = {}
-    for unit, role in s.execute(select(UnitMember.unit_id, UnitMember.role).where(UnitMember.user_id == user)):
+    for unit, role in s.execute(_ROLES, {"user": user}):
         roles.setdefault(unit, set()).add(role)
     return roles
 
@@ -1195,6 +1212,8 @@ def _overdue(now: datetime) -> Any:
                and_(DeadlineRecord.hours_based.is_(False), DeadlineRecord.due < today))
 _DECISIONS = select(Decision.child, Decision.target, Decision.due, Decision.by, Decision.at,
                     Decision.reason).order_by(Decision.id)
+_DECISIONS_OF = _DECISIONS.where(Decision.child.in_(bindparam("children", expanding=True)))
+_EVENTS_OF = _EVENTS.where(EventRecord.child.in_(bindparam("children", expanding=True)))
 
 
 def _read_histories(s: Session, children: Sequence[str]) -> dict[str, list[Event]]:
@@ -1202,7 +1221,7 @@ def _read_histories(s: Session, children: Sequence[str]) -> dict[str, list[Event
     found: dict[str, list[Event]] = {c: [] for c in children}
     parsed: dict[str, dict[str, Any]] = {}
     for start in range(0, len(children), 500):
-        for row in s.execute(_EVENTS.where(EventRecord.child.in_(list(children[start:start + 500])))):
+        for row in s.execute(_EVENTS_OF, {"children": list(children[start:start + 500])}):
             event = _to_engine(row, parsed)
             found[event.child].append(event)
     return found
