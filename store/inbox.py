@@ -17,6 +17,7 @@ from sqlalchemy import Engine, bindparam, delete, func, literal_column, or_, sel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 
+from store.db import statement_by_statement
 from store.models import InboxRequest
 
 # A worker's lease on the request it handles. Short is safe: a request taken again by
@@ -61,13 +62,14 @@ class Inbox:
     def __init__(self, engine: Engine, hold: timedelta = HOLD) -> None:
         self.engine, self.hold = engine, hold
         self.session = sessionmaker(engine, expire_on_commit=False)
+        self.alone = statement_by_statement(engine)  # put, take and done are a statement each
         insert: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._put = insert(_INBOX).on_conflict_do_nothing().returning(literal_column("1"))
 
     def put(self, key: str, mode: str, content_type: str, body: str) -> bool:
         """Store a request; False when it was stored already (Slack's retry of it).
         Raises when the database cannot take it: then Slack must not be acknowledged."""
-        with self.engine.begin() as c:
+        with self.alone.begin() as c:
             return c.execute(self._put, {"key": key, "mode": mode, "content_type": content_type, "body": body,
                                          "received_at": utc_now(), "state": "waiting", "attempts": 0}
                              ).first() is not None
@@ -76,13 +78,13 @@ class Inbox:
         """The oldest request nobody is handling (or whose worker's lease ran out), now held
         by the caller; None when there is none."""
         now = utc_now()
-        with self.engine.begin() as c:
+        with self.alone.begin() as c:
             row = c.execute(_TAKE, {"now": now, "until": now + self.hold}).first()
         return Request(*row) if row else None
 
     def done(self, request: int) -> None:
         """Handled: its body (people's words) is not kept."""
-        with self.engine.begin() as c:
+        with self.alone.begin() as c:
             c.execute(_DONE, {"request": request, "at": utc_now()})
 
     def not_done(self, request: int, attempts: int, error: str) -> None:

@@ -57,7 +57,7 @@ from rules.config import Config
 from rules.engine import ChildTimeline, InForce, child_deadlines, deadline_basis
 from rules.model import Deadline, Event, Override
 from rules.pack import IMPORTED, RulePack
-from store.db import READS_ONLY, check_schema, make_engine
+from store.db import READS_ONLY, check_schema, make_engine, statement_by_statement
 from store.models import (
     AccessRecord,
     Base,
@@ -253,6 +253,10 @@ class Store:
         # For a long read beside writes (a full recompute reading the next chunk while the
         # last is written): on SQLite it holds no lock, so neither waits for the other.
         self.reading = sessionmaker(engine.execution_options(**{READS_ONLY: True}), expire_on_commit=False)
+        # For what needs no transaction around it (a statement, or statements each standing
+        # alone): most of what a message does. On PostgreSQL, no BEGIN or COMMIT round trips.
+        self.alone = statement_by_statement(engine)
+        self.reading_alone = sessionmaker(self.alone, expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str, config: Config) -> Store:
@@ -327,7 +331,7 @@ class Store:
             return dict(s.execute(select(Unit.id, Unit.name).order_by(Unit.id)).all())
 
     def unit_for_channel(self, channel: str) -> str | None:
-        with self.engine.connect() as c:
+        with self.alone.connect() as c:
             return c.execute(_UNIT_OF_CHANNEL, {"channel": channel}).scalar()
 
     def unit_channel(self, unit: str) -> str:
@@ -339,7 +343,7 @@ class Store:
 
     def roles_of(self, user: str) -> dict[str, set[str]]:
         """Unit id -> this person's roles in it."""
-        with self.engine.connect() as c:
+        with self.alone.connect() as c:
             return _roles_of(c, user)
 
     def members(self, unit: str) -> dict[str, set[str]]:
@@ -392,7 +396,7 @@ class Store:
         return sorted(found, key=lambda r: float(r.message_ts), reverse=True)
 
     def drop_pending(self, channel: str, message_ts: str) -> None:
-        with self.engine.begin() as c:
+        with self.alone.begin() as c:
             c.execute(_DROP_PENDING, {"channel": channel, "message_ts": message_ts})
 
     # -- inbound messages and events -----------------------------------------------
@@ -400,7 +404,7 @@ class Store:
         """True for the first receiver of a message; False for a retry or a twin delivery.
         A stored request handled again after a crash (`HANDLING`) keeps what it claimed."""
         handling = HANDLING.get()
-        with self.engine.begin() as c:
+        with self.alone.begin() as c:  # a claim, once made, never changes: nothing to read it with
             if insert_new(c, InboundMessage, {"channel": channel, "ts": ts, "received_at": at,
                                               "user_id": user, "claimed_by": handling}):
                 return True
@@ -499,7 +503,7 @@ class Store:
         numbers = sorted(set(children))
         if not numbers:
             return {}
-        with self.engine.connect() as c:
+        with self.alone.connect() as c:
             return dict(c.execute(_HOLDERS, {"numbers": numbers}).all())
 
     def ask_transfer(self, child: str, to_unit: str, by: str, at: datetime, channel: str,
@@ -968,7 +972,7 @@ class Store:
 
     def histories(self, children: Sequence[str]) -> dict[str, list[Event]]:
         """Each child's events as the engine reads them, in the order they were recorded."""
-        with self.session() as s:
+        with self.reading_alone() as s:  # each child's events are read in one statement
             return _read_histories(s, children)
 
     def understood(self, children: Sequence[str]) -> dict[str, ChildTimeline]:
@@ -1053,7 +1057,7 @@ class Store:
         return {c: stored[c] if c in stored else list(worked_out[c].in_force.values()) for c in children}
 
     def child_deadlines(self, child: str) -> list[DeadlineRecord]:
-        with self.session() as s:
+        with self.reading_alone() as s:
             return list(s.scalars(_CHILD_DEADLINES, {"child": child}))
 
     # -- audit -----------------------------------------------------------------------
