@@ -39,6 +39,7 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    insert,
     literal,
     literal_column,
     not_,
@@ -312,8 +313,8 @@ class Store:
 
     def units_for(self, user: str) -> list[str]:
         """The units whose children this person may see."""
-        with self.session() as s:
-            return sorted(set(s.scalars(select(UnitMember.unit_id).where(UnitMember.user_id == user))))
+        with self.alone.connect() as c:
+            return sorted(set(c.execute(_UNITS_OF, {"user": user}).scalars()))
 
     def units(self) -> list[UnitPeople]:
         """Every unit with its people: whom reminders, escalations and reports go to."""
@@ -327,8 +328,8 @@ class Store:
 
     def unit_names(self) -> dict[str, str]:
         """Every unit the database holds (from the last `db upgrade`): id -> name."""
-        with self.session() as s:
-            return dict(s.execute(select(Unit.id, Unit.name).order_by(Unit.id)).all())
+        with self.alone.connect() as c:
+            return dict(c.execute(_UNIT_NAMES).all())
 
     def unit_for_channel(self, channel: str) -> str | None:
         with self.alone.connect() as c:
@@ -550,9 +551,9 @@ class Store:
     def log_access(self, user: str, via: str, units: Sequence[str], shown: Iterable[str], at: datetime,
                    child: str | None = None) -> None:
         numbers = sorted(set(shown))
-        with self.session.begin() as s:
-            s.add(AccessRecord(at=at, user_id=user, via=via, units=sorted(units), child=child,
-                               children=len(numbers), shown=numbers))
+        with self.alone.begin() as c:
+            c.execute(_LOG_ACCESS, {"at": at, "user_id": user, "via": via, "units": sorted(units), "child": child,
+                                    "children": len(numbers), "shown": numbers})
 
     def access_log(self, child: str | None = None, user: str | None = None,
                    since: datetime | None = None) -> list[AccessRecord]:
@@ -842,7 +843,7 @@ class Store:
                                              DeadlineRecord.due <= (today if overdue_only else end))
         if child:
             query = query.where(DeadlineRecord.child == child)
-        with self.session() as s:
+        with self.reading_alone() as s:
             rows = s.scalars(query.order_by(*_DUE_ORDER)).all()
         items = [DueItem(r, is_overdue(r, now)) for r in rows]
         if overdue_only:
@@ -864,7 +865,7 @@ class Store:
         if after is not None:  # each value bound as its column's type (an instant as the store keeps it)
             where.append(tuple_(*order) > tuple_(*(literal(v, type_=c.type) for v, c in zip(_key_values(after),
                                                                                               order, strict=True))))
-        with self.session() as s:
+        with self.reading_alone() as s:
             where = where if whose is None else self._theirs(s, whose, where)
             rows = s.scalars(select(DeadlineRecord).where(*where).order_by(*order).limit(limit)).all()
         return [DueItem(r, is_overdue(r, now)) for r in rows]
@@ -903,7 +904,7 @@ class Store:
         where = [DeadlineRecord.unit_id.in_(units), *_due_window(now, late, start, end, overdue_only)]
         if last is not None:
             where.append(or_(late, DeadlineRecord.due <= last))
-        with self.session() as s:
+        with self.reading_alone() as s:
             where = where if whose is None else self._theirs(s, whose, where)
             query = (select(DeadlineRecord.unit_id, func.sum(case((late, 1), else_=0)), func.count())
                      .where(*where).group_by(DeadlineRecord.unit_id))
@@ -923,7 +924,7 @@ class Store:
                          dict.fromkeys(units, limit))
         query = (select(DeadlineRecord).where(DeadlineRecord.id.in_(select(firsts.c.id)))
                  .order_by(*_DUE_ORDER).limit(limit))
-        with self.session() as s:
+        with self.reading_alone() as s:
             return [DueItem(r, is_overdue(r, now)) for r in s.scalars(query)]
 
     def due_first_for(self, user: str, units: Iterable[str], now: datetime, end: date, limit: int
@@ -934,7 +935,7 @@ class Store:
         units = list(units)
         if not units:
             return [], 0
-        with self.session() as s:
+        with self.reading_alone() as s:
             theirs = self._theirs(s, user, [OPEN, DeadlineRecord.unit_id.in_(units), DeadlineRecord.due <= end])
             rows = s.execute(select(DeadlineRecord, func.count().over()).where(*theirs)
                              .order_by(*_DUE_ORDER).limit(limit)).all()
@@ -1137,6 +1138,9 @@ _CHILDREN: Any = Child.__table__
 # What every message runs, made once with its values bound at execution: a statement built
 # each time (its clauses coerced, then keyed for the compiled cache) cost more than its run.
 _UNIT_OF_CHANNEL = select(Unit.id).where(Unit.channel == bindparam("channel"))
+_UNITS_OF = select(UnitMember.unit_id).where(UnitMember.user_id == bindparam("user"))
+_UNIT_NAMES = select(Unit.id, Unit.name).order_by(Unit.id)
+_LOG_ACCESS = insert(AccessRecord)
 _ROLES = select(UnitMember.unit_id, UnitMember.role).where(UnitMember.user_id == bindparam("user"))
 _CLAIMED_BY = select(InboundMessage.claimed_by).where(InboundMessage.channel == bindparam("channel"),
                                                       InboundMessage.ts == bindparam("ts"))
