@@ -244,7 +244,8 @@ class Ledger:
         if owner:  # the oldest of its holds counts: renew() brings them all up to date
             self._held_since.setdefault(owner, time.monotonic())
         claim = _CLAIM_PG if self.store.engine.dialect.name == "postgresql" else _CLAIM_SQLITE
-        with self.store.alone.begin() as c:  # the claims stand alone: each is the row's key's
+        # One claim (a reply's) stands alone; a sweep's many are made together, in one transaction.
+        with (self.store.alone if len(rows) == 1 else self.store.engine).begin() as c:
             c.execute(claim, rows)
             # Batch ids are this caller's own: the rows carrying them are the ones it won.
             ours = set(c.execute(_KEYS_OF_BATCHES, {"batches": list(batches)}).scalars())
@@ -312,7 +313,8 @@ class Ledger:
         transaction; a reply's text is not kept once sent."""
         if not delivered:
             return
-        with self.store.alone.begin() as c:  # one executemany, pipelined on PostgreSQL; each batch alone
+        # One executemany, pipelined on PostgreSQL; one batch (a reply's) stands alone.
+        with (self.store.alone if len(delivered) == 1 else self.store.engine).begin() as c:
             c.execute(_SENT, [{"sent_batch": b, "sent_ts": ts, "sent_now": now} for b, ts in delivered])
 
     def release(self, batch: str, maybe_sent: bool, error: str | None) -> None:
