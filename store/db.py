@@ -70,6 +70,18 @@ def make_engine(url: str, wait: float = 30.0) -> Engine:
     return engine
 
 
+def statement_by_statement(engine: Engine) -> Engine:
+    """The engine for work that needs no transaction around it (one statement, or several
+    each standing alone): on PostgreSQL each statement commits by itself, sparing the BEGIN
+    and COMMIT (or ROLLBACK) round trips, two of a one-statement transaction's three, with
+    their system calls and CPU; at READ COMMITTED, PostgreSQL's default, a transaction's
+    statements each read afresh anyway. On SQLite, the engine as it is: its begin event
+    makes each use a transaction of its own, taking the lock up front as before."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _idle_from(_connection: Any, record: Any) -> None:
     record.info["idle_from"] = time.monotonic()
 

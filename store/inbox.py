@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, literal_column, or_, select, update
+from sqlalchemy import Engine, bindparam, delete, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 
+from store.db import statement_by_statement
 from store.models import InboxRequest
 
 # A worker's lease on the request it handles. Short is safe: a request taken again by
@@ -41,46 +42,50 @@ class Request:
     attempts: int
 
 
+_INBOX: Any = InboxRequest.__table__
+# Every request goes through put, take and done: their statements are made once, with
+# their values bound at execution (building and keying a statement each time cost more
+# than running it), and run on a connection, not an ORM session.
+_FREE = or_(_INBOX.c.state == "waiting", (_INBOX.c.state == "working") & (_INBOX.c.lease_until < bindparam("now")))
+# One statement: the oldest free request (PostgreSQL: skipping those another worker is
+# taking, under FOR UPDATE; SQLite: its write lock is held from BEGIN) taken, if still free.
+_TAKE = (update(_INBOX)
+         .where(_INBOX.c.id == select(_INBOX.c.id).where(_FREE).order_by(_INBOX.c.id).limit(1)
+                .with_for_update(skip_locked=True).scalar_subquery(), _FREE)
+         .values(state="working", lease_until=bindparam("until"), attempts=_INBOX.c.attempts + 1)
+         .returning(_INBOX.c.id, _INBOX.c.mode, _INBOX.c.content_type, _INBOX.c.body, _INBOX.c.attempts))
+_DONE = (update(_INBOX).where(_INBOX.c.id == bindparam("request"))
+         .values(state="done", done_at=bindparam("at"), body="", lease_until=None))
+
+
 class Inbox:
     def __init__(self, engine: Engine, hold: timedelta = HOLD) -> None:
         self.engine, self.hold = engine, hold
         self.session = sessionmaker(engine, expire_on_commit=False)
+        self.alone = statement_by_statement(engine)  # put, take and done are a statement each
+        insert: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._put = insert(_INBOX).on_conflict_do_nothing().returning(literal_column("1"))
 
     def put(self, key: str, mode: str, content_type: str, body: str) -> bool:
         """Store a request; False when it was stored already (Slack's retry of it).
         Raises when the database cannot take it: then Slack must not be acknowledged."""
-        dialect = self.engine.dialect.name
-        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(InboxRequest).values(
-            key=key, mode=mode, content_type=content_type, body=body, received_at=utc_now(), state="waiting",
-            attempts=0).on_conflict_do_nothing().returning(literal_column("1"))
-        with self.session.begin() as s:
-            return s.execute(statement).first() is not None
+        with self.alone.begin() as c:
+            return c.execute(self._put, {"key": key, "mode": mode, "content_type": content_type, "body": body,
+                                         "received_at": utc_now(), "state": "waiting", "attempts": 0}
+                             ).first() is not None
 
     def take(self) -> Request | None:
         """The oldest request nobody is handling (or whose worker's lease ran out), now held
         by the caller; None when there is none."""
         now = utc_now()
-        free = or_(InboxRequest.state == "waiting",
-                   (InboxRequest.state == "working") & (InboxRequest.lease_until < now))
-        with self.session.begin() as s:
-            query = select(InboxRequest.id).where(free).order_by(InboxRequest.id).limit(1)
-            if self.engine.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            found = s.scalar(query)
-            if found is None:
-                return None
-            row = s.execute(update(InboxRequest).where(InboxRequest.id == found, free)
-                            .values(state="working", lease_until=now + self.hold, attempts=InboxRequest.attempts + 1)
-                            .returning(InboxRequest.id, InboxRequest.mode, InboxRequest.content_type,
-                                       InboxRequest.body, InboxRequest.attempts)).first()
+        with self.alone.begin() as c:
+            row = c.execute(_TAKE, {"now": now, "until": now + self.hold}).first()
         return Request(*row) if row else None
 
     def done(self, request: int) -> None:
         """Handled: its body (people's words) is not kept."""
-        with self.session.begin() as s:
-            s.execute(update(InboxRequest).where(InboxRequest.id == request)
-                      .values(state="done", done_at=utc_now(), body="", lease_until=None))
+        with self.alone.begin() as c:
+            c.execute(_DONE, {"request": request, "at": utc_now()})
 
     def not_done(self, request: int, attempts: int, error: str) -> None:
         """Handling failed: taken again soon, or marked failed after GIVE_UP_AFTER attempts."""

@@ -84,6 +84,14 @@ class Failure:
 _TABLE: Any = OutgoingMessage.__table__
 _DEADLINES: Any = DeadlineRecord.__table__
 _CLAIMED = OutgoingMessage.state == "claimed"
+# Every reply is claimed and marked sent: those statements made once, their values bound
+# at execution (building and keying them each time cost more than running them).
+_CLAIM_PG = postgresql.insert(_TABLE).on_conflict_do_nothing()
+_CLAIM_SQLITE = sqlite.insert(_TABLE).on_conflict_do_nothing()
+_KEYS_OF_BATCHES = select(_TABLE.c.key).where(_TABLE.c.batch.in_(bindparam("batches", expanding=True)))
+_SENT = (update(_TABLE).where(_TABLE.c.batch == bindparam("sent_batch"), _TABLE.c.state == "claimed")
+         .values(state="sent", slack_ts=bindparam("sent_ts"), sent_at=bindparam("sent_now"), payload=None, owner=None,
+                 lease_until=None))
 CANDIDATE_BATCH = 2000  # deadlines the sweep reads at a time
 
 
@@ -235,12 +243,12 @@ class Ledger:
             return {}
         if owner:  # the oldest of its holds counts: renew() brings them all up to date
             self._held_since.setdefault(owner, time.monotonic())
-        with self.store.session.begin() as s:
-            dialect = s.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            s.execute(insert(_TABLE).on_conflict_do_nothing(), rows)
+        claim = _CLAIM_PG if self.store.engine.dialect.name == "postgresql" else _CLAIM_SQLITE
+        # One claim (a reply's) stands alone; a sweep's many are made together, in one transaction.
+        with (self.store.alone if len(rows) == 1 else self.store.engine).begin() as c:
+            c.execute(claim, rows)
             # Batch ids are this caller's own: the rows carrying them are the ones it won.
-            ours = set(s.scalars(select(OutgoingMessage.key).where(OutgoingMessage.batch.in_(list(batches)))))
+            ours = set(c.execute(_KEYS_OF_BATCHES, {"batches": list(batches)}).scalars())
         return {batch: [c for c in claims if c.key in ours] for batch, claims in batches.items()
                 if any(c.key in ours for c in claims)}
 
@@ -305,11 +313,9 @@ class Ledger:
         transaction; a reply's text is not kept once sent."""
         if not delivered:
             return
-        statement = (update(_TABLE).where(_TABLE.c.batch == bindparam("sent_batch"), _TABLE.c.state == "claimed")
-                     .values(state="sent", slack_ts=bindparam("sent_ts"), sent_at=now, payload=None, owner=None,
-                             lease_until=None))
-        with self.store.session.begin() as s:  # one executemany: pipelined on PostgreSQL
-            s.connection().execute(statement, [{"sent_batch": b, "sent_ts": ts} for b, ts in delivered])
+        # One executemany, pipelined on PostgreSQL; one batch (a reply's) stands alone.
+        with (self.store.alone if len(delivered) == 1 else self.store.engine).begin() as c:
+            c.execute(_SENT, [{"sent_batch": b, "sent_ts": ts, "sent_now": now} for b, ts in delivered])
 
     def release(self, batch: str, maybe_sent: bool, error: str | None) -> None:
         """Not delivered for now (Slack down, rate limits, the network): free for the next

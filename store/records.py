@@ -28,6 +28,7 @@ from time import monotonic, sleep
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    Connection,
     Engine,
     Integer,
     String,
@@ -40,6 +41,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    insert,
     literal,
     literal_column,
     not_,
@@ -58,9 +60,10 @@ from rules.config import Config
 from rules.engine import ChildTimeline, InForce, child_deadlines, deadline_basis
 from rules.model import Deadline, Event, Override
 from rules.pack import IMPORTED, RulePack
-from store.db import READS_ONLY, check_schema, make_engine
+from store.db import READS_ONLY, check_schema, make_engine, statement_by_statement
 from store.models import (
     AccessRecord,
+    Base,
     Child,
     DeadlineBasis,
     DeadlineRecord,
@@ -228,13 +231,22 @@ HOLD_WRITES_FOR = 0.5  # seconds a full recompute on SQLite writes before it pau
 RENEW_RECOMPUTE_EVERY = 5.0  # seconds between renewals of a full recompute's 60 s lease
 
 
-def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
+# insert_new's statements, one per table and dialect, made once: a statement built with its
+# values each time (coerced, then keyed for the compiled cache) cost more than running it.
+_INSERT_NEW: dict[tuple[str, str], Any] = {}
+
+
+def insert_new(session: Session | Connection, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when this call made the row."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # RETURNING, not rowcount: the drivers do not agree on rowcount here.
-    statement: Any = insert(model).values(**values).on_conflict_do_nothing().returning(literal_column("1"))
-    return session.execute(statement).first() is not None
+    dialect = (session.get_bind() if isinstance(session, Session) else session).dialect.name
+    table: Any = model.__table__
+    statement = _INSERT_NEW.get((table.name, dialect))
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # RETURNING, not rowcount: the drivers do not agree on rowcount here.
+        statement = _INSERT_NEW[table.name, dialect] = insert(table).on_conflict_do_nothing().returning(
+            literal_column("1"))
+    return session.execute(statement, values).first() is not None
 
 
 _COLLECTOR = threading.Lock()
@@ -267,6 +279,10 @@ class Store:
         # For a long read beside writes (a full recompute reading the next chunk while the
         # last is written): on SQLite it holds no lock, so neither waits for the other.
         self.reading = sessionmaker(engine.execution_options(**{READS_ONLY: True}), expire_on_commit=False)
+        # For what needs no transaction around it (a statement, or statements each standing
+        # alone): most of what a message does. On PostgreSQL, no BEGIN or COMMIT round trips.
+        self.alone = statement_by_statement(engine)
+        self.reading_alone = sessionmaker(self.alone, expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str, config: Config) -> Store:
@@ -322,8 +338,8 @@ class Store:
 
     def units_for(self, user: str) -> list[str]:
         """The units whose children this person may see."""
-        with self.session() as s:
-            return sorted(set(s.scalars(select(UnitMember.unit_id).where(UnitMember.user_id == user))))
+        with self.alone.connect() as c:
+            return sorted(set(c.execute(_UNITS_OF, {"user": user}).scalars()))
 
     def units(self) -> list[UnitPeople]:
         """Every unit with its people: whom reminders, escalations and reports go to."""
@@ -337,12 +353,12 @@ class Store:
 
     def unit_names(self) -> dict[str, str]:
         """Every unit the database holds (from the last `db upgrade`): id -> name."""
-        with self.session() as s:
-            return dict(s.execute(select(Unit.id, Unit.name).order_by(Unit.id)).all())
+        with self.alone.connect() as c:
+            return dict(c.execute(_UNIT_NAMES).all())
 
     def unit_for_channel(self, channel: str) -> str | None:
-        with self.session() as s:
-            return s.scalar(select(Unit.id).where(Unit.channel == channel))
+        with self.alone.connect() as c:
+            return c.execute(_UNIT_OF_CHANNEL, {"channel": channel}).scalar()
 
     def unit_channel(self, unit: str) -> str:
         with self.session() as s:
@@ -353,8 +369,8 @@ class Store:
 
     def roles_of(self, user: str) -> dict[str, set[str]]:
         """Unit id -> this person's roles in it."""
-        with self.session() as s:
-            return _roles_of(s, user)
+        with self.alone.connect() as c:
+            return _roles_of(c, user)
 
     def members(self, unit: str) -> dict[str, set[str]]:
         """Role -> people in that role in the unit."""
@@ -414,21 +430,20 @@ class Store:
         return sorted(found, key=lambda r: float(r.message_ts), reverse=True)
 
     def drop_pending(self, channel: str, message_ts: str) -> None:
-        with self.session.begin() as s:
-            s.execute(delete(PendingUpdate).where(PendingUpdate.channel == channel,
-                                                  PendingUpdate.message_ts == message_ts))
+        with self.alone.begin() as c:
+            c.execute(_DROP_PENDING, {"channel": channel, "message_ts": message_ts})
 
     # -- inbound messages and events -----------------------------------------------
     def claim_message(self, channel: str, ts: str, user: str | None, at: datetime) -> bool:
         """True for the first receiver of a message; False for a retry or a twin delivery.
         A stored request handled again after a crash (`HANDLING`) keeps what it claimed."""
         handling = HANDLING.get()
-        with self.session.begin() as s:
-            if insert_new(s, InboundMessage, {"channel": channel, "ts": ts, "received_at": at,
-                                                               "user_id": user, "claimed_by": handling}):
+        with self.alone.begin() as c:  # a claim, once made, never changes: nothing to read it with
+            if insert_new(c, InboundMessage, {"channel": channel, "ts": ts, "received_at": at,
+                                              "user_id": user, "claimed_by": handling}):
                 return True
-            return handling is not None and s.scalar(select(InboundMessage.claimed_by).where(
-                InboundMessage.channel == channel, InboundMessage.ts == ts)) == handling
+            return handling is not None and c.execute(_CLAIMED_BY, {"channel": channel, "ts": ts}
+                                                      ).scalar() == handling
 
     def record(self, posting: Posting, updates: Sequence[NewEvent]) -> list[EventRecord]:
         """Store a message's updates (once, however often it is delivered), then
@@ -443,13 +458,13 @@ class Store:
         to record it: the check is made here, on the locked row, so two units posting about
         a new child at once (or a post racing a transfer) cannot both record it."""
         with self.session.begin() as s:
-            for child in sorted({u.child for u in updates}):
+            numbers = sorted({u.child for u in updates})
+            for child in numbers:
                 insert_new(s, Child, {
                     "number": child, "unit_id": posting.unit_id, "lead_practitioner": posting.posted_by,
                     "flexible_assessment": False, "events_version": 0, "deadlines_version": 0})
-            held = [child for child, unit in s.execute(
-                select(Child.number, Child.unit_id).where(Child.number.in_(sorted({u.child for u in updates})))
-                .order_by(Child.number).with_for_update()) if unit != posting.unit_id]
+            held = [child for child, unit in s.execute(_HOLDERS_LOCKED, {"numbers": numbers})
+                    if unit != posting.unit_id]
             if held:
                 raise HeldElsewhere(held)
             for seq, update_ in enumerate(updates):
@@ -461,11 +476,8 @@ class Store:
                     "supersedes": update_.supersedes, "answered_for": posting.answered_for,
                     "answer_ts": posting.answer_ts, "origin_ts": posting.origin})
                 if inserted:
-                    s.execute(update(Child).where(Child.number == update_.child)
-                              .values(events_version=Child.events_version + 1))
-            return list(s.scalars(select(EventRecord).where(EventRecord.channel == posting.channel,
-                                                            EventRecord.message_ts == posting.message_ts)
-                                  .order_by(EventRecord.seq)))
+                    s.execute(_EVENTS_VERSION_UP, {"child_number": update_.child})
+            return list(s.scalars(_MESSAGE_EVENTS, {"channel": posting.channel, "message_ts": posting.message_ts}))
 
     def event(self, event_id: int) -> EventRecord | None:
         with self.session() as s:
@@ -525,8 +537,8 @@ class Store:
         numbers = sorted(set(children))
         if not numbers:
             return {}
-        with self.session() as s:
-            return dict(s.execute(select(Child.number, Child.unit_id).where(Child.number.in_(numbers))).all())
+        with self.alone.connect() as c:
+            return dict(c.execute(_HOLDERS, {"numbers": numbers}).all())
 
     def ask_transfer(self, child: str, to_unit: str, by: str, at: datetime, channel: str,
                      message_ts: str) -> Transfer:
@@ -572,9 +584,9 @@ class Store:
     def log_access(self, user: str, via: str, units: Sequence[str], shown: Iterable[str], at: datetime,
                    child: str | None = None) -> None:
         numbers = sorted(set(shown))
-        with self.session.begin() as s:
-            s.add(AccessRecord(at=at, user_id=user, via=via, units=sorted(units), child=child,
-                               children=len(numbers), shown=numbers))
+        with self.alone.begin() as c:
+            c.execute(_LOG_ACCESS, {"at": at, "user_id": user, "via": via, "units": sorted(units), "child": child,
+                                    "children": len(numbers), "shown": numbers})
 
     def access_log(self, child: str | None = None, user: str | None = None,
                    since: datetime | None = None) -> list[AccessRecord]:
@@ -792,11 +804,10 @@ class Store:
 
     def _work_out(self, s: Session, part: Sequence[str], now: datetime) -> _WorkedOut:
         """These children's deadlines worked out from their events and decisions as `s` reads them."""
-        worked = _WorkedOut(dict(s.execute(select(Child.number, Child.events_version)
-                                           .where(Child.number.in_(part))).all()))
+        worked = _WorkedOut(dict(s.execute(_EVENTS_VERSIONS, {"numbers": list(part)}).all()))
         events = _read_histories(s, list(worked.versions))
         decisions: dict[str, list[Override]] = {n: [] for n in worked.versions}
-        for d in s.execute(_DECISIONS.where(Decision.child.in_(part))):
+        for d in s.execute(_DECISIONS_OF, {"children": list(part)}):
             decisions[d.child].append(_to_override(d))
         for n in worked.versions:
             worked.timelines[n] = child_deadlines(events[n], self.pack, self.calendar, now, decisions[n], n)
@@ -813,9 +824,7 @@ class Store:
         part = list(worked.versions)
         held: dict[str, tuple[str, int, str | None]] = {}
         moved = []
-        for number, unit, version, written, digest in s.execute(
-                select(Child.number, Child.unit_id, Child.events_version, Child.deadlines_version,
-                       Child.deadlines_digest).where(Child.number.in_(part)).with_for_update()):
+        for number, unit, version, written, digest in s.execute(_WRITTEN_LOCKED, {"numbers": part}):
             held[number] = (unit, written, digest)
             if worked.versions[number] != version:
                 moved.append(number)
@@ -843,13 +852,11 @@ class Store:
                 children.append({"child_number": n, "version": worked.versions[n], "plans": plans,
                                  "digest": digest})
         if changed:
-            s.execute(delete(DeadlineRecord).where(DeadlineRecord.child.in_(changed)))
+            s.execute(_DROP_DEADLINES, {"children": changed})
             if fresh:
                 rows.write(s, fresh)
         if children:
-            s.connection().execute(update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
-                                   .values(deadlines_version=bindparam("version"), in_force=bindparam("plans"),
-                                           deadlines_digest=bindparam("digest")), children)
+            s.connection().execute(_DEADLINES_WRITTEN, children)
         return computed
 
     def due(self, units: Iterable[str], now: datetime, start: date | None = None, end: date | None = None,
@@ -865,7 +872,7 @@ class Store:
                                              DeadlineRecord.due <= (today if overdue_only else end))
         if child:
             query = query.where(DeadlineRecord.child == child)
-        with self.session() as s:
+        with self.reading_alone() as s:
             rows = s.scalars(query.order_by(*_DUE_ORDER)).all()
         items = [DueItem(r, is_overdue(r, now)) for r in rows]
         if overdue_only:
@@ -887,7 +894,7 @@ class Store:
         if after is not None:  # each value bound as its column's type (an instant as the store keeps it)
             where.append(tuple_(*order) > tuple_(*(literal(v, type_=c.type) for v, c in zip(_key_values(after),
                                                                                               order, strict=True))))
-        with self.session() as s:
+        with self.reading_alone() as s:
             where = where if whose is None else self._theirs(s, whose, where)
             rows = s.scalars(select(DeadlineRecord).where(*where).order_by(*order).limit(limit)).all()
         return [DueItem(r, is_overdue(r, now)) for r in rows]
@@ -926,7 +933,7 @@ class Store:
         where = [DeadlineRecord.unit_id.in_(units), *_due_window(now, late, start, end, overdue_only)]
         if last is not None:
             where.append(or_(late, DeadlineRecord.due <= last))
-        with self.session() as s:
+        with self.reading_alone() as s:
             where = where if whose is None else self._theirs(s, whose, where)
             query = (select(DeadlineRecord.unit_id, func.sum(case((late, 1), else_=0)), func.count())
                      .where(*where).group_by(DeadlineRecord.unit_id))
@@ -946,7 +953,7 @@ class Store:
                          dict.fromkeys(units, limit))
         query = (select(DeadlineRecord).where(DeadlineRecord.id.in_(select(firsts.c.id)))
                  .order_by(*_DUE_ORDER).limit(limit))
-        with self.session() as s:
+        with self.reading_alone() as s:
             return [DueItem(r, is_overdue(r, now)) for r in s.scalars(query)]
 
     def due_first_for(self, user: str, units: Iterable[str], now: datetime, end: date, limit: int
@@ -957,7 +964,7 @@ class Store:
         units = list(units)
         if not units:
             return [], 0
-        with self.session() as s:
+        with self.reading_alone() as s:
             theirs = self._theirs(s, user, [OPEN, DeadlineRecord.unit_id.in_(units), DeadlineRecord.due <= end])
             rows = s.execute(select(DeadlineRecord, func.count().over()).where(*theirs)
                              .order_by(*_DUE_ORDER).limit(limit)).all()
@@ -995,7 +1002,7 @@ class Store:
 
     def histories(self, children: Sequence[str]) -> dict[str, list[Event]]:
         """Each child's events as the engine reads them, in the order they were recorded."""
-        with self.session() as s:
+        with self.reading_alone() as s:  # each child's events are read in one statement
             return _read_histories(s, children)
 
     def understood(self, children: Sequence[str]) -> dict[str, ChildTimeline]:
@@ -1087,9 +1094,8 @@ class Store:
         return {c: stored[c] if c in stored else list(worked_out[c].in_force.values()) for c in children}
 
     def child_deadlines(self, child: str) -> list[DeadlineRecord]:
-        with self.session() as s:
-            return list(s.scalars(select(DeadlineRecord).where(DeadlineRecord.child == child)
-                                  .order_by(DeadlineRecord.due)))
+        with self.reading_alone() as s:
+            return list(s.scalars(_CHILD_DEADLINES, {"child": child}))
 
     # -- audit -----------------------------------------------------------------------
     def export_csv(self, child: str | None = None, unit: str | None = None) -> str:
@@ -1165,6 +1171,35 @@ _EVENTS = select(EventRecord.id, EventRecord.child, EventRecord.event, EventReco
                  EventRecord.supersedes).order_by(EventRecord.id)
 _DEADLINES: Any = DeadlineRecord.__table__
 _CHILDREN: Any = Child.__table__
+# What every message runs, made once with its values bound at execution: a statement built
+# each time (its clauses coerced, then keyed for the compiled cache) cost more than its run.
+_UNIT_OF_CHANNEL = select(Unit.id).where(Unit.channel == bindparam("channel"))
+_UNITS_OF = select(UnitMember.unit_id).where(UnitMember.user_id == bindparam("user"))
+_UNIT_NAMES = select(Unit.id, Unit.name).order_by(Unit.id)
+_LOG_ACCESS = insert(AccessRecord)
+_ROLES = select(UnitMember.unit_id, UnitMember.role).where(UnitMember.user_id == bindparam("user"))
+_CLAIMED_BY = select(InboundMessage.claimed_by).where(InboundMessage.channel == bindparam("channel"),
+                                                      InboundMessage.ts == bindparam("ts"))
+_HOLDERS = select(Child.number, Child.unit_id).where(Child.number.in_(bindparam("numbers", expanding=True)))
+_HOLDERS_LOCKED = _HOLDERS.order_by(Child.number).with_for_update()
+_EVENTS_VERSION_UP = (update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
+                      .values(events_version=_CHILDREN.c.events_version + 1))
+_MESSAGE_EVENTS = (select(EventRecord).where(EventRecord.channel == bindparam("channel"),
+                                             EventRecord.message_ts == bindparam("message_ts"))
+                   .order_by(EventRecord.seq))
+_DROP_PENDING = delete(PendingUpdate).where(PendingUpdate.channel == bindparam("channel"),
+                                            PendingUpdate.message_ts == bindparam("message_ts"))
+_CHILD_DEADLINES = select(DeadlineRecord).where(DeadlineRecord.child == bindparam("child")).order_by(
+    DeadlineRecord.due)
+_EVENTS_VERSIONS = select(Child.number, Child.events_version).where(
+    Child.number.in_(bindparam("numbers", expanding=True)))
+_WRITTEN_LOCKED = select(Child.number, Child.unit_id, Child.events_version, Child.deadlines_version,
+                         Child.deadlines_digest).where(Child.number.in_(bindparam("numbers", expanding=True))
+                                                       ).with_for_update()
+_DROP_DEADLINES = delete(_DEADLINES).where(_DEADLINES.c.child.in_(bindparam("children", expanding=True)))
+_DEADLINES_WRITTEN = (update(_CHILDREN).where(_CHILDREN.c.number == bindparam("child_number"))
+                      .values(deadlines_version=bindparam("version"), in_force=bindparam("plans"),
+                              deadlines_digest=bindparam("digest")))
 # Open deadlines, written out (not bound) so the planner may use the partial indexes over
 # them (a plan made for any bound value could not).
 OPEN = DeadlineRecord.state == literal_column("'open'")
@@ -1192,9 +1227,9 @@ def _firsts(units: Sequence[str], where: Sequence[Any], limits: dict[str, int]) 
                        for unit in units)).subquery()
 
 
-def _roles_of(s: Session, user: str) -> dict[str, set[str]]:
+def _roles_of(s: Session | Connection, user: str) -> dict[str, set[str]]:
     roles: dict[str, set[str]] = {}
-    for unit, role in s.execute(select(UnitMember.unit_id, UnitMember.role).where(UnitMember.user_id == user)):
+    for unit, role in s.execute(_ROLES, {"user": user}):
         roles.setdefault(unit, set()).add(role)
     return roles
 
@@ -1221,6 +1256,8 @@ def _overdue(now: datetime) -> Any:
                and_(DeadlineRecord.hours_based.is_(False), DeadlineRecord.due < today))
 _DECISIONS = select(Decision.child, Decision.target, Decision.due, Decision.by, Decision.at,
                     Decision.reason).order_by(Decision.id)
+_DECISIONS_OF = _DECISIONS.where(Decision.child.in_(bindparam("children", expanding=True)))
+_EVENTS_OF = _EVENTS.where(EventRecord.child.in_(bindparam("children", expanding=True)))
 
 
 def _read_histories(s: Session, children: Sequence[str]) -> dict[str, list[Event]]:
@@ -1228,7 +1265,7 @@ def _read_histories(s: Session, children: Sequence[str]) -> dict[str, list[Event
     found: dict[str, list[Event]] = {c: [] for c in children}
     parsed: dict[str, dict[str, Any]] = {}
     for start in range(0, len(children), 500):
-        for row in s.execute(_EVENTS.where(EventRecord.child.in_(list(children[start:start + 500])))):
+        for row in s.execute(_EVENTS_OF, {"children": list(children[start:start + 500])}):
             event = _to_engine(row, parsed)
             found[event.child].append(event)
     return found
