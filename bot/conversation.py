@@ -160,6 +160,11 @@ def _not_readable(shared: SharedFile) -> str:
            "CSV file and share it in this channel with the words \"import caseload\" in the same message."
 
 
+def _window(q: Query) -> tuple[date | None, date | None, bool]:
+    """What a list's question reads from the store: its days (start, end), or only the overdue."""
+    return (None, None, True) if q.type == "overdue" else (q.start, q.end, False)
+
+
 def _on_plan(title: str) -> str:
     """'on a Child Protection Plan', but 'looked after'."""
     return title[0].lower() + title[1:] if title.lower().startswith("looked after") else f"on a {title}"
@@ -973,12 +978,8 @@ class Conversation:
         items: list[DueItem]
         if q.type == "overdue":
             heading = "Overdue"
-            if len(units) == 1 and (paged := self._page(q, units, names, now, heading, page, after,
-                                                        {"unit": units[0]})):
-                return self._shown(user, via, units, now, channel, thread, *paged)
-            if len(units) > 1 and (summary := self._too_long(q, user, via, units, names, now, heading,
-                                                             overdue_only=True)):
-                return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
+            if long := self._long(q, user, via, units, names, now, channel, thread, heading, page, after):
+                return long
             items = self.store.due(units, now, overdue_only=True)
         elif q.type == "child":
             if self.store.child_unit(q.child or "") not in units:
@@ -989,12 +990,8 @@ class Conversation:
         else:
             span = for_people(q.start) if q.start == q.end else f"{for_people(q.start)} to {for_people(q.end)}"  # type: ignore[arg-type]
             heading = f"Due {span}, and everything overdue"
-            if len(units) == 1 and (paged := self._page(q, units, names, now, heading, page, after,
-                                                        {"unit": units[0]})):
-                return self._shown(user, via, units, now, channel, thread, *paged)
-            if len(units) > 1 and (summary := self._too_long(q, user, via, units, names, now, heading, q.start,
-                                                             q.end)):
-                return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
+            if long := self._long(q, user, via, units, names, now, channel, thread, heading, page, after):
+                return long
             items = self.store.due(units, now, q.start, q.end)
         parts = due_list(items, today, heading, names)
         if len(parts) > PARTS_IN_ONE_ANSWER and len(units) > 1:
@@ -1003,6 +1000,17 @@ class Conversation:
             return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)]
         return self._shown(user, via, units, now, channel, thread, parts, items,
                            child=q.child if q.type == "child" else None)
+
+    def _long(self, q: Query, user: str, via: str, units: list[str], names: dict[str, str], now: datetime,
+              channel: str, thread: str | None, heading: str, page: int, after: list[Any] | None
+              ) -> list[Reply] | None:
+        """A list too long to show whole, from the database's counts: one unit's a page at a
+        time, several units' as a summary per unit. None: it is laid out whole."""
+        if len(units) == 1:
+            paged = self._page(q, units, names, now, heading, page, after, {"unit": units[0]})
+            return self._shown(user, via, units, now, channel, thread, *paged) if paged else None
+        summary = self._too_long(q, user, via, units, names, now, heading)
+        return [Reply(channel, summary.text, summary.blocks, thread_ts=thread)] if summary else None
 
     def _mine(self, q: Query, user: str, via: str, units: list[str], now: datetime, channel: str,
               thread: str | None, page: int, after: list[Any] | None, whose: str | None) -> list[Reply]:
@@ -1039,8 +1047,7 @@ class Conversation:
         one unit's, or (`whose`) a person's over these units. Only the page's items are read
         and laid out; its Next page button carries the question, `carried` and where the page
         ended. None when it is short enough to show whole (a next page is always a page)."""
-        overdue_only = q.type == "overdue"
-        start, end = (None, None) if overdue_only else (q.start, q.end)
+        start, end, overdue_only = _window(q)
         counts = self.store.due_counts(units, now, start, end, overdue_only, whose=whose)
         if after is None and sum(o + d for o, d in counts.values()) <= PAGE_ITEMS:
             return None
@@ -1080,11 +1087,11 @@ class Conversation:
         return lines
 
     def _too_long(self, q: Query, user: str, via: str, units: list[str], names: dict[str, str], now: datetime,
-                  heading: str, start: date | None = None, end: date | None = None, overdue_only: bool = False
-                  ) -> Part | None:
+                  heading: str) -> Part | None:
         """A list so long it could not fit PARTS_IN_ONE_ANSWER messages whatever its lines: the
         summary per unit, from the database's counts, without loading an item (logged as
         counts only). None when it may fit: the list is laid out to find out."""
+        start, end, overdue_only = _window(q)
         counts = self.store.due_counts(units, now, start, end, overdue_only)
         if sum(o + d for o, d in counts.values()) <= PARTS_IN_ONE_ANSWER * MESSAGE_CHARS // self.shortest_line:
             return None
