@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, literal_column, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from store.db import statement_by_statement
 from store.models import InboxRequest
+from store.records import insert_new
 
 # A worker's lease on the request it handles. Short is safe: a request taken again by
 # another worker while the first is still at it is handled twice, and handling is keyed
@@ -63,16 +63,13 @@ class Inbox:
         self.engine, self.hold = engine, hold
         self.session = sessionmaker(engine, expire_on_commit=False)
         self.alone = statement_by_statement(engine)  # put, take and done are a statement each
-        insert: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        self._put = insert(_INBOX).on_conflict_do_nothing().returning(literal_column("1"))
 
     def put(self, key: str, mode: str, content_type: str, body: str) -> bool:
         """Store a request; False when it was stored already (Slack's retry of it).
         Raises when the database cannot take it: then Slack must not be acknowledged."""
         with self.alone.begin() as c:
-            return c.execute(self._put, {"key": key, "mode": mode, "content_type": content_type, "body": body,
-                                         "received_at": utc_now(), "state": "waiting", "attempts": 0}
-                             ).first() is not None
+            return insert_new(c, InboxRequest, {"key": key, "mode": mode, "content_type": content_type, "body": body,
+                                                "received_at": utc_now(), "state": "waiting", "attempts": 0})
 
     def take(self) -> Request | None:
         """The oldest request nobody is handling (or whose worker's lease ran out), now held
