@@ -249,20 +249,21 @@ def insert_new(session: Session | Connection, model: type[Base], values: dict[st
     return session.execute(statement, values).first() is not None
 
 
+_BULK_COLLECTION_EVERY = 200_000  # new objects between the cyclic collector's runs during bulk work
 _COLLECTOR = threading.Lock()
 _held_back: list[tuple[int, int, int]] = []  # while held: the collector's thresholds before, once a hold
 
 
 @contextmanager
 def collector_held_back() -> Iterator[None]:
-    """Python's cyclic collector run every 200,000 new objects instead of 700 while bulk work
+    """Python's cyclic collector run every _BULK_COLLECTION_EVERY new objects, not 700, while bulk work
     runs (a recompute, a sweep): their rows make no cycles worth collecting, and each of its
     runs went through the process's objects again (a third of the Monday agendas' CPU). Any
     number of threads may hold it at once: the thresholds come back when the last lets go."""
     with _COLLECTOR:
         before = _held_back[0] if _held_back else gc.get_threshold()
         _held_back.append(before)
-        gc.set_threshold(max(before[0], 200_000), *before[1:])
+        gc.set_threshold(max(before[0], _BULK_COLLECTION_EVERY), *before[1:])
     try:
         yield
     finally:
@@ -1482,7 +1483,7 @@ def recompute_workers() -> int:
 
 def _start_recompute_worker(url: str, pack: RulePack, calendar: WorkingCalendar) -> None:
     os.nice(5)
-    gc.set_threshold(200_000)  # as in recompute_all: the per-row dicts make no cycles
+    gc.set_threshold(_BULK_COLLECTION_EVERY)  # for the worker's life: its per-row dicts make no cycles
     threading.Thread(target=_end_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     _WORKER_STORE.append(Store(make_engine(url), pack, calendar))
 
