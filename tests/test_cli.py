@@ -371,6 +371,19 @@ def test_a_question_left_open_by_one_chat_is_asked_again_by_the_next_and_answere
     assert "earlier" not in third.stdout  # answered: nothing left open
 
 
+def test_a_question_left_open_is_asked_again_only_of_the_person_it_was_asked(tmp_path):
+    """Another member of the unit opening the chat is not handed someone else's question
+    (their next line would be read as its answer); the one who was asked still is."""
+    (tmp_path / "timescales.toml").write_text(UNIT_CONFIG)
+    timescales("db", "upgrade", cwd=tmp_path)
+    timescales("chat", "--now", "2026-11-23T10:00", "--user", "U0SW1", cwd=tmp_path, stdin="No HV today\n")
+    other = timescales("chat", "--now", "2026-11-23T11:00", "--user", "U0UC", cwd=tmp_path, stdin="7121\n")
+    assert other.returncode == 0, other.stderr
+    assert "earlier" not in other.stdout and "did not happen" not in other.stdout
+    asked = timescales("chat", "--now", "2026-11-23T11:05", "--user", "U0SW1", cwd=tmp_path, stdin="quit\n")
+    assert "you (earlier)> No HV today" in asked.stdout
+
+
 def test_the_chat_sends_a_line_to_the_open_question_only_if_it_reads_as_an_answer(tmp_path):
     """SPEC section 5: as a reply in the question's thread would be read (issue 14)."""
     out = timescales("chat", "--now", "2026-11-23T10:00", cwd=tmp_path, stdin=(
